@@ -1,0 +1,304 @@
+/// Finds entities in folded text with one hand-written scan: cheaper than a regex per entity type, and
+/// folded text already has half-width digits and lowercase letters, so the scanner only sees ASCII forms.
+public struct EntityExtractor: Sendable {
+    /// Hosts of well-known URL shorteners; a url on one of them is a `short_link`.
+    public var shortLinkHosts: Set<String>
+
+    public init(shortLinkHosts: Set<String> = EntityExtractor.defaultShortLinkHosts) {
+        self.shortLinkHosts = shortLinkHosts
+    }
+
+    public static let defaultShortLinkHosts: Set<String> = [
+        "t.cn", "url.cn", "dwz.cn", "suo.im", "suo.nz", "bit.ly", "tinyurl.com", "is.gd", "t.co", "w.url.cn",
+        "c.tb.cn", "m.tb.cn", "u.jd.com", "3.cn", "v.douyin.com", "xhslink.com", "sourl.cn", "dwz.mk", "ow.ly",
+        "goo.gl", "rebrand.ly", "cutt.ly", "mrw.so", "s.click.taobao.com",
+    ]
+
+    static let topLevelDomains: Set<String> = [
+        "com", "net", "org", "cn", "top", "vip", "cc", "xyz", "info", "me", "io", "app", "club", "site", "shop",
+        "online", "ltd", "link", "co", "tv", "biz", "pro", "win", "icu", "fun", "live", "store", "tech", "ink",
+        "wang", "ren", "mobi", "asia", "hk", "tw", "us", "uk", "ru", "jp", "kr", "sg", "la", "work", "fit",
+        "cyou", "buzz", "bid", "loan", "gov", "edu", "ly", "gl", "im", "nz", "so", "mk", "net.cn", "com.cn",
+        "gov.cn", "org.cn", "edu.cn", "vin", "cloud", "space", "website", "today", "life", "world", "email",
+        "click", "download", "host", "run", "plus", "gold", "ai",
+    ]
+
+    /// Appends the entities of `scalars` to `entities`.
+    public func extract(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
+        var i = 0
+        let n = s.count
+        while i < n {
+            let c = s[i]
+            if isASCIIAlnum(c) {
+                let end = urlTokenEnd(s, from: i)
+                if let entity = url(s, i..<end) {
+                    entities.append(entity)
+                    i = end
+                    continue
+                }
+                if isDigit(c) {
+                    i = number(s, from: i, into: &entities)
+                    continue
+                }
+                // A word of letters: skip it whole so digits inside identifiers are not numbers.
+                var j = i
+                while j < n, isASCIIAlnum(s[j]) || s[j] == "_" { j += 1 }
+                i = j
+                continue
+            }
+            if c == "+", i + 1 < n, isDigit(s[i + 1]) {
+                i = number(s, from: i, into: &entities)
+                continue
+            }
+            i += 1
+        }
+        wechatIDs(s, into: &entities)
+        appDownloads(s, into: &entities)
+    }
+
+    // MARK: URLs
+
+    private func urlTokenEnd(_ s: [Unicode.Scalar], from start: Int) -> Int {
+        var j = start
+        while j < s.count, s[j].isASCII, isURLCharacter(s[j]) { j += 1 }
+        // Trailing sentence punctuation is not part of a link.
+        while j > start, ".,;:!?)'\"".unicodeScalars.contains(s[j - 1]) { j -= 1 }
+        return j
+    }
+
+    private func url(_ s: [Unicode.Scalar], _ range: Range<Int>) -> Entity? {
+        var token = String(String.UnicodeScalarView(s[range]))
+        let start = range.lowerBound
+        for scheme in ["http://", "https://"] where token.hasPrefix(scheme) {
+            token = String(token.dropFirst(scheme.count))
+        }
+        if token.contains("://") { return nil }
+        let hostEnd = token.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? token.endIndex
+        var host = String(token[..<hostEnd])
+        if let colon = host.firstIndex(of: ":") { host = String(host[..<colon]) }
+        if let at = host.lastIndex(of: "@") { host = String(host[host.index(after: at)...]) }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } })
+        else { return nil }
+        let isIP = labels.count == 4 && labels.allSatisfy { Int($0).map { (0...255).contains($0) } ?? false }
+        if !isIP {
+            guard let tld = labels.last, EntityExtractor.topLevelDomains.contains(String(tld)),
+                  labels.dropLast().contains(where: { $0.contains(where: \.isLetter) || $0.count > 1 })
+            else { return nil }
+        }
+        var value = host + String(token[hostEnd...])
+        while value.hasSuffix("/") { value.removeLast() }
+        let subkind = isIP ? "ip" : (isShortLink(host) ? "short_link" : "domain")
+        return Entity(kind: .url, subkind: subkind, value: value, host: host, foldedRange: start..<range.upperBound)
+    }
+
+    private func isShortLink(_ host: String) -> Bool {
+        if shortLinkHosts.contains(host) { return true }
+        var h = Substring(host)
+        while let dot = h.firstIndex(of: ".") {
+            h = h[h.index(after: dot)...]
+            if shortLinkHosts.contains(String(h)) && h.contains(".") { return true }
+        }
+        return false
+    }
+
+    // MARK: Numbers: phones, cards, QQ numbers, amounts
+
+    private func number(_ s: [Unicode.Scalar], from start: Int, into entities: inout [Entity]) -> Int {
+        var digits: [UInt8] = []
+        var j = start
+        let plus = s[j] == "+"
+        if plus { j += 1 }
+        var sawDecimalPoint = false
+        var decimalDigits = 0
+        var groupedWithComma = false
+        var end = j
+        while j < s.count {
+            let c = s[j]
+            if isDigit(c) {
+                digits.append(UInt8(c.value - 48))
+                if sawDecimalPoint { decimalDigits += 1 }
+                j += 1
+                end = j
+            } else if (c == " " || c == "-") && !sawDecimalPoint && j + 1 < s.count && isDigit(s[j + 1]) {
+                j += 1
+            } else if c == "," && !sawDecimalPoint && j + 3 < s.count && (1...3).allSatisfy({ isDigit(s[j + $0]) }) {
+                groupedWithComma = true
+                j += 1
+            } else if c == "." && !sawDecimalPoint && j + 1 < s.count && isDigit(s[j + 1]) {
+                sawDecimalPoint = true
+                j += 1
+            } else {
+                break
+            }
+        }
+        // Letters glued to the digits make it an identifier, not a number (order ids, wechat ids).
+        if end < s.count, isASCIILetter(s[end]), s[end] != "w" { 
+            var k = end
+            while k < s.count, isASCIIAlnum(s[k]) || s[k] == "_" { k += 1 }
+            return k
+        }
+        let range = start..<end
+        let integerDigits = digits.dropLast(decimalDigits)
+        let digitString = String(decoding: digits.map { $0 + 48 }, as: UTF8.self)
+
+        if let amount = amount(s, range, integerDigits: Array(integerDigits), decimalDigits: Array(digits.suffix(decimalDigits))) {
+            entities.append(amount.entity)
+            return amount.end
+        }
+        if sawDecimalPoint || groupedWithComma { return end }
+
+        let before = context(s, before: start, length: 5)
+        if (5...11).contains(digits.count), digits.first != 0,
+           before.contains("qq") || before.contains("扣扣") || before.contains("企鹅") {
+            entities.append(Entity(kind: .qq, value: digitString, foldedRange: range))
+            return end
+        }
+        if let phone = phone(digitString, plus: plus) {
+            entities.append(Entity(kind: .phone, subkind: phone.kind, value: phone.value, foldedRange: range))
+            return end
+        }
+        if (16...19).contains(digits.count), luhn(digits) {
+            entities.append(Entity(kind: .bankCard, value: digitString, foldedRange: range))
+        }
+        return end
+    }
+
+    private func amount(_ s: [Unicode.Scalar], _ range: Range<Int>, integerDigits: [UInt8], decimalDigits: [UInt8])
+        -> (entity: Entity, end: Int)?
+    {
+        guard !integerDigits.isEmpty, integerDigits.count <= 15 else { return nil }
+        var value = 0.0
+        for d in integerDigits { value = value * 10 + Double(d) }
+        var scale = 0.1
+        for d in decimalDigits { value += Double(d) * scale; scale /= 10 }
+
+        // Unit after the number (spaces allowed): 元 块 万 亿 w, possibly 万元 / 万块.
+        var j = range.upperBound
+        while j < s.count, s[j] == " " { j += 1 }
+        var multiplier = 1.0
+        var hasUnit = false
+        if j < s.count, s[j] == "万" || s[j] == "w" { multiplier = 10_000; hasUnit = true; j += 1 }
+        else if j < s.count, s[j] == "亿" { multiplier = 100_000_000; hasUnit = true; j += 1 }
+        else if j < s.count, s[j] == "千" || s[j] == "k" { multiplier = 1_000; hasUnit = true; j += 1 }
+        if j < s.count, s[j] == "元" || s[j] == "块" || s[j] == "圆" {
+            hasUnit = true; j += 1
+        } else if j + 1 < s.count, s[j] == "人", s[j + 1] == "民" {
+            hasUnit = true; j += 3
+        }
+        let before = context(s, before: range.lowerBound, length: 4)
+        let hasPrefix = before.hasSuffix("¥") || before.hasSuffix("¥ ") || before.hasSuffix("rmb") || before.hasSuffix("rmb ")
+            || before.hasSuffix("$") || before.hasSuffix("人民币") || before.hasSuffix("金额") || before.hasSuffix("金额:")
+        guard hasUnit || hasPrefix else { return nil }
+        // "w" alone after a number is only a unit when not part of a word (5w vs 5wan… both fine, 5www no).
+        if multiplier == 10_000, s[min(j - 1, s.count - 1)] == "w", j < s.count, isASCIILetter(s[j]) { return nil }
+        let yuan = value * multiplier
+        let end = min(j, s.count)
+        return (Entity(kind: .amount, value: EntityExtractor.decimalString(yuan), amount: yuan, foldedRange: range.lowerBound..<end), end)
+    }
+
+    static func decimalString(_ value: Double) -> String {
+        let cents = (value * 100).rounded()
+        let whole = Int64(cents / 100)
+        let fraction = Int64(cents) % 100
+        return fraction == 0 ? "\(whole)" : "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    private func phone(_ digits: String, plus: Bool) -> (kind: String, value: String)? {
+        var d = Substring(digits)
+        var international = plus
+        if d.hasPrefix("0086") { d = d.dropFirst(4); international = false }
+        else if plus && d.hasPrefix("86") { d = d.dropFirst(2); international = false }
+        else if !plus && d.count == 13 && d.hasPrefix("86") { d = d.dropFirst(2) }
+        else if d.hasPrefix("00") { international = true; d = d.dropFirst(2) }
+        let count = d.count
+        if international {
+            return count >= 7 && count <= 15 ? ("overseas", "+" + d) : nil
+        }
+        let first = d.first!, second = d.dropFirst().first
+        if count == 11, first == "1", let second, "3456789".contains(second) { return ("mobile", String(d)) }
+        if count == 10, d.hasPrefix("400") || d.hasPrefix("800") { return ("service", String(d)) }
+        if count == 5, first == "1" || d.hasPrefix("95") || d.hasPrefix("96") { return ("service", String(d)) }
+        if (6...8).contains(count), d.hasPrefix("95") { return ("service", String(d)) }
+        if (10...12).contains(count), first == "0" { return ("landline", String(d)) }
+        return nil
+    }
+
+    func luhn(_ digits: [UInt8]) -> Bool {
+        var sum = 0
+        for (i, d) in digits.reversed().enumerated() {
+            var v = Int(d)
+            if i % 2 == 1 { v *= 2; if v > 9 { v -= 9 } }
+            sum += v
+        }
+        return sum % 10 == 0
+    }
+
+    // MARK: WeChat ids and app download prompts
+
+    private static let wechatMarkers: [[Unicode.Scalar]] = ["微信号", "微信", "vx", "wx", "v信", "weixin", "wechat"].map { Array($0.unicodeScalars) }
+
+    private func wechatIDs(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
+        var i = 0
+        while i < s.count {
+            guard let marker = EntityExtractor.wechatMarkers.first(where: { matches(s, at: i, $0) }) else { i += 1; continue }
+            var j = i + marker.count
+            // Separators between the marker and the id: "：", ":", "号", "是", "搜", spaces.
+            var skipped = 0
+            while j < s.count, skipped < 4, ":：号是搜为 -".unicodeScalars.contains(s[j]) || s[j] == "\u{FF1A}" { j += 1; skipped += 1 }
+            let idStart = j
+            while j < s.count, isASCIIAlnum(s[j]) || s[j] == "_" || s[j] == "-" { j += 1 }
+            let id = String(String.UnicodeScalarView(s[idStart..<j]))
+            if (6...20).contains(id.count), id.unicodeScalars.first.map(isASCIILetter) == true || id.allSatisfy(\.isNumber) {
+                entities.append(Entity(kind: .wechat, value: id, foldedRange: idStart..<j))
+            }
+            i = max(j, i + 1)
+        }
+    }
+
+    private static let downloadVerbs: [[Unicode.Scalar]] = ["下载", "安装", "登录", "注册"].map { Array($0.unicodeScalars) }
+    private static let downloadObjects: [[Unicode.Scalar]] = ["app", "apk", "客户端", "软件", "应用"].map { Array($0.unicodeScalars) }
+
+    private func appDownloads(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
+        var i = 0
+        while i < s.count {
+            guard EntityExtractor.downloadVerbs.contains(where: { matches(s, at: i, $0) }) else { i += 1; continue }
+            let windowEnd = min(s.count, i + 16)
+            var found: Int?
+            var k = i + 2
+            while k < windowEnd {
+                if let object = EntityExtractor.downloadObjects.first(where: { matches(s, at: k, $0) }) {
+                    found = k + object.count
+                    break
+                }
+                k += 1
+            }
+            if let end = found {
+                let value = String(String.UnicodeScalarView(s[i..<end]))
+                entities.append(Entity(kind: .appDownload, value: value, foldedRange: i..<end))
+                i = end
+            } else {
+                i += 2
+            }
+        }
+    }
+
+    // MARK: Scalar helpers
+
+    @inline(__always) private func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
+    @inline(__always) private func isASCIILetter(_ c: Unicode.Scalar) -> Bool { c.value >= 97 && c.value <= 122 || c.value >= 65 && c.value <= 90 }
+    @inline(__always) private func isASCIIAlnum(_ c: Unicode.Scalar) -> Bool { isDigit(c) || isASCIILetter(c) }
+    @inline(__always) private func isURLCharacter(_ c: Unicode.Scalar) -> Bool {
+        isASCIIAlnum(c) || "-._~:/?#@!$&=%+".unicodeScalars.contains(c)
+    }
+
+    private func matches(_ s: [Unicode.Scalar], at i: Int, _ word: [Unicode.Scalar]) -> Bool {
+        guard i + word.count <= s.count else { return false }
+        for k in 0..<word.count where s[i + k] != word[k] { return false }
+        return true
+    }
+
+    private func context(_ s: [Unicode.Scalar], before index: Int, length: Int) -> String {
+        String(String.UnicodeScalarView(s[max(0, index - length)..<index]))
+    }
+}

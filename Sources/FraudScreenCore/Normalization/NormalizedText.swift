@@ -1,0 +1,133 @@
+/// A half-open range of Unicode scalars in the ORIGINAL text of a field.
+public struct TextSpan: Hashable, Sendable, Comparable {
+    public var start: Int
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    public var length: Int { end - start }
+
+    public static func < (a: TextSpan, b: TextSpan) -> Bool {
+        (a.start, a.end) < (b.start, b.end)
+    }
+}
+
+/// One field's text in the three forms screening uses, with the maps between them.
+///
+/// - original: the text as received, as Unicode scalars (spans are reported in these).
+/// - folded: NFKC, case-folded, simplified, variants folded, zero-width removed; regexes and entities see this.
+/// - compact: the folded text without filler (spaces, punctuation, symbols, emoji); keywords match here.
+///
+/// Kept as a reusable buffer: a `Screener` resets it for every field instead of allocating anew.
+public final class NormalizedText {
+    public private(set) var original: [Unicode.Scalar] = []
+    /// Folded scalars.
+    public private(set) var folded: [Unicode.Scalar] = []
+    /// For each folded scalar, the index of the original scalar it came from.
+    public private(set) var foldedOrigin: [Int32] = []
+    /// For each folded scalar, whether it came from a character variant (`薇` for `微`).
+    public private(set) var foldedIsVariant: [Bool] = []
+    /// For each compact scalar, its index in `folded`.
+    public private(set) var compactToFolded: [Int32] = []
+    /// Whether the text was cut at the rule set's `max_text_scalars`.
+    public private(set) var truncated = false
+
+    private var utf8Cache: [UInt8] = []
+    private var utf8ToFoldedCache: [Int32] = []
+    private var utf8Valid = false
+
+    public init() {}
+
+    /// Normalises `text` with `table`, replacing whatever this buffer held.
+    public func reset(_ text: Substring.UnicodeScalarView, table: FoldTable, maxScalars: Int) {
+        original.removeAll(keepingCapacity: true)
+        folded.removeAll(keepingCapacity: true)
+        foldedOrigin.removeAll(keepingCapacity: true)
+        foldedIsVariant.removeAll(keepingCapacity: true)
+        compactToFolded.removeAll(keepingCapacity: true)
+        utf8Valid = false
+        truncated = false
+        for scalar in text {
+            if original.count == maxScalars {
+                truncated = true
+                break
+            }
+            let origin = Int32(original.count)
+            original.append(scalar)
+            table.fold(scalar) { value, cls, isVariant in
+                if cls == .keep { compactToFolded.append(Int32(folded.count)) }
+                folded.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                foldedOrigin.append(origin)
+                foldedIsVariant.append(isVariant)
+            }
+        }
+    }
+
+    public func reset(_ text: String, table: FoldTable, maxScalars: Int = .max) {
+        reset(text[...].unicodeScalars, table: table, maxScalars: maxScalars)
+    }
+
+    public var compactCount: Int { compactToFolded.count }
+
+    @inline(__always)
+    public func compactScalar(_ index: Int) -> Unicode.Scalar { folded[Int(compactToFolded[index])] }
+
+    /// The original span of folded scalars `start..<end`.
+    public func originalSpan(foldedStart start: Int, foldedEnd end: Int) -> TextSpan {
+        guard start < end else {
+            let at = start < foldedOrigin.count ? Int(foldedOrigin[start]) : original.count
+            return TextSpan(start: at, end: at)
+        }
+        return TextSpan(start: Int(foldedOrigin[start]), end: Int(foldedOrigin[end - 1]) + 1)
+    }
+
+    /// The original span of compact scalars `start..<end`.
+    public func originalSpan(compactStart start: Int, compactEnd end: Int) -> TextSpan {
+        originalSpan(foldedStart: Int(compactToFolded[start]), foldedEnd: Int(compactToFolded[end - 1]) + 1)
+    }
+
+    /// The original text of a span.
+    public func text(of span: TextSpan) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: original[max(0, span.start)..<min(original.count, span.end)])
+        return String(view)
+    }
+
+    /// The folded text as a String (for display and tests).
+    public var foldedString: String { String(String.UnicodeScalarView(folded)) }
+
+    /// The compact text as a String (for display and tests).
+    public var compactString: String {
+        String(String.UnicodeScalarView(compactToFolded.map { folded[Int($0)] }))
+    }
+
+    /// Whether compact scalars `start..<end` needed evasion to match: filler or zero-width characters were
+    /// skipped between them, or a character variant was folded.
+    public func isEvasive(compactStart start: Int, compactEnd end: Int) -> Bool {
+        let foldedStart = Int(compactToFolded[start])
+        let foldedEnd = Int(compactToFolded[end - 1]) + 1
+        if foldedIsVariant[foldedStart..<foldedEnd].contains(true) { return true }
+        let span = originalSpan(foldedStart: foldedStart, foldedEnd: foldedEnd)
+        return span.length > end - start
+    }
+
+    /// The folded text as UTF-8 with a map from byte offsets to folded indices, built on first use (only
+    /// regexes need it).
+    public func utf8() -> (bytes: [UInt8], byteToFolded: [Int32]) {
+        if !utf8Valid {
+            utf8Cache.removeAll(keepingCapacity: true)
+            utf8ToFoldedCache.removeAll(keepingCapacity: true)
+            for (index, scalar) in folded.enumerated() {
+                let before = utf8Cache.count
+                UTF8.encode(scalar) { utf8Cache.append($0) }
+                for _ in before..<utf8Cache.count { utf8ToFoldedCache.append(Int32(index)) }
+            }
+            utf8ToFoldedCache.append(Int32(folded.count))
+            utf8Valid = true
+        }
+        return (utf8Cache, utf8ToFoldedCache)
+    }
+}
