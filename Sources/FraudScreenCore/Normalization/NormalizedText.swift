@@ -38,6 +38,9 @@ public final class NormalizedText {
     private var utf8Cache: [UInt8] = []
     private var utf8ToFoldedCache: [Int32] = []
     private var utf8Valid = false
+    private var compactUTF8Cache: [UInt8] = []
+    private var compactUTF8ToIndexCache: [Int32] = []
+    private var compactUTF8Valid = false
 
     public init() {}
 
@@ -49,6 +52,7 @@ public final class NormalizedText {
         foldedIsVariant.removeAll(keepingCapacity: true)
         compactToFolded.removeAll(keepingCapacity: true)
         utf8Valid = false
+        compactUTF8Valid = false
         truncated = false
         for scalar in text {
             if original.count == maxScalars {
@@ -86,7 +90,11 @@ public final class NormalizedText {
 
     /// The original span of compact scalars `start..<end`.
     public func originalSpan(compactStart start: Int, compactEnd end: Int) -> TextSpan {
-        originalSpan(foldedStart: Int(compactToFolded[start]), foldedEnd: Int(compactToFolded[end - 1]) + 1)
+        guard start < end else {
+            let at = start < compactToFolded.count ? Int(compactToFolded[start]) : folded.count
+            return originalSpan(foldedStart: at, foldedEnd: at)
+        }
+        return originalSpan(foldedStart: Int(compactToFolded[start]), foldedEnd: Int(compactToFolded[end - 1]) + 1)
     }
 
     /// The original text of a span.
@@ -116,18 +124,31 @@ public final class NormalizedText {
 
     /// The folded text as UTF-8 with a map from byte offsets to folded indices, built on first use (only
     /// regexes need it).
-    public func utf8() -> (bytes: [UInt8], byteToFolded: [Int32]) {
+    public func utf8() -> (bytes: [UInt8], byteToIndex: [Int32]) {
         if !utf8Valid {
-            utf8Cache.removeAll(keepingCapacity: true)
-            utf8ToFoldedCache.removeAll(keepingCapacity: true)
-            for (index, scalar) in folded.enumerated() {
-                let before = utf8Cache.count
-                UTF8.encode(scalar) { utf8Cache.append($0) }
-                for _ in before..<utf8Cache.count { utf8ToFoldedCache.append(Int32(index)) }
-            }
-            utf8ToFoldedCache.append(Int32(folded.count))
+            encode(folded.indices, into: &utf8Cache, map: &utf8ToFoldedCache) { self.folded[$0] }
             utf8Valid = true
         }
         return (utf8Cache, utf8ToFoldedCache)
+    }
+
+    /// The compact text as UTF-8 with a map from byte offsets to compact indices, built on first use.
+    public func compactUTF8() -> (bytes: [UInt8], byteToIndex: [Int32]) {
+        if !compactUTF8Valid {
+            encode(compactToFolded.indices, into: &compactUTF8Cache, map: &compactUTF8ToIndexCache) { self.compactScalar($0) }
+            compactUTF8Valid = true
+        }
+        return (compactUTF8Cache, compactUTF8ToIndexCache)
+    }
+
+    private func encode(_ indices: Range<Int>, into bytes: inout [UInt8], map: inout [Int32], scalar: (Int) -> Unicode.Scalar) {
+        bytes.removeAll(keepingCapacity: true)
+        map.removeAll(keepingCapacity: true)
+        for index in indices {
+            let before = bytes.count
+            UTF8.encode(scalar(index)) { bytes.append($0) }
+            for _ in before..<bytes.count { map.append(Int32(index)) }
+        }
+        map.append(Int32(indices.upperBound))
     }
 }

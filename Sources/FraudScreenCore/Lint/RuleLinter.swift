@@ -1,0 +1,43 @@
+/// Checks a loaded rule set: every rule's own examples must behave as the author said (`match` examples
+/// make the rule fire, `no_match` examples do not), screened with the whole set so meta rules work.
+public enum RuleLinter {
+    public struct Failure: Sendable, CustomStringConvertible {
+        public var file: String
+        public var line: Int
+        public var rule: String
+        public var message: String
+        public var description: String { "\(file):\(line): rule \(rule): \(message)" }
+    }
+
+    public struct Report: Sendable {
+        public var rulesChecked: Int
+        public var examplesChecked: Int
+        public var failures: [Failure]
+        public var warnings: [String]
+        public var passed: Bool { failures.isEmpty }
+    }
+
+    public static func lint(_ ruleSet: RuleSet) -> Report {
+        let screener = Screener(ruleSet: ruleSet)
+        var failures: [Failure] = []
+        var examples = 0
+        for rule in ruleSet.rules {
+            let definition = rule.definition
+            for (expected, texts) in [(true, definition.matchExamples), (false, definition.noMatchExamples)] {
+                for text in texts {
+                    examples += 1
+                    let verdict = screener.screen(text)
+                    let fired = verdict.hits.contains { $0.ruleID == rule.id }
+                    guard fired != expected else { continue }
+                    let fold = ruleSet.normalize(text).compactString
+                    failures.append(Failure(
+                        file: definition.file, line: definition.line, rule: rule.id,
+                        message: expected
+                            ? "does not match its example \"\(text)\" (compact form: \"\(fold)\")"
+                            : "matches its no_match example \"\(text)\""))
+                }
+            }
+        }
+        return Report(rulesChecked: ruleSet.rules.count, examplesChecked: examples, failures: failures, warnings: ruleSet.warnings)
+    }
+}

@@ -1,0 +1,80 @@
+/// A rule as the author wrote it (after YAML parsing and validation, before compilation).
+public struct RuleDefinition: Sendable {
+    public struct Keywords: Sendable {
+        public var any: [String] = []
+        /// Each element is a list of alternatives; every element must occur.
+        public var all: [[String]] = []
+        public var window: Int?
+        public var wholeWord = false
+        public var evasiveOnly = false
+    }
+
+    public struct EntityRequirement: Sendable {
+        public var kind: Entity.Kind
+        public var subkinds: Set<String>?
+        public var minimum: Double?
+        public var maximum: Double?
+    }
+
+    public struct ListRequirement: Sendable {
+        public var list: String
+        public var entity: Entity.Kind
+    }
+
+    public struct Meta: Sendable {
+        public var all: [String] = []
+        public var any: [String] = []
+        public var none: [String] = []
+        public var atLeast: Int?
+        public var of: [String] = []
+    }
+
+    public enum RegexTarget: String, Sendable { case folded, compact }
+
+    public var id: String
+    /// A category id, or `"*"` for an adjustment added to every category.
+    public var category: String
+    public var score: Int
+    public var description: String
+    public var fields: [String]?
+    public var keywords: Keywords?
+    public var unless: [String] = []
+    public var regexes: [String] = []
+    public var regexTarget: RegexTarget = .folded
+    public var entities: [EntityRequirement] = []
+    public var lists: [ListRequirement] = []
+    public var meta: Meta?
+    public var matchExamples: [String] = []
+    public var noMatchExamples: [String] = []
+    /// Where the rule is defined (relative file path and line).
+    public var file: String
+    public var line: Int
+}
+
+/// A fraud category: what the verdict names and the advice people are shown.
+public struct Category: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var advice: String
+    public var thresholds: Thresholds?
+}
+
+/// Scores at or above `warn` warn; at or above `block` block.
+public struct Thresholds: Sendable, Hashable {
+    public var warn: Int
+    public var block: Int
+
+    public init(warn: Int, block: Int) {
+        self.warn = warn
+        self.block = block
+    }
+}
+
+/// Rule-set wide settings from `ruleset.yaml`.
+public struct RuleSetSettings: Sendable {
+    public var thresholds = Thresholds(warn: 40, block: 80)
+    public var regexMatchLimit: UInt32 = 20_000
+    public var regexDepthLimit: UInt32 = 500
+    public var maxSpansPerRule = 8
+    public var maxTextScalars = 1 << 20
+}

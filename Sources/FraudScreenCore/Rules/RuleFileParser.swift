@@ -1,0 +1,256 @@
+import Yams
+
+/// Parses the YAML files of a rule set into definitions. Only syntax and local validity are checked here;
+/// cross-references (categories, lists, meta ids) are checked when the set is compiled.
+struct RuleFileParser {
+    static let ruleKeys: Set<String> = [
+        "id", "category", "score", "description", "fields", "keywords", "unless", "regex", "regex_on",
+        "entities", "lists", "meta", "examples",
+    ]
+
+    func parseSettings(_ text: String, file: String) throws -> RuleSetSettings {
+        let reader = YAMLReader(file: file)
+        var settings = RuleSetSettings()
+        guard let root = try reader.compose(text) else { return settings }
+        for (key, value) in try reader.mapping(root, "ruleset", allowedKeys: ["thresholds", "limits"]) {
+            switch key {
+            case "thresholds":
+                settings.thresholds = try thresholds(value, reader: reader)
+            default:
+                for (name, limit) in try reader.mapping(value, "limits", allowedKeys: [
+                    "regex_match_limit", "regex_depth_limit", "max_spans_per_rule", "max_text_scalars",
+                ]) {
+                    let number = try reader.int(limit, name)
+                    guard number > 0 else { throw reader.fail(limit, "\(name) must be positive") }
+                    switch name {
+                    case "regex_match_limit": settings.regexMatchLimit = UInt32(clamping: number)
+                    case "regex_depth_limit": settings.regexDepthLimit = UInt32(clamping: number)
+                    case "max_spans_per_rule": settings.maxSpansPerRule = number
+                    default: settings.maxTextScalars = number
+                    }
+                }
+            }
+        }
+        return settings
+    }
+
+    func thresholds(_ node: Node, reader: YAMLReader) throws -> Thresholds {
+        var warn: Int?, block: Int?
+        for (key, value) in try reader.mapping(node, "thresholds", allowedKeys: ["warn", "block"]) {
+            if key == "warn" { warn = try reader.int(value, "warn") } else { block = try reader.int(value, "block") }
+        }
+        guard let warn, let block else { throw reader.fail(node, "thresholds need both warn and block") }
+        guard warn > 0, block >= warn else { throw reader.fail(node, "thresholds need 0 < warn <= block") }
+        return Thresholds(warn: warn, block: block)
+    }
+
+    func parseCategories(_ text: String, file: String) throws -> [Category] {
+        let reader = YAMLReader(file: file)
+        guard let root = try reader.compose(text) else { throw RuleSetError(file: file, message: "no categories") }
+        var categories: [Category] = []
+        var seen = Set<String>()
+        for (_, list) in try reader.mapping(root, "categories file", allowedKeys: ["categories"]) {
+            for node in try reader.sequence(list, "categories") {
+                var id: String?, name: String?, advice: String?, thresholds: Thresholds?
+                for (key, value) in try reader.mapping(node, "category", allowedKeys: ["id", "name", "advice", "thresholds"]) {
+                    switch key {
+                    case "id": id = try reader.nonEmptyString(value, "id")
+                    case "name": name = try reader.nonEmptyString(value, "name")
+                    case "advice": advice = try reader.nonEmptyString(value, "advice")
+                    default: thresholds = try self.thresholds(value, reader: reader)
+                    }
+                }
+                guard let id, let name, let advice else { throw reader.fail(node, "a category needs id, name and advice") }
+                guard RuleFileParser.isValidID(id) else { throw reader.fail(node, "category id '\(id)' may only use a-z, 0-9, _ . -") }
+                guard seen.insert(id).inserted else { throw reader.fail(node, "duplicate category id '\(id)'") }
+                categories.append(Category(id: id, name: name, advice: advice, thresholds: thresholds))
+            }
+        }
+        guard !categories.isEmpty else { throw RuleSetError(file: file, message: "no categories") }
+        return categories
+    }
+
+    func parseVariants(_ text: String, file: String) throws -> (characters: [Unicode.Scalar: Unicode.Scalar], words: [String: [String]]) {
+        let reader = YAMLReader(file: file)
+        var characters: [Unicode.Scalar: Unicode.Scalar] = [:]
+        var words: [String: [String]] = [:]
+        guard let root = try reader.compose(text) else { return (characters, words) }
+        for (key, value) in try reader.mapping(root, "variants", allowedKeys: ["characters", "words"]) {
+            guard case .mapping(let mapping) = value else { throw reader.fail(value, "\(key) must be a mapping") }
+            for (canonicalNode, variantsNode) in mapping {
+                let canonical = try reader.nonEmptyString(canonicalNode, "\(key) entry")
+                let variants = try reader.strings(variantsNode, "variants of \(canonical)")
+                if key == "characters" {
+                    guard canonical.unicodeScalars.count == 1 else {
+                        throw reader.fail(canonicalNode, "'\(canonical)' is not a single character (put words under `words`)")
+                    }
+                    for variant in variants {
+                        guard variant.unicodeScalars.count == 1 else {
+                            throw reader.fail(variantsNode, "character variant '\(variant)' is not a single character")
+                        }
+                        characters[variant.unicodeScalars.first!] = canonical.unicodeScalars.first!
+                    }
+                } else {
+                    words[canonical, default: []].append(contentsOf: variants)
+                }
+            }
+        }
+        return (characters, words)
+    }
+
+    func parseRules(_ text: String, file: String) throws -> [RuleDefinition] {
+        let reader = YAMLReader(file: file)
+        guard let root = try reader.compose(text) else { return [] }
+        var rules: [RuleDefinition] = []
+        for (_, list) in try reader.mapping(root, "rule file", allowedKeys: ["rules"]) {
+            for node in try reader.sequence(list, "rules") {
+                rules.append(try parseRule(node, file: file))
+            }
+        }
+        return rules
+    }
+
+    static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
+    }
+
+    private func parseRule(_ node: Node, file: String) throws -> RuleDefinition {
+        var reader = YAMLReader(file: file)
+        guard case .mapping(let mapping) = node else { throw reader.fail(node, "a rule must be a mapping") }
+        guard let idNode = mapping["id"] else { throw reader.fail(node, "a rule needs an id") }
+        let id = try reader.nonEmptyString(idNode, "id")
+        guard RuleFileParser.isValidID(id) else { throw reader.fail(idNode, "rule id '\(id)' may only use a-z, 0-9, _ . -") }
+        reader.rule = id
+        var rule = RuleDefinition(id: id, category: "", score: 0, description: "", file: file, line: node.mark?.line ?? 0)
+        var sawCategory = false, sawScore = false, sawDescription = false
+        for (key, value) in try reader.mapping(node, "rule", allowedKeys: RuleFileParser.ruleKeys) {
+            switch key {
+            case "id": break
+            case "category": rule.category = try reader.nonEmptyString(value, "category"); sawCategory = true
+            case "score": rule.score = try reader.int(value, "score"); sawScore = true
+            case "description": rule.description = try reader.nonEmptyString(value, "description"); sawDescription = true
+            case "fields": rule.fields = try reader.strings(value, "fields")
+            case "keywords": rule.keywords = try keywords(value, reader: reader)
+            case "unless": rule.unless = try reader.strings(value, "unless")
+            case "regex": rule.regexes = try reader.strings(value, "regex")
+            case "regex_on":
+                let target = try reader.string(value, "regex_on")
+                guard let parsed = RuleDefinition.RegexTarget(rawValue: target) else {
+                    throw reader.fail(value, "regex_on must be folded or compact")
+                }
+                rule.regexTarget = parsed
+            case "entities": rule.entities = try entities(value, reader: reader)
+            case "lists": rule.lists = try lists(value, reader: reader)
+            case "meta": rule.meta = try meta(value, reader: reader)
+            default:
+                for (kind, examples) in try reader.mapping(value, "examples", allowedKeys: ["match", "no_match"]) {
+                    let texts = try reader.strings(examples, "examples.\(kind)")
+                    if kind == "match" { rule.matchExamples = texts } else { rule.noMatchExamples = texts }
+                }
+            }
+        }
+        guard sawCategory else { throw reader.fail(node, "missing category") }
+        guard sawScore else { throw reader.fail(node, "missing score") }
+        guard sawDescription else { throw reader.fail(node, "missing description") }
+        guard rule.keywords != nil || !rule.regexes.isEmpty || !rule.entities.isEmpty || !rule.lists.isEmpty || rule.meta != nil else {
+            throw reader.fail(node, "a rule needs at least one of keywords, regex, entities, lists or meta")
+        }
+        guard !rule.matchExamples.isEmpty else { throw reader.fail(node, "a rule needs at least one example under examples.match") }
+        return rule
+    }
+
+    private func keywords(_ node: Node, reader: YAMLReader) throws -> RuleDefinition.Keywords {
+        var keywords = RuleDefinition.Keywords()
+        for (key, value) in try reader.mapping(node, "keywords", allowedKeys: ["any", "all", "window", "whole_word", "evasive"]) {
+            switch key {
+            case "any": keywords.any = try reader.strings(value, "keywords.any")
+            case "all":
+                keywords.all = try reader.sequence(value, "keywords.all").map { try reader.strings($0, "an element of keywords.all") }
+            case "window":
+                let window = try reader.int(value, "window")
+                guard window > 0 else { throw reader.fail(value, "window must be positive") }
+                keywords.window = window
+            case "whole_word": keywords.wholeWord = try reader.bool(value, "whole_word")
+            default: keywords.evasiveOnly = try reader.bool(value, "evasive")
+            }
+        }
+        guard !keywords.any.isEmpty || !keywords.all.isEmpty else { throw reader.fail(node, "keywords need `any` or `all`") }
+        if keywords.window != nil && keywords.all.count < 2 {
+            throw reader.fail(node, "window needs at least two elements under `all`")
+        }
+        return keywords
+    }
+
+    private func entities(_ node: Node, reader: YAMLReader) throws -> [RuleDefinition.EntityRequirement] {
+        let kinds = Set(Entity.Kind.allCases.map(\.rawValue))
+        var result: [RuleDefinition.EntityRequirement] = []
+        for (key, value) in try reader.mapping(node, "entities", allowedKeys: kinds) {
+            var requirement = RuleDefinition.EntityRequirement(kind: Entity.Kind(rawValue: key)!)
+            if case .scalar = value {
+                guard try reader.bool(value, "entities.\(key)") else { continue }
+            } else {
+                for (option, optionValue) in try reader.mapping(value, "entities.\(key)", allowedKeys: ["kinds", "min", "max"]) {
+                    switch option {
+                    case "kinds":
+                        let subkinds = try reader.strings(optionValue, "kinds")
+                        let allowed = RuleFileParser.subkinds[requirement.kind] ?? []
+                        for subkind in subkinds where !allowed.contains(subkind) {
+                            throw reader.fail(optionValue, "\(key) has no kind '\(subkind)' (known: \(allowed.sorted().joined(separator: ", ")))")
+                        }
+                        requirement.subkinds = Set(subkinds)
+                    case "min": requirement.minimum = try reader.number(optionValue, "min")
+                    default: requirement.maximum = try reader.number(optionValue, "max")
+                    }
+                }
+                if (requirement.minimum != nil || requirement.maximum != nil) && requirement.kind != .amount {
+                    throw reader.fail(value, "min/max apply to amount only")
+                }
+            }
+            result.append(requirement)
+        }
+        return result
+    }
+
+    static let subkinds: [Entity.Kind: Set<String>] = [
+        .phone: ["mobile", "landline", "service", "overseas"],
+        .url: ["short_link", "ip", "domain"],
+    ]
+
+    private func lists(_ node: Node, reader: YAMLReader) throws -> [RuleDefinition.ListRequirement] {
+        try reader.sequence(node, "lists").map { element in
+            var list: String?, entity: Entity.Kind?
+            for (key, value) in try reader.mapping(element, "lists entry", allowedKeys: ["list", "entity"]) {
+                if key == "list" {
+                    list = try reader.nonEmptyString(value, "list")
+                } else {
+                    let name = try reader.nonEmptyString(value, "entity")
+                    guard let kind = Entity.Kind(rawValue: name) else { throw reader.fail(value, "unknown entity '\(name)'") }
+                    entity = kind
+                }
+            }
+            guard let list, let entity else { throw reader.fail(element, "a lists entry needs list and entity") }
+            return RuleDefinition.ListRequirement(list: list, entity: entity)
+        }
+    }
+
+    private func meta(_ node: Node, reader: YAMLReader) throws -> RuleDefinition.Meta {
+        var meta = RuleDefinition.Meta()
+        for (key, value) in try reader.mapping(node, "meta", allowedKeys: ["all", "any", "none", "at_least", "of"]) {
+            switch key {
+            case "all": meta.all = try reader.strings(value, "meta.all")
+            case "any": meta.any = try reader.strings(value, "meta.any")
+            case "none": meta.none = try reader.strings(value, "meta.none")
+            case "at_least":
+                let n = try reader.int(value, "at_least")
+                guard n > 0 else { throw reader.fail(value, "at_least must be positive") }
+                meta.atLeast = n
+            default: meta.of = try reader.strings(value, "meta.of")
+            }
+        }
+        if (meta.atLeast == nil) != meta.of.isEmpty { throw reader.fail(node, "at_least and of go together") }
+        if meta.all.isEmpty && meta.any.isEmpty && meta.atLeast == nil {
+            throw reader.fail(node, "meta needs all, any or at_least/of (none alone cannot make a rule fire)")
+        }
+        return meta
+    }
+}

@@ -1,0 +1,68 @@
+/// A compiled, immutable rule set: safe to share between threads and to swap atomically on reload.
+///
+/// Compilation turns every keyword of every rule (and every regex's required literal) into one Aho-Corasick
+/// automaton, so screening costs one pass over the text whatever the number of rules; rules are indexed by
+/// the keywords they cannot fire without, so only rules whose anchor was seen are evaluated.
+public final class RuleSet: Sendable {
+    /// Content hash of every file of the set (first 16 hex digits of SHA-256).
+    public let version: String
+    public let settings: RuleSetSettings
+    public let categories: [Category]
+    public let rules: [CompiledRule]
+    /// Problems that do not stop loading (a keyword written in a form folding changes, …).
+    public let warnings: [String]
+
+    let categoryIndex: [String: Int]
+    let ruleIndex: [String: Int]
+    let foldTable: FoldTable
+    let automaton: AhoCorasick
+    /// For each automaton pattern: the keyword it stands for, and whether it is a word variant (`vx` for 微信).
+    let patternKeyword: [Int32]
+    let patternIsVariant: [Bool]
+    let keywordTexts: [String]
+    /// For each keyword: the rules that cannot fire without it.
+    let keywordAnchors: [[Int32]]
+    /// Rules with field conditions but no keyword anchor: evaluated on every field they apply to.
+    let unanchoredRules: [Int32]
+    /// Meta rules in dependency order.
+    let metaOrder: [Int32]
+    let entityExtractor: EntityExtractor
+    let usesWholeWords: Bool
+
+    init(version: String, settings: RuleSetSettings, categories: [Category], rules: [CompiledRule], warnings: [String],
+         foldTable: FoldTable, automaton: AhoCorasick, patternKeyword: [Int32], patternIsVariant: [Bool],
+         keywordTexts: [String], keywordAnchors: [[Int32]], unanchoredRules: [Int32], metaOrder: [Int32],
+         entityExtractor: EntityExtractor) {
+        self.version = version
+        self.settings = settings
+        self.categories = categories
+        self.rules = rules
+        self.warnings = warnings
+        self.categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1.id, $0) })
+        self.ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
+        self.foldTable = foldTable
+        self.automaton = automaton
+        self.patternKeyword = patternKeyword
+        self.patternIsVariant = patternIsVariant
+        self.keywordTexts = keywordTexts
+        self.keywordAnchors = keywordAnchors
+        self.unanchoredRules = unanchoredRules
+        self.metaOrder = metaOrder
+        self.entityExtractor = entityExtractor
+        self.usesWholeWords = rules.contains { $0.wholeWord }
+    }
+
+    public func category(id: String) -> Category? { categoryIndex[id].map { categories[$0] } }
+    public func rule(id: String) -> CompiledRule? { ruleIndex[id].map { rules[$0] } }
+
+    /// Number of distinct keywords (after folding) in the automaton, regex literals included.
+    public var keywordCount: Int { keywordTexts.count }
+    public var regexCount: Int { rules.reduce(0) { $0 + $1.regexes.count } }
+
+    /// Normalises a text the way screening does (for tools and tests).
+    public func normalize(_ text: String) -> NormalizedText {
+        let normalized = NormalizedText()
+        normalized.reset(text, table: foldTable, maxScalars: settings.maxTextScalars)
+        return normalized
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+
+/// Loads a rule-set directory into a `RuleSet`: all of it or nothing, with errors that name file, line and
+/// rule. See docs/RULES.md for the layout and format.
+public enum RuleSetLoader {
+    /// Loads and compiles the rule set in `directory`.
+    public static func load(directory: String) throws -> RuleSet {
+        let files = try readFiles(directory)
+        return try compile(files: files)
+    }
+
+    /// Compiles a rule set from file contents keyed by path relative to the rule-set root (used by `load`
+    /// and by tests and tools that build rule sets in memory).
+    public static func compile(files: [String: String]) throws -> RuleSet {
+        let parser = RuleFileParser()
+        let settings = try files["ruleset.yaml"].map { try parser.parseSettings($0, file: "ruleset.yaml") } ?? RuleSetSettings()
+        guard let categoriesText = files["categories.yaml"] else {
+            throw RuleSetError(file: "categories.yaml", message: "missing: a rule set needs its categories")
+        }
+        let categories = try parser.parseCategories(categoriesText, file: "categories.yaml")
+        let variants = try files["variants.yaml"].map { try parser.parseVariants($0, file: "variants.yaml") } ?? (characters: [:], words: [:])
+
+        var definitions: [RuleDefinition] = []
+        for path in files.keys.sorted() where path.hasPrefix("rules.d/") && (path.hasSuffix(".yaml") || path.hasSuffix(".yml")) {
+            definitions.append(contentsOf: try parser.parseRules(files[path]!, file: path))
+        }
+        var lists: [String: FraudList] = [:]
+        for path in files.keys.sorted() where path.hasPrefix("lists/") && path.hasSuffix(".txt") {
+            let name = String(path.dropFirst("lists/".count).dropLast(".txt".count))
+            lists[name] = FraudList(name: name, contents: files[path]!)
+        }
+
+        var hash = SHA256()
+        for path in files.keys.sorted() {
+            hash.update(path.utf8); hash.update([0])
+            hash.update(files[path]!.utf8); hash.update([0])
+        }
+        let version = String(SHA256.hex(hash.finalize()).prefix(16))
+
+        var compiler = RuleSetCompiler(settings: settings, categories: categories, lists: lists,
+                                       foldTable: FoldTable.base.applying(characterVariants: variants.characters),
+                                       wordVariants: variants.words)
+        return try compiler.compile(definitions, version: version)
+    }
+
+    static func readFiles(_ directory: String) throws -> [String: String] {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw RuleSetError(file: directory, message: "rules directory does not exist")
+        }
+        guard isDirectory.boolValue else { throw RuleSetError(file: directory, message: "not a directory") }
+        var files: [String: String] = [:]
+        for top in ["ruleset.yaml", "categories.yaml", "variants.yaml"] {
+            let path = directory + "/" + top
+            if manager.fileExists(atPath: path) { files[top] = try read(path, relative: top) }
+        }
+        for (sub, suffixes) in [("rules.d", [".yaml", ".yml"]), ("lists", [".txt"])] {
+            let folder = directory + "/" + sub
+            guard manager.fileExists(atPath: folder) else { continue }
+            let names: [String]
+            do { names = try manager.contentsOfDirectory(atPath: folder) } catch {
+                throw RuleSetError(file: sub, message: "cannot list directory: \(error.localizedDescription)")
+            }
+            for name in names.sorted() where suffixes.contains(where: name.hasSuffix) && !name.hasPrefix(".") {
+                files[sub + "/" + name] = try read(folder + "/" + name, relative: sub + "/" + name)
+            }
+        }
+        return files
+    }
+
+    private static func read(_ path: String, relative: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RuleSetError(file: relative, message: "cannot read file")
+        }
+        guard let text = String(validatingUTF8Data: data) else { throw RuleSetError(file: relative, message: "not valid UTF-8") }
+        return text
+    }
+}
+
+extension String {
+    init?(validatingUTF8Data data: Data) {
+        var valid = true
+        let text = String(decoding: data, as: UTF8.self)
+        // A round trip that changes the bytes means some were replaced: the input was not UTF-8.
+        if text.utf8.count != data.count || !text.utf8.elementsEqual(data) { valid = false }
+        guard valid else { return nil }
+        self = text
+    }
+}
+
+/// Turns parsed definitions into a `RuleSet`, checking every cross-reference.
+struct RuleSetCompiler {
+    let settings: RuleSetSettings
+    let categories: [Category]
+    let lists: [String: FraudList]
+    let foldTable: FoldTable
+    let wordVariants: [String: [String]]
+
+    private var keywordIDs: [String: Int32] = [:]
+    private var keywordTexts: [String] = []
+    private var warnings: [String] = []
+
+    init(settings: RuleSetSettings, categories: [Category], lists: [String: FraudList], foldTable: FoldTable,
+         wordVariants: [String: [String]]) {
+        self.settings = settings
+        self.categories = categories
+        self.lists = lists
+        self.foldTable = foldTable
+        self.wordVariants = wordVariants
+    }
+
+    private mutating func keyword(_ raw: String, of rule: RuleDefinition) throws -> Int32 {
+        let folded = foldTable.fold(raw, compact: true)
+        guard !folded.isEmpty else {
+            throw RuleSetError(file: rule.file, line: rule.line, rule: rule.id, message: "keyword '\(raw)' has no letters or digits")
+        }
+        if foldTable.fold(raw, compact: false) != raw {
+            warnings.append("\(rule.file):\(rule.line): rule \(rule.id): keyword '\(raw)' is matched as '\(folded)' (write keywords folded)")
+        }
+        if let id = keywordIDs[folded] { return id }
+        let id = Int32(keywordTexts.count)
+        keywordIDs[folded] = id
+        keywordTexts.append(folded)
+        return id
+    }
+
+    mutating func compile(_ definitions: [RuleDefinition], version: String) throws -> RuleSet {
+        let categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1.id, $0) })
+        var ruleIndex: [String: Int] = [:]
+        for (i, rule) in definitions.enumerated() {
+            if let previous = ruleIndex[rule.id] {
+                let other = definitions[previous]
+                throw RuleSetError(file: rule.file, line: rule.line, rule: rule.id,
+                                   message: "duplicate rule id (first defined at \(other.file):\(other.line))")
+            }
+            ruleIndex[rule.id] = i
+        }
+
+        var compiled: [CompiledRule] = []
+        for rule in definitions {
+            func fail(_ message: String) -> RuleSetError {
+                RuleSetError(file: rule.file, line: rule.line, rule: rule.id, message: message)
+            }
+            var category: Int? = nil
+            if rule.category != "*" {
+                guard let index = categoryIndex[rule.category] else {
+                    throw fail("unknown category '\(rule.category)' (known: \(categories.map(\.id).joined(separator: ", ")))")
+                }
+                category = index
+            }
+            let any = try rule.keywords?.any.map { try keyword($0, of: rule) } ?? []
+            let all = try rule.keywords?.all.map { try $0.map { try keyword($0, of: rule) } } ?? []
+            let unless = try rule.unless.map { try keyword($0, of: rule) }
+            var regexes: [CompiledRegex] = []
+            var gates: [Int32?] = []
+            for pattern in rule.regexes {
+                do { regexes.append(try CompiledRegex(pattern)) } catch let error as CompiledRegex.CompileError {
+                    throw fail("regex '\(pattern)': \(error)")
+                }
+                if let literal = CompiledRegex.requiredLiteral(of: pattern), !foldTable.fold(literal, compact: true).isEmpty {
+                    gates.append(try keyword(literal, of: rule))
+                } else {
+                    gates.append(nil)
+                }
+            }
+            var ruleLists: [(FraudList, Entity.Kind)] = []
+            for requirement in rule.lists {
+                guard let list = lists[requirement.list] else {
+                    throw fail("unknown list '\(requirement.list)' (expected lists/\(requirement.list).txt)")
+                }
+                ruleLists.append((list, requirement.entity))
+            }
+            var meta: CompiledMeta?
+            if let m = rule.meta {
+                func resolve(_ names: [String]) throws -> [Int32] {
+                    var result: [Int32] = []
+                    for name in names {
+                        if name.hasSuffix("*") {
+                            let prefix = String(name.dropLast())
+                            let matches = definitions.enumerated().filter { $0.element.id.hasPrefix(prefix) && $0.element.id != rule.id }
+                            guard !matches.isEmpty else { throw fail("meta pattern '\(name)' names no rule") }
+                            result.append(contentsOf: matches.map { Int32($0.offset) })
+                        } else {
+                            guard let index = ruleIndex[name] else { throw fail("meta names unknown rule '\(name)'") }
+                            guard name != rule.id else { throw fail("meta names the rule itself") }
+                            result.append(Int32(index))
+                        }
+                    }
+                    return result
+                }
+                let of = try resolve(m.of)
+                if let n = m.atLeast, n > of.count { throw fail("at_least \(n) of only \(of.count) rules can never fire") }
+                meta = CompiledMeta(all: try resolve(m.all), any: try resolve(m.any), none: try resolve(m.none),
+                                    atLeast: m.atLeast ?? 0, of: of)
+            }
+            compiled.append(CompiledRule(
+                definition: rule, categoryIndex: category, fields: rule.fields.map(Set.init), anyKeywords: any,
+                allGroups: all, window: rule.keywords?.window, wholeWord: rule.keywords?.wholeWord ?? false,
+                evasiveOnly: rule.keywords?.evasiveOnly ?? false, unlessKeywords: unless, regexes: regexes,
+                regexGates: gates, regexOnCompact: rule.regexTarget == .compact, entities: rule.entities,
+                lists: ruleLists.map { (list: $0.0, entity: $0.1) }, meta: meta))
+        }
+
+        let metaOrder = try orderMeta(compiled)
+
+        // Anchors: a rule is evaluated on a field only when a keyword it cannot fire without was seen.
+        var anchors = [[Int32]](repeating: [], count: keywordTexts.count)
+        var unanchored: [Int32] = []
+        for (i, rule) in compiled.enumerated() where rule.hasFieldConditions {
+            let anchorSet: [Int32]
+            if !rule.anyKeywords.isEmpty {
+                anchorSet = rule.anyKeywords
+            } else if let first = rule.allGroups.first {
+                anchorSet = first
+            } else if !rule.regexes.isEmpty, rule.entities.isEmpty, rule.lists.isEmpty, rule.regexGates.allSatisfy({ $0 != nil }) {
+                anchorSet = rule.regexGates.compactMap { $0 }
+            } else {
+                unanchored.append(Int32(i))
+                continue
+            }
+            for keyword in Set(anchorSet) { anchors[Int(keyword)].append(Int32(i)) }
+        }
+
+        // Automaton patterns: each keyword, plus its spellings through word variants.
+        var patterns: [[Unicode.Scalar]] = []
+        var patternKeyword: [Int32] = []
+        var patternIsVariant: [Bool] = []
+        let foldedVariants = wordVariants.map { canonical, variants in
+            (foldTable.fold(canonical, compact: true), variants.map { foldTable.fold($0, compact: true) }.filter { !$0.isEmpty })
+        }
+        for (id, text) in keywordTexts.enumerated() {
+            patterns.append(Array(text.unicodeScalars)); patternKeyword.append(Int32(id)); patternIsVariant.append(false)
+            var seen: Set<String> = [text]
+            for (canonical, variants) in foldedVariants where !canonical.isEmpty && text.contains(canonical) {
+                for variant in variants {
+                    let spelled = text.replacingOccurrences(of: canonical, with: variant)
+                    guard seen.insert(spelled).inserted else { continue }
+                    patterns.append(Array(spelled.unicodeScalars)); patternKeyword.append(Int32(id)); patternIsVariant.append(true)
+                }
+            }
+        }
+
+        let shortLinks = lists["short_link_hosts"].map { EntityExtractor.defaultShortLinkHosts.union($0.entries) }
+            ?? EntityExtractor.defaultShortLinkHosts
+        return RuleSet(version: version, settings: settings, categories: categories, rules: compiled, warnings: warnings,
+                       foldTable: foldTable, automaton: AhoCorasick(patterns: patterns), patternKeyword: patternKeyword,
+                       patternIsVariant: patternIsVariant, keywordTexts: keywordTexts, keywordAnchors: anchors,
+                       unanchoredRules: unanchored, metaOrder: metaOrder,
+                       entityExtractor: EntityExtractor(shortLinkHosts: shortLinks))
+    }
+
+    /// Meta rules in an order where every meta rule comes after the meta rules it names; cycles are errors.
+    private func orderMeta(_ rules: [CompiledRule]) throws -> [Int32] {
+        var state = [UInt8](repeating: 0, count: rules.count)  // 0 new, 1 visiting, 2 done
+        var order: [Int32] = []
+        func visit(_ i: Int, path: [String]) throws {
+            guard let meta = rules[i].meta else { return }
+            if state[i] == 2 { return }
+            if state[i] == 1 {
+                let rule = rules[i].definition
+                throw RuleSetError(file: rule.file, line: rule.line, rule: rule.id,
+                                   message: "meta rules form a cycle: \((path + [rule.id]).joined(separator: " → "))")
+            }
+            state[i] = 1
+            for dependency in meta.all + meta.any + meta.none + meta.of {
+                try visit(Int(dependency), path: path + [rules[i].id])
+            }
+            state[i] = 2
+            order.append(Int32(i))
+        }
+        for i in rules.indices { try visit(i, path: []) }
+        return order
+    }
+}

@@ -1,0 +1,129 @@
+/// A minimal streaming JSON writer into a byte buffer. Verdicts are written on the hot path of the daemon;
+/// writing them directly costs a fraction of going through `Encodable` and keeps key order stable.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma: [Bool] = []
+
+    public init(reservingCapacity capacity: Int = 512) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    private var afterKey = false
+
+    private mutating func beforeValue() {
+        if afterKey {
+            afterKey = false
+        } else if let last = needsComma.last {
+            if last { bytes.append(UInt8(ascii: ",")) }
+            needsComma[needsComma.count - 1] = true
+        }
+    }
+
+    public mutating func beginObject() { beforeValue(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    public mutating func beginArray() { beforeValue(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+    public mutating func beginObject(key name: String) { key(name); beginObject() }
+    public mutating func beginArray(key name: String) { key(name); beginArray() }
+
+    /// Writes `"name":` inside an object; the value written next belongs to it.
+    public mutating func key(_ name: String) {
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    public mutating func value(_ s: String) { beforeValue(); appendQuoted(s) }
+    public mutating func value(_ n: Int) { beforeValue(); bytes.append(contentsOf: String(n).utf8) }
+    public mutating func value(_ b: Bool) { beforeValue(); bytes.append(contentsOf: (b ? "true" : "false").utf8) }
+    public mutating func null() { beforeValue(); bytes.append(contentsOf: "null".utf8) }
+    /// A complete JSON value written as given.
+    public mutating func raw(_ json: [UInt8]) { beforeValue(); bytes.append(contentsOf: json) }
+
+    public mutating func field(_ name: String, _ s: String) { key(name); value(s) }
+    public mutating func field(_ name: String, _ n: Int) { key(name); value(n) }
+    public mutating func field(_ name: String, _ b: Bool) { key(name); value(b) }
+    public mutating func field(_ name: String, _ s: String?) { key(name); if let s { value(s) } else { null() } }
+
+    private mutating func appendQuoted(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension Verdict {
+    /// Writes the verdict's members (without braces) into an open object, so a caller can add its own (id,
+    /// elapsed time) around them. The shape is documented in docs/PROTOCOL.md.
+    public func writeMembers(to json: inout JSONWriter) {
+        json.field("verdict", decision.rawValue)
+        json.field("score", score)
+        json.field("category", category?.id)
+        json.field("category_name", category?.name)
+        json.beginObject(key: "category_scores")
+        for (id, value) in categoryScores { json.field(id, value) }
+        json.endObject()
+        json.beginArray(key: "hits")
+        for hit in hits {
+            json.beginObject()
+            json.field("rule", hit.ruleID)
+            json.field("category", hit.category)
+            json.field("score", hit.score)
+            json.field("description", hit.description)
+            json.beginArray(key: "evidence")
+            for e in hit.evidence {
+                json.beginObject()
+                json.field("field", e.field)
+                json.field("start", e.span.start)
+                json.field("end", e.span.end)
+                json.field("text", e.text)
+                json.field("source", e.source.rawValue)
+                json.field("evasive", e.evasive)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+        }
+        json.endArray()
+        json.beginArray(key: "entities")
+        for found in entities {
+            json.beginObject()
+            json.field("field", found.field)
+            json.field("type", found.entity.kind.rawValue)
+            if let subkind = found.entity.subkind { json.field("kind", subkind) }
+            json.field("value", found.entity.value)
+            json.field("start", found.span.start)
+            json.field("end", found.span.end)
+            json.endObject()
+        }
+        json.endArray()
+        json.field("advice", advice)
+        json.field("rules_version", rulesVersion)
+        json.field("truncated", truncated)
+    }
+
+    /// The verdict as one JSON object.
+    public var json: String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writeMembers(to: &writer)
+        writer.endObject()
+        return writer.string
+    }
+}

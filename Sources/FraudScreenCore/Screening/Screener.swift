@@ -1,0 +1,327 @@
+/// Screens documents against one rule set. Holds the scratch buffers, regex match data and word breaker a
+/// screening needs, so steady-state screening allocates little: keep one per thread (it is not thread-safe)
+/// and make a new one when the rule set changes.
+public final class Screener {
+    public let ruleSet: RuleSet
+    private let regexMatcher: RegexMatcher
+    private let wordBoundaries = WordBoundaries()
+    private let text = NormalizedText()
+
+    // Keyword occurrences of the current field, chained per keyword (newest first).
+    private var occurrenceStart: [Int32] = []
+    private var occurrenceEnd: [Int32] = []
+    private var occurrenceEvasive: [Bool] = []
+    private var occurrenceNext: [Int32] = []
+    private var keywordHead: [Int32]
+    private var keywordStamp: [UInt32]
+    private var fieldGeneration: UInt32 = 0
+
+    private var ruleStamp: [UInt32]
+    private var candidates: [Int32] = []
+    private var fieldEntities: [Entity] = []
+
+    // Per document.
+    private var fired: [Bool]
+    private var firedRules: [Int32] = []
+    private var evidence: [Int32: [Verdict.Evidence]] = [:]
+
+    /// Occurrences kept per field; a pathological text beyond this is still scanned but later occurrences of
+    /// keywords are not recorded (rules have all they need long before).
+    static let maxOccurrencesPerField = 65_536
+
+    public init(ruleSet: RuleSet) {
+        self.ruleSet = ruleSet
+        regexMatcher = RegexMatcher(matchLimit: ruleSet.settings.regexMatchLimit, depthLimit: ruleSet.settings.regexDepthLimit)
+        keywordHead = [Int32](repeating: -1, count: ruleSet.keywordCount)
+        keywordStamp = [UInt32](repeating: 0, count: ruleSet.keywordCount)
+        ruleStamp = [UInt32](repeating: 0, count: ruleSet.rules.count)
+        fired = [Bool](repeating: false, count: ruleSet.rules.count)
+    }
+
+    /// How many regex matches were abandoned at the PCRE2 work limits.
+    public var regexLimitHits: Int { regexMatcher.limitHits }
+
+    /// Screens a message text.
+    public func screen(_ message: String) -> Verdict { screen(.message(message)) }
+
+    /// Screens a document: every field, then meta rules, then scores and the decision.
+    public func screen(_ document: Document) -> Verdict {
+        for rule in firedRules { fired[Int(rule)] = false }
+        firedRules.removeAll(keepingCapacity: true)
+        evidence.removeAll(keepingCapacity: true)
+        var entities: [Verdict.FoundEntity] = []
+        var truncated = false
+
+        for field in document.fields {
+            text.reset(field.text[...].unicodeScalars, table: ruleSet.foldTable, maxScalars: ruleSet.settings.maxTextScalars)
+            truncated = truncated || text.truncated
+            screenField(field.name)
+            for entity in fieldEntities {
+                entities.append(.init(field: field.name, entity: entity,
+                                      span: text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)))
+            }
+        }
+        evaluateMeta()
+        return verdict(entities: entities, truncated: truncated)
+    }
+
+    // MARK: Fields
+
+    private func screenField(_ fieldName: String) {
+        fieldGeneration &+= 1
+        if fieldGeneration == 0 {  // wrapped: stale stamps could look current
+            for i in keywordStamp.indices { keywordStamp[i] = 0 }
+            for i in ruleStamp.indices { ruleStamp[i] = 0 }
+            fieldGeneration = 1
+        }
+        let generation = fieldGeneration
+        occurrenceStart.removeAll(keepingCapacity: true)
+        occurrenceEnd.removeAll(keepingCapacity: true)
+        occurrenceEvasive.removeAll(keepingCapacity: true)
+        occurrenceNext.removeAll(keepingCapacity: true)
+        candidates.removeAll(keepingCapacity: true)
+        fieldEntities.removeAll(keepingCapacity: true)
+        wordBoundaries.invalidate()
+
+        let ruleSet = self.ruleSet
+        let text = self.text
+        ruleSet.automaton.forEachMatch(count: text.compactCount, scalarAt: text.compactScalar) { pattern, start, end in
+            guard occurrenceStart.count < Screener.maxOccurrencesPerField else { return }
+            let keyword = Int(ruleSet.patternKeyword[pattern])
+            let index = Int32(occurrenceStart.count)
+            occurrenceStart.append(Int32(start))
+            occurrenceEnd.append(Int32(end))
+            occurrenceEvasive.append(ruleSet.patternIsVariant[pattern] || text.isEvasive(compactStart: start, compactEnd: end))
+            if keywordStamp[keyword] == generation {
+                occurrenceNext.append(keywordHead[keyword])
+            } else {
+                occurrenceNext.append(-1)
+                keywordStamp[keyword] = generation
+                for rule in ruleSet.keywordAnchors[keyword] where ruleStamp[Int(rule)] != generation {
+                    ruleStamp[Int(rule)] = generation
+                    candidates.append(rule)
+                }
+            }
+            keywordHead[keyword] = index
+        }
+        for rule in ruleSet.unanchoredRules where ruleStamp[Int(rule)] != generation {
+            ruleStamp[Int(rule)] = generation
+            candidates.append(rule)
+        }
+
+        ruleSet.entityExtractor.extract(text.folded, into: &fieldEntities)
+
+        for candidate in candidates {
+            let rule = ruleSet.rules[Int(candidate)]
+            guard rule.applies(to: fieldName), let found = evaluate(rule, field: fieldName) else { continue }
+            if !fired[Int(candidate)] {
+                fired[Int(candidate)] = true
+                if rule.meta == nil { firedRules.append(candidate) }
+            }
+            evidence[candidate, default: []].append(contentsOf: found)
+        }
+    }
+
+    /// The evidence if `rule` fires on the current field, nil otherwise.
+    private func evaluate(_ rule: CompiledRule, field: String) -> [Verdict.Evidence]? {
+        let maxSpans = ruleSet.settings.maxSpansPerRule
+        var found: [Verdict.Evidence] = []
+
+        for keyword in rule.unlessKeywords where keywordStamp[Int(keyword)] == fieldGeneration {
+            return nil
+        }
+        if !rule.anyKeywords.isEmpty {
+            var matched = false
+            for keyword in rule.anyKeywords {
+                forEachOccurrence(of: keyword, rule) { start, end, evasive in
+                    matched = true
+                    if found.count < maxSpans { found.append(keywordEvidence(field, start, end, evasive)) }
+                }
+            }
+            guard matched else { return nil }
+        }
+        if !rule.allGroups.isEmpty {
+            guard let occurrences = allGroupsMatch(rule) else { return nil }
+            for (start, end, evasive) in occurrences where found.count < maxSpans {
+                found.append(keywordEvidence(field, start, end, evasive))
+            }
+        }
+        if !rule.regexes.isEmpty {
+            var matched = false
+            for (regex, gate) in zip(rule.regexes, rule.regexGates) {
+                if let gate, keywordStamp[Int(gate)] != fieldGeneration { continue }
+                if let span = firstRegexMatch(regex, compact: rule.regexOnCompact) {
+                    found.append(Verdict.Evidence(field: field, span: span, text: text.text(of: span), source: .regex, evasive: false))
+                    matched = true
+                    break
+                }
+            }
+            guard matched else { return nil }
+        }
+        for requirement in rule.entities {
+            var matched = false
+            for entity in fieldEntities where entity.kind == requirement.kind {
+                if let subkinds = requirement.subkinds, !subkinds.contains(entity.subkind ?? "") { continue }
+                if let minimum = requirement.minimum, (entity.amount ?? -.infinity) < minimum { continue }
+                if let maximum = requirement.maximum, (entity.amount ?? .infinity) > maximum { continue }
+                matched = true
+                if found.count < maxSpans { found.append(entityEvidence(field, entity, .entity)) }
+                break
+            }
+            guard matched else { return nil }
+        }
+        for requirement in rule.lists {
+            var matched = false
+            for entity in fieldEntities where entity.kind == requirement.entity {
+                let listed = entity.kind == .url
+                    ? requirement.list.containsDomain(entity.host ?? "") || requirement.list.contains(entity.value)
+                    : requirement.list.contains(entity.value)
+                if listed {
+                    matched = true
+                    if found.count < maxSpans { found.append(entityEvidence(field, entity, .list)) }
+                    break
+                }
+            }
+            guard matched else { return nil }
+        }
+        return found
+    }
+
+    private func keywordEvidence(_ field: String, _ start: Int, _ end: Int, _ evasive: Bool) -> Verdict.Evidence {
+        let span = text.originalSpan(compactStart: start, compactEnd: end)
+        return Verdict.Evidence(field: field, span: span, text: text.text(of: span), source: .keyword, evasive: evasive)
+    }
+
+    private func entityEvidence(_ field: String, _ entity: Entity, _ source: Verdict.Evidence.Source) -> Verdict.Evidence {
+        let span = text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)
+        return Verdict.Evidence(field: field, span: span, text: text.text(of: span), source: source, evasive: false)
+    }
+
+    /// Calls `body` for each occurrence of `keyword` in the current field that the rule's options accept.
+    @inline(__always)
+    private func forEachOccurrence(of keyword: Int32, _ rule: CompiledRule, _ body: (Int, Int, Bool) -> Void) {
+        guard keywordStamp[Int(keyword)] == fieldGeneration else { return }
+        var index = keywordHead[Int(keyword)]
+        while index >= 0 {
+            let i = Int(index)
+            let start = Int(occurrenceStart[i]), end = Int(occurrenceEnd[i]), evasive = occurrenceEvasive[i]
+            if (!rule.evasiveOnly || evasive) && (!rule.wholeWord || isWholeWord(start, end)) {
+                body(start, end, evasive)
+            }
+            index = occurrenceNext[i]
+        }
+    }
+
+    /// One accepted occurrence per `all` element, all within the rule's window when it has one; nil if none.
+    private func allGroupsMatch(_ rule: CompiledRule) -> [(Int, Int, Bool)]? {
+        var perGroup: [[(Int, Int, Bool)]] = []
+        for group in rule.allGroups {
+            var occurrences: [(Int, Int, Bool)] = []
+            for keyword in group { forEachOccurrence(of: keyword, rule) { occurrences.append(($0, $1, $2)) } }
+            if occurrences.isEmpty { return nil }
+            perGroup.append(occurrences)
+        }
+        guard let window = rule.window else { return perGroup.map { $0.min { $0.0 < $1.0 }! } }
+
+        // Smallest span covering one occurrence of every group: sweep occurrences by start, keeping the
+        // latest occurrence of each group seen so far.
+        var merged: [(start: Int, end: Int, evasive: Bool, group: Int)] = []
+        for (g, occurrences) in perGroup.enumerated() { for o in occurrences { merged.append((o.0, o.1, o.2, g)) } }
+        merged.sort { $0.start < $1.start }
+        var latest = [Int](repeating: -1, count: perGroup.count)
+        var covered = 0
+        for (i, o) in merged.enumerated() {
+            if latest[o.group] < 0 { covered += 1 }
+            latest[o.group] = i
+            guard covered == perGroup.count else { continue }
+            let chosen = latest.map { merged[$0] }
+            let from = chosen.map(\.start).min()!, to = chosen.map(\.end).max()!
+            if to - from <= window { return chosen.map { ($0.start, $0.end, $0.evasive) } }
+        }
+        return nil
+    }
+
+    private func isWholeWord(_ start: Int, _ end: Int) -> Bool {
+        let foldedStart = Int(text.compactToFolded[start])
+        let foldedEnd = Int(text.compactToFolded[end - 1]) + 1
+        return wordBoundaries.isBoundary(foldedStart, in: text) && wordBoundaries.isBoundary(foldedEnd, in: text)
+    }
+
+    private func firstRegexMatch(_ regex: CompiledRegex, compact: Bool) -> TextSpan? {
+        let (bytes, byteToIndex) = compact ? text.compactUTF8() : text.utf8()
+        let outcome = bytes.withUnsafeBufferPointer { regexMatcher.firstMatch(regex, in: $0) }
+        guard case .match(let range) = outcome else { return nil }
+        let start = Int(byteToIndex[range.lowerBound]), end = Int(byteToIndex[range.upperBound])
+        if compact { return text.originalSpan(compactStart: start, compactEnd: end) }
+        return text.originalSpan(foldedStart: start, foldedEnd: end)
+    }
+
+    // MARK: Meta rules and the verdict
+
+    private func evaluateMeta() {
+        for index in ruleSet.metaOrder {
+            let rule = ruleSet.rules[Int(index)]
+            guard let meta = rule.meta else { continue }
+            // A meta rule with field conditions of its own needs them to have held in some field.
+            if rule.hasFieldConditions && !fired[Int(index)] { continue }
+            let ok = meta.all.allSatisfy { fired[Int($0)] }
+                && (meta.any.isEmpty || meta.any.contains { fired[Int($0)] })
+                && !meta.none.contains { fired[Int($0)] }
+                && (meta.atLeast == 0 || meta.of.reduce(0) { $0 + (fired[Int($1)] ? 1 : 0) } >= meta.atLeast)
+            if !ok {
+                fired[Int(index)] = false
+                evidence[index] = nil
+                continue
+            }
+            fired[Int(index)] = true
+            firedRules.append(index)
+            var combined = evidence[index] ?? []
+            for dependency in meta.all + meta.any + meta.of where fired[Int(dependency)] {
+                for e in evidence[dependency] ?? [] where !combined.contains(e) { combined.append(e) }
+            }
+            evidence[index] = combined
+        }
+    }
+
+    private func verdict(entities: [Verdict.FoundEntity], truncated: Bool) -> Verdict {
+        let categories = ruleSet.categories
+        var scores = [Int](repeating: 0, count: categories.count)
+        var adjustment = 0
+        var hits: [Verdict.RuleHit] = []
+        hits.reserveCapacity(firedRules.count)
+        for index in firedRules {
+            let rule = ruleSet.rules[Int(index)]
+            if let category = rule.categoryIndex { scores[category] += rule.score } else { adjustment += rule.score }
+            var spans = evidence[index] ?? []
+            spans.sort { ($0.field, $0.span) < ($1.field, $1.span) }
+            hits.append(Verdict.RuleHit(ruleID: rule.id, category: rule.categoryIndex.map { categories[$0].id } ?? "*",
+                                        score: rule.score, description: rule.definition.description, evidence: spans))
+        }
+        var categoryScores: [(category: String, score: Int)] = []
+        var best: Int?
+        for i in categories.indices {
+            // An adjustment alone (no rule of the category fired) does not make a category score.
+            let hasOwnHit = scores[i] != 0
+            let score = hasOwnHit ? max(0, scores[i] + adjustment) : 0
+            scores[i] = score
+            if score > 0 {
+                categoryScores.append((categories[i].id, score))
+                if best == nil || score > scores[best!] { best = i }
+            }
+        }
+        categoryScores.sort { $0.score > $1.score || ($0.score == $1.score && $0.category < $1.category) }
+        hits.sort { $0.score > $1.score || ($0.score == $1.score && $0.ruleID < $1.ruleID) }
+
+        var decision = Verdict.Decision.allow
+        var category: Category?
+        var score = 0
+        if let best {
+            category = categories[best]
+            score = scores[best]
+            let thresholds = categories[best].thresholds ?? ruleSet.settings.thresholds
+            decision = score >= thresholds.block ? .block : score >= thresholds.warn ? .warn : .allow
+        }
+        return Verdict(decision: decision, category: category, score: score, categoryScores: categoryScores, hits: hits,
+                       entities: entities, rulesVersion: ruleSet.version, truncated: truncated)
+    }
+}

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tiny wrappers over stdio the commands need, without pulling Foundation into hot paths.
+enum FileOutput {
+    case standardOutput, standardError
+
+    func write(_ text: String) {
+        // write(2) straight to the descriptor: no shared stdio buffer to guard, and output is never lost in
+        // a buffer when the process exits early.
+        let fd = self == .standardOutput ? STDOUT_FILENO : STDERR_FILENO
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue } else { return } }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Whether standard output is a terminal that wants colour (NO_COLOR turns it off).
+    static var colourOutput: Bool {
+        isatty(STDOUT_FILENO) == 1 && getenv("NO_COLOR") == nil
+    }
+
+    /// Reads all of standard input as bytes.
+    static func readStandardInput(limit: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(STDIN_FILENO, &buffer, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ToolFailure(message: "cannot read standard input: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+            if bytes.count > limit { throw ToolFailure(message: "input is larger than \(limit / 1_048_576) MiB") }
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,70 @@
+import FraudScreenCore
+
+/// The human report of a verdict for hotline staff: decision, category, score, why, what to say, and the
+/// original text with the evidence highlighted.
+struct VerdictReport {
+    var verdict: Verdict
+    var text: String
+    var colour: Bool
+
+    private func style(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    func render() -> String {
+        var out = ""
+        let decision: String
+        switch verdict.decision {
+        case .block: decision = style("BLOCK 拦截", "1;41;97")
+        case .warn: decision = style("WARN 预警", "1;43;30")
+        case .allow: decision = style("ALLOW 放行", "1;42;30")
+        }
+        out += "判定 verdict: \(decision)  score \(verdict.score)"
+        if let category = verdict.category { out += "  \(category.name) (\(category.id))" }
+        out += "\n"
+        if verdict.categoryScores.count > 1 {
+            out += "各类得分 scores: " + verdict.categoryScores.map { "\($0.category) \($0.score)" }.joined(separator: ", ") + "\n"
+        }
+        if !verdict.hits.isEmpty {
+            out += "命中规则 rules:\n"
+            for hit in verdict.hits {
+                let sign = hit.score >= 0 ? "+" : ""
+                out += "  \(sign)\(hit.score)  \(style(hit.ruleID, "1"))  [\(hit.category)]  \(hit.description)\n"
+                for e in hit.evidence {
+                    let mark = e.evasive ? "  (evasive: 规避写法)" : ""
+                    out += "        \(e.field)[\(e.span.start)..<\(e.span.end)] \(e.source.rawValue) 「\(e.text)」\(mark)\n"
+                }
+            }
+        }
+        if !verdict.entities.isEmpty {
+            out += "要素 entities: " + verdict.entities.map { found in
+                "\(found.entity.kind.rawValue)\(found.entity.subkind.map { "/\($0)" } ?? "")=\(found.entity.value)"
+            }.joined(separator: "  ") + "\n"
+        }
+        if let advice = verdict.advice { out += "劝阻话术 advice: \(advice)\n" }
+        out += "原文 text (evidence \(colour ? "highlighted" : "in 【】")):\n  \(highlighted())\n"
+        if verdict.truncated { out += "note: the text was longer than the rule set screens; only its beginning was screened\n" }
+        out += "rules version \(verdict.rulesVersion)\n"
+        return out
+    }
+
+    private func highlighted() -> String {
+        let scalars = Array(text.unicodeScalars)
+        var marked = [Bool](repeating: false, count: scalars.count + 1)
+        for hit in verdict.hits where hit.score > 0 {
+            for e in hit.evidence where e.field == "text" {
+                for i in max(0, e.span.start)..<min(scalars.count, e.span.end) { marked[i] = true }
+            }
+        }
+        var out = String.UnicodeScalarView()
+        var inside = false
+        let open = colour ? "\u{1B}[1;31;4m" : "【", close = colour ? "\u{1B}[0m" : "】"
+        for (i, scalar) in scalars.enumerated() {
+            if marked[i] != inside {
+                out.append(contentsOf: (marked[i] ? open : close).unicodeScalars)
+                inside = marked[i]
+            }
+            out.append(scalar)
+        }
+        if inside { out.append(contentsOf: close.unicodeScalars) }
+        return String(out)
+    }
+}
