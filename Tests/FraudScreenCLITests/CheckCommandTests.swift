@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@Suite("fraudscreen check, run as a process")
+struct CheckCommandTests {
+    @Test func explainsAFraudMessage() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let result = try ToolProcess.run(["check", "--rules", rules.path, "请把钱转到安 全 账 户，配合调查"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("BLOCK"))
+        #expect(result.stdout.contains("冒充公检法及政府机关"))
+        #expect(result.stdout.contains("authority.safe_account"))
+        #expect(result.stdout.contains("evasive"))
+        #expect(result.stdout.contains("公检法不会要求转账到安全账户"))  // the advice
+        // Without a terminal the evidence is bracketed in the original text, spaces and all.
+        #expect(result.stdout.contains("【安 全 账 户】"))
+    }
+
+    @Test func jsonOutputIsTheVerdictObject() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let result = try ToolProcess.run(["check", "--rules", rules.path, "--json", "做任务拿佣金，先垫付"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["verdict"] as? String == "block")
+        #expect(object["category"] as? String == "brushing_rebate")
+        #expect(object["score"] as? Int == 90)
+        let hits = try #require(object["hits"] as? [[String: Any]])
+        #expect(Set(hits.compactMap { $0["rule"] as? String }) == ["brushing.core", "brushing.advance"])
+        let evidence = try #require(hits.first { $0["rule"] as? String == "brushing.advance" }?["evidence"] as? [[String: Any]])
+        #expect(evidence.first?["start"] as? Int == 8)
+        #expect(evidence.first?["end"] as? Int == 10)
+        #expect(evidence.first?["text"] as? String == "垫付")
+        #expect((object["rules_version"] as? String)?.count == 16)
+    }
+
+    @Test func readsStandardInput() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let result = try ToolProcess.run(["check", "--rules", rules.path, "--json"], stdin: Data("今天天气不错".utf8))
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\"verdict\":\"allow\""))
+    }
+
+    @Test func genuineWarningIsAllowed() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let result = try ToolProcess.run(["check", "--rules", rules.path, "公检法不会要求转账到安全账户"])
+        #expect(result.stdout.contains("ALLOW"))
+    }
+
+    @Test func invalidUTF8IsRefusedWithOneLine() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let result = try ToolProcess.run(["check", "--rules", rules.path], stdin: Data([0xE5, 0x88, 0x20, 0xFF, 0xFE]))
+        #expect(result.status != 0)
+        #expect(result.stderr == "fraudscreen: input is not valid UTF-8\n")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func emptyInputIsRefused() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let result = try ToolProcess.run(["check", "--rules", rules.path], stdin: Data("  \n".utf8))
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("fraudscreen: empty input"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func missingRulesDirectoryIsOneLine() throws {
+        let result = try ToolProcess.run(["check", "--rules", "/nonexistent/rules", "测试"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("/nonexistent/rules"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func defaultRulesDirectoryIsRequiredWhenAbsent() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("fraudscreen-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let result = try ToolProcess.run(["check", "测试"], currentDirectory: empty)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--rules"))
+    }
+
+    @Test func unknownFlagIsOneLine() throws {
+        let result = try ToolProcess.run(["check", "--bogus", "测试"])
+        #expect(result.status != 0)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("--bogus"))
+    }
+
+    @Test func oneMegabyteTextIsScreened() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        var text = String(repeating: "今天去超市买了菜，顺便取了快递。", count: 21_846)  // 16 scalars × 3 bytes × 21,846 ≈ 1 MiB of UTF-8
+        text += "把钱转到安全账户"
+        let started = Date()
+        let result = try ToolProcess.run(["check", "--rules", rules.path, "--json"], stdin: Data(text.utf8))
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\"verdict\":\"block\""))
+        #expect(result.stdout.contains("\"truncated\":false"))
+        // Not a performance assertion: a generous bound that only a hang or quadratic blow-up would break.
+        #expect(Date().timeIntervalSince(started) < 60)
+    }
+}

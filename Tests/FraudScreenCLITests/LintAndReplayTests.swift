@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@Suite("fraudscreen lint and replay, run as a process")
+struct LintAndReplayTests {
+    @Test func lintPassesACleanSet() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let result = try ToolProcess.run(["lint", "--rules", rules.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("3 rules"))
+        #expect(result.stdout.contains("all pass"))
+    }
+
+    @Test func lintReportsAFailingExample() throws {
+        let broken = FixtureRules.rules.replacingOccurrences(of: "match: [先垫付本金]", with: "match: [先交保证金]")
+        let rules = try FixtureRules(rules: broken); defer { rules.remove() }
+        let result = try ToolProcess.run(["lint", "--rules", rules.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("FAIL rules.d/test.yaml:"))
+        #expect(result.stdout.contains("rule brushing.advance: does not match its example \"先交保证金\""))
+    }
+
+    @Test func lintRejectsABrokenFileWithFileAndLine() throws {
+        let broken = FixtureRules.rules.replacingOccurrences(of: "    score: 40\n", with: "    scroe: 40\n")
+        let rules = try FixtureRules(rules: broken); defer { rules.remove() }
+        let result = try ToolProcess.run(["lint", "--rules", rules.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("rules.d/test.yaml:"))
+        #expect(result.stderr.contains("brushing.advance"))
+        #expect(result.stderr.contains("unknown key 'scroe'"))
+    }
+
+    @Test func replayReportsKnownFigures() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let corpus = rules.directory.appendingPathComponent("corpus.jsonl")
+        try """
+        {"id":"f1","text":"刷单有佣金","label":"fraud","category":"brushing_rebate"}
+        {"id":"f2","text":"转到安全账户","label":"fraud","category":"impersonate_authority"}
+        {"id":"f3","text":"你好","label":"fraud","category":"brushing_rebate"}
+        {"id":"b1","text":"公检法不会要求转账到安全账户","label":"benign"}
+        {"id":"b2","text":"垫付一下午饭钱","label":"benign"}
+        not json
+        {"id":"u1","text":"安全账户"}
+        """.write(to: corpus, atomically: true, encoding: .utf8)
+        let verdicts = rules.directory.appendingPathComponent("verdicts.jsonl")
+        let result = try ToolProcess.run(["replay", "--rules", rules.path, "--verdicts", verdicts.path, corpus.path])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("corpus.jsonl:6: not a JSON object"))
+        // TP f1, f2; FN f3; FP b2 (垫付 scores 40 = warn); TN b1.
+        #expect(result.stdout.contains("items 6: fraud 3, benign 2, unlabelled 1"))
+        #expect(result.stdout.contains("at warn     66.67%   66.67%   66.67%   50.00%     2     1     1     1"))
+        // At block only f2 (90) is flagged: precision 1/1, recall 1/3.
+        #expect(result.stdout.contains("at block   100.00%   33.33%   50.00%    0.00%     1     0     2     2"))
+        let lines = try String(contentsOf: verdicts, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6)
+        #expect(lines[1].contains("\"verdict\":\"block\""))
+
+        let gate = try ToolProcess.run(["replay", "--rules", rules.path, "--fail-under-recall", "0.9", corpus.path])
+        #expect(gate.status == 1)
+        #expect(gate.stderr.contains("gate failed: recall 0.6667 is under 0.9000"))
+    }
+}
