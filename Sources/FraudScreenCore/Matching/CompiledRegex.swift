@@ -84,6 +84,11 @@ public final class CompiledRegex: @unchecked Sendable {
             case "|":
                 if depth == 0 { return nil }
                 endRun()
+            case "{":
+                // A counted quantifier applies to the atom before it, which may then occur zero times.
+                if !run.isEmpty { run.removeLast() }
+                endRun()
+                while i < scalars.count, scalars[i] != "}" { i += 1 }
             default:
                 if depth == 0, FoldTable.classify(s) == .keep {
                     if isQuantifier(at: i + 1) {
