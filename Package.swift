@@ -34,5 +34,6 @@ let package = Package(
 
         .testTarget(name: "FraudScreenCoreTests", dependencies: ["FraudScreenCore"]),
         .testTarget(name: "FraudScreenCLITests", dependencies: ["FraudScreenCore"]),
+        .testTarget(name: "FraudScreenCorpusTests", dependencies: ["FraudScreenCore"]),
     ]
 )
