@@ -1,0 +1,70 @@
+import Testing
+@testable import FraudScreenCore
+
+/// List look-ups: urls match on the host or a parent domain, other entities on their normalised value.
+@Suite("List rules")
+struct ListRuleTests {
+    let screener: Screener
+
+    init() throws {
+        let ruleSet = try Fixture.ruleSet(
+            [
+                Fixture.rule("l.domain", "lists: [{list: bad_domains, entity: url}]"),
+                Fixture.rule("l.phone", "lists: [{list: bad_phones, entity: phone}]"),
+                Fixture.rule("l.wechat", "lists: [{list: bad_accounts, entity: wechat}]"),
+                Fixture.rule("l.short", "entities: {url: {kinds: [short_link]}}"),
+            ],
+            lists: [
+                "bad_domains": "# phishing sites\nevil-licai.vip\nHTTPS://Fake-Bank.COM/\n\n",
+                "bad_phones": "+86 138-0013-8000   # reported 2024-05\n0086 139 0000 1111\n",
+                "bad_accounts": "Lucky888888\n",
+                "short_link_hosts": "go.evil.cn\n",
+            ])
+        screener = Screener(ruleSet: ruleSet)
+    }
+
+    @Test("a listed domain matches itself and its subdomains, not look-alikes")
+    func domains() {
+        #expect(screener.firedRules("登录evil-licai.vip/login") == ["l.domain"])
+        #expect(screener.firedRules("登录https://app.evil-licai.vip/x") == ["l.domain"])
+        #expect(screener.firedRules("登录a.b.evil-licai.vip") == ["l.domain"])
+        #expect(screener.firedRules("登录notevil-licai.vip") == [])
+        #expect(screener.firedRules("登录evil-licai.vip.good.com") == [])
+    }
+
+    @Test("list entries are normalised: scheme, case and trailing slash do not matter")
+    func normalisedDomainEntry() {
+        #expect(screener.firedRules("访问fake-bank.com/login") == ["l.domain"])
+        #expect(screener.firedRules("访问 WWW.FAKE-BANK.COM") == ["l.domain"])
+    }
+
+    @Test("phone entries written with +86, spaces and dashes match the phone however it is written")
+    func phones() {
+        #expect(screener.firedRules("请拨打13800138000") == ["l.phone"])
+        #expect(screener.firedRules("请拨打+86 138 0013 8000") == ["l.phone"])
+        #expect(screener.firedRules("请拨打0086-138-0013-8000") == ["l.phone"])
+        #expect(screener.firedRules("请拨打１３９００００１１１１") == ["l.phone"])
+        #expect(screener.firedRules("请拨打13800138001") == [])
+    }
+
+    @Test("FraudList.normalise strips country prefixes and separators")
+    func listNormalisation() {
+        let list = FraudList(name: "x", contents: "+86 138-0013-8000 # comment\r\n# only a comment\n  Evil.COM/  \n")
+        #expect(list.entries == ["13800138000", "evil.com"])
+        #expect(list.containsDomain("www.evil.com"))
+        #expect(!list.containsDomain("com"))
+    }
+
+    @Test("other entities match exactly on their normalised value")
+    func exactValues() {
+        #expect(screener.firedRules("加微信号：LUCKY888888") == ["l.wechat"])
+        #expect(screener.firedRules("加微信号：lucky8888889") == [])
+    }
+
+    @Test("lists/short_link_hosts.txt adds short-link hosts")
+    func shortLinkHosts() {
+        #expect(screener.firedRules("点击go.evil.cn/abc") == ["l.short"])
+        #expect(screener.firedRules("点击t.cn/abc") == ["l.short"])
+        #expect(screener.firedRules("点击evil.cn/abc") == [])
+    }
+}

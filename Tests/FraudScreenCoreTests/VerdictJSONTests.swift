@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import FraudScreenCore
+
+/// `Verdict.json` is valid JSON with the documented keys.
+@Suite("Verdict JSON")
+struct VerdictJSONTests {
+    let screener: Screener
+
+    init() throws {
+        screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("j.brush", score: 50, "keywords: {any: [刷单, 加微信]}"),
+            Fixture.rule("j.amount", score: 10, "entities: {amount: {min: 1000}}"),
+        ]))
+    }
+
+    private func object(_ verdict: Verdict) throws -> [String: Any] {
+        let data = Data(verdict.json.utf8)
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("a warning verdict has every documented key")
+    func documentedKeys() throws {
+        let text = "😀请加 微 信，刷单返2000元"
+        let verdict = screener.screen(text)
+        let json = try object(verdict)
+        for key in ["verdict", "score", "category", "category_name", "category_scores", "hits", "entities", "advice",
+                    "rules_version", "truncated"] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        #expect(json["verdict"] as? String == "warn")
+        #expect(json["score"] as? Int == 60)
+        #expect(json["category"] as? String == "brushing")
+        #expect(json["category_name"] as? String == "刷单返利")
+        #expect(json["category_scores"] as? [String: Int] == ["brushing": 60])
+        #expect(json["advice"] as? String == "所有刷单都是诈骗！")
+        #expect(json["rules_version"] as? String == screener.ruleSet.version)
+        #expect(json["truncated"] as? Bool == false)
+
+        let hits = try #require(json["hits"] as? [[String: Any]])
+        #expect(hits.map { $0["rule"] as? String } == ["j.brush", "j.amount"])
+        let brush = hits[0]
+        #expect(brush["category"] as? String == "brushing")
+        #expect(brush["score"] as? Int == 50)
+        #expect(brush["description"] as? String == "test rule j.brush")
+        let evidence = try #require(brush["evidence"] as? [[String: Any]])
+        #expect(evidence.count == 2)
+        let first = evidence[0]
+        #expect(first["field"] as? String == "text")
+        #expect(first["start"] as? Int == 2)
+        #expect(first["end"] as? Int == 7)
+        #expect(first["text"] as? String == "加 微 信")
+        #expect(first["source"] as? String == "keyword")
+        #expect(first["evasive"] as? Bool == true)
+        for e in evidence {
+            let span = TextSpan(start: try #require(e["start"] as? Int), end: try #require(e["end"] as? Int))
+            #expect(scalars(of: text, span) == e["text"] as? String)
+        }
+
+        let entities = try #require(json["entities"] as? [[String: Any]])
+        let amount = try #require(entities.first { $0["type"] as? String == "amount" })
+        #expect(amount["value"] as? String == "2000")
+        #expect(amount["field"] as? String == "text")
+        #expect(amount["start"] as? Int == 11)
+        #expect(amount["end"] as? Int == 16)
+    }
+
+    @Test("an allow verdict has null category, name and advice")
+    func allowVerdict() throws {
+        let json = try object(screener.screen("明天见"))
+        #expect(json["verdict"] as? String == "allow")
+        #expect(json["score"] as? Int == 0)
+        #expect(json["category"] is NSNull)
+        #expect(json["category_name"] is NSNull)
+        #expect(json["advice"] is NSNull)
+        #expect((json["hits"] as? [Any])?.isEmpty == true)
+        #expect((json["category_scores"] as? [String: Any])?.isEmpty == true)
+    }
+
+    @Test("entity kinds appear as kind")
+    func entityKind() throws {
+        let json = try object(screener.screen("打给+852 9123 4567"))
+        let entities = try #require(json["entities"] as? [[String: Any]])
+        #expect(entities.count == 1)
+        #expect(entities.first?["type"] as? String == "phone")
+        #expect(entities.first?["kind"] as? String == "overseas")
+        #expect(entities.first?["value"] as? String == "+85291234567")
+    }
+
+    @Test("quotes, backslashes, newlines and control characters in evidence survive a round trip")
+    func escaping() throws {
+        let text = "a\"b\\c\n\t\r\u{01}刷单\u{1F}\"x"
+        let verdict = screener.screen(text)
+        let json = try object(verdict)
+        let hits = try #require(json["hits"] as? [[String: Any]])
+        let evidence = try #require(hits.first?["evidence"] as? [[String: Any]])
+        #expect(evidence.first?["text"] as? String == "刷单")
+        // Evidence spanning the awkward characters.
+        let awkward = try Fixture.ruleSet([Fixture.rule("j.all", #"regex: '(?s)a.*x'"#)])
+        let whole = try object(Screener(ruleSet: awkward).screen(text))
+        let wholeEvidence = try #require((whole["hits"] as? [[String: Any]])?.first?["evidence"] as? [[String: Any]])
+        #expect(wholeEvidence.first?["text"] as? String == text)
+    }
+}
