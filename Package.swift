@@ -6,11 +6,17 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "FraudScreenCore", targets: ["FraudScreenCore"]),
+        .library(name: "FraudScreenServer", targets: ["FraudScreenServer"]),
+        .library(name: "FraudScreenClient", targets: ["FraudScreenClient"]),
+        .library(name: "FraudScreenReplay", targets: ["FraudScreenReplay"]),
         .executable(name: "fraudscreen", targets: ["fraudscreen"]),
+        .executable(name: "fraudscreend", targets: ["fraudscreend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C shims: system libraries behind plain-C interfaces (ICU's headers clash with Foundation's).
@@ -26,14 +32,49 @@ let package = Package(
             dependencies: ["CICU", "CPCRE2", .product(name: "Yams", package: "Yams")]
         ),
 
+        // The daemon side: newline-delimited JSON over a Unix socket (docs/PROTOCOL.md).
+        .target(
+            name: "FraudScreenServer",
+            dependencies: [
+                "FraudScreenCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Talking to the daemon: typed requests and answers, pipelining.
+        .target(
+            name: "FraudScreenClient",
+            dependencies: [
+                "FraudScreenCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Replaying corpora: metrics, rule frequencies, baseline diffs, HTML report.
+        .target(name: "FraudScreenReplay", dependencies: ["FraudScreenCore"]),
+
         // Thin executables.
         .executableTarget(
             name: "fraudscreen",
-            dependencies: ["FraudScreenCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "FraudScreenCore", "FraudScreenClient", "FraudScreenReplay",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "fraudscreend",
+            dependencies: [
+                "FraudScreenServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         .testTarget(name: "FraudScreenCoreTests", dependencies: ["FraudScreenCore"]),
         .testTarget(name: "FraudScreenCLITests", dependencies: ["FraudScreenCore"]),
         .testTarget(name: "FraudScreenCorpusTests", dependencies: ["FraudScreenCore"]),
+        .testTarget(name: "FraudScreenServerTests", dependencies: ["FraudScreenServer", "FraudScreenClient"]),
+        .testTarget(name: "FraudScreenReplayTests", dependencies: ["FraudScreenReplay"]),
     ]
 )

@@ -135,12 +135,12 @@ public struct AhoCorasick: Sendable {
     }
 
     /// Calls `report(pattern, start, end)` for every occurrence (overlapping ones included), in order of end
-    /// position; `start..<end` are indices into the scalars given by `scalarAt(0..<count)`.
+    /// position; `start..<end` are indices into `scalars`.
     @inline(__always)
-    public func forEachMatch(count: Int, scalarAt: (Int) -> Unicode.Scalar, _ report: (Int, Int, Int) -> Void) {
+    public func forEachMatch(in scalars: UnsafeBufferPointer<Unicode.Scalar>, _ report: (Int, Int, Int) -> Void) {
         var state = 0
-        for i in 0..<count {
-            state = step(state, alphabetClass(scalarAt(i)))
+        for i in 0..<scalars.count {
+            state = step(state, alphabetClass(scalars[i]))
             var o = Int(outputStart[state])
             let end = Int(outputStart[state + 1])
             while o < end {

@@ -70,6 +70,20 @@ public struct FoldTable: Sendable {
         }
     }
 
+    /// The entry for a scalar beyond the table (planes 2 and up): kept as it is, classified by category.
+    @inline(__always)
+    static func entry(forUntabled scalar: Unicode.Scalar) -> UInt32 {
+        scalar.value | UInt32(classify(scalar).rawValue) << classShift
+    }
+
+    /// Calls `body` with each word of a multi-scalar entry's expansion.
+    @inline(__always)
+    func forEachExpansion(_ entry: UInt32, _ body: (UInt32) -> Void) {
+        let start = Int(entry & FoldTable.scalarMask)
+        let count = Int(expansions[start])
+        for k in (start + 1)..<(start + 1 + count) { body(expansions[k]) }
+    }
+
     /// Folds a whole string the same way screening does (used for keywords and literals).
     public func fold(_ text: String, compact: Bool) -> String {
         var scalars = String.UnicodeScalarView()

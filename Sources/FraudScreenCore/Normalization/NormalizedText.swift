@@ -32,6 +32,8 @@ public final class NormalizedText {
     public private(set) var foldedIsVariant: [Bool] = []
     /// For each compact scalar, its index in `folded`.
     public private(set) var compactToFolded: [Int32] = []
+    /// The compact scalars themselves (what the keyword automaton reads).
+    public private(set) var compactScalars: [Unicode.Scalar] = []
     /// Whether the text was cut at the rule set's `max_text_scalars`.
     public private(set) var truncated = false
 
@@ -51,23 +53,50 @@ public final class NormalizedText {
         foldedOrigin.removeAll(keepingCapacity: true)
         foldedIsVariant.removeAll(keepingCapacity: true)
         compactToFolded.removeAll(keepingCapacity: true)
+        compactScalars.removeAll(keepingCapacity: true)
         utf8Valid = false
         compactUTF8Valid = false
         truncated = false
-        for scalar in text {
-            if original.count == maxScalars {
-                truncated = true
-                break
-            }
-            let origin = Int32(original.count)
-            original.append(scalar)
-            table.fold(scalar) { value, cls, isVariant in
-                if cls == .keep { compactToFolded.append(Int32(folded.count)) }
-                folded.append(Unicode.Scalar(value) ?? "\u{FFFD}")
-                foldedOrigin.append(origin)
-                foldedIsVariant.append(isVariant)
+        // Work on locals and store back once: touching the class's arrays per character costs an exclusivity
+        // check and a retain each, which dominated screening time.
+        var original = self.original, folded = self.folded, origin = self.foldedOrigin
+        var isVariant = self.foldedIsVariant, compact = self.compactToFolded, compactScalars = self.compactScalars
+        self.original = []; self.folded = []; self.foldedOrigin = []; self.foldedIsVariant = []; self.compactToFolded = []
+        self.compactScalars = []
+        table.entries.withUnsafeBufferPointer { entries in
+            for scalar in text {
+                if original.count == maxScalars {
+                    truncated = true
+                    break
+                }
+                let index = Int32(original.count)
+                original.append(scalar)
+                let value = Int(scalar.value)
+                let entry = value < FoldTable.tableSize ? entries[value] : FoldTable.entry(forUntabled: scalar)
+                let variant = entry & FoldTable.variantBit != 0
+                if entry & FoldTable.multiBit == 0 {
+                    let cls = (entry >> FoldTable.classShift) & 3
+                    if cls == UInt32(CharacterClass.drop.rawValue) { continue }
+                    let out = Unicode.Scalar(entry & FoldTable.scalarMask) ?? "\u{FFFD}"
+                    if cls == UInt32(CharacterClass.keep.rawValue) { compact.append(Int32(folded.count)); compactScalars.append(out) }
+                    folded.append(out)
+                    origin.append(index)
+                    isVariant.append(variant)
+                } else {
+                    table.forEachExpansion(entry) { word in
+                        let cls = (word >> FoldTable.classShift) & 3
+                        if cls == UInt32(CharacterClass.drop.rawValue) { return }
+                        let out = Unicode.Scalar(word & FoldTable.scalarMask) ?? "\u{FFFD}"
+                        if cls == UInt32(CharacterClass.keep.rawValue) { compact.append(Int32(folded.count)); compactScalars.append(out) }
+                        folded.append(out)
+                        origin.append(index)
+                        isVariant.append(variant)
+                    }
+                }
             }
         }
+        self.original = original; self.folded = folded; self.foldedOrigin = origin
+        self.foldedIsVariant = isVariant; self.compactToFolded = compact; self.compactScalars = compactScalars
     }
 
     public func reset(_ text: String, table: FoldTable, maxScalars: Int = .max) {
@@ -77,7 +106,7 @@ public final class NormalizedText {
     public var compactCount: Int { compactToFolded.count }
 
     @inline(__always)
-    public func compactScalar(_ index: Int) -> Unicode.Scalar { folded[Int(compactToFolded[index])] }
+    public func compactScalar(_ index: Int) -> Unicode.Scalar { compactScalars[index] }
 
     /// The original span of folded scalars `start..<end`.
     public func originalSpan(foldedStart start: Int, foldedEnd end: Int) -> TextSpan {
@@ -109,7 +138,7 @@ public final class NormalizedText {
 
     /// The compact text as a String (for display and tests).
     public var compactString: String {
-        String(String.UnicodeScalarView(compactToFolded.map { folded[Int($0)] }))
+        String(String.UnicodeScalarView(compactScalars))
     }
 
     /// Whether compact scalars `start..<end` needed evasion to match: filler or zero-width characters were

@@ -85,25 +85,35 @@ public final class Screener {
 
         let ruleSet = self.ruleSet
         let text = self.text
-        ruleSet.automaton.forEachMatch(count: text.compactCount, scalarAt: text.compactScalar) { pattern, start, end in
-            guard occurrenceStart.count < Screener.maxOccurrencesPerField else { return }
-            let keyword = Int(ruleSet.patternKeyword[pattern])
-            let index = Int32(occurrenceStart.count)
-            occurrenceStart.append(Int32(start))
-            occurrenceEnd.append(Int32(end))
-            occurrenceEvasive.append(ruleSet.patternIsVariant[pattern] || text.isEvasive(compactStart: start, compactEnd: end))
-            if keywordStamp[keyword] == generation {
-                occurrenceNext.append(keywordHead[keyword])
-            } else {
-                occurrenceNext.append(-1)
-                keywordStamp[keyword] = generation
-                for rule in ruleSet.keywordAnchors[keyword] where ruleStamp[Int(rule)] != generation {
-                    ruleStamp[Int(rule)] = generation
-                    candidates.append(rule)
+        // Locals, stored back after the pass: per-occurrence access to the class's arrays would cost an
+        // exclusivity check and a retain each.
+        var starts = occurrenceStart, ends = occurrenceEnd, evasives = occurrenceEvasive, next = occurrenceNext
+        var heads = keywordHead, stamps = keywordStamp, ruleStamps = ruleStamp, candidates = self.candidates
+        occurrenceStart = []; occurrenceEnd = []; occurrenceEvasive = []; occurrenceNext = []
+        keywordHead = []; keywordStamp = []; ruleStamp = []; self.candidates = []
+        text.compactScalars.withUnsafeBufferPointer { scalars in
+            ruleSet.automaton.forEachMatch(in: scalars) { pattern, start, end in
+                guard starts.count < Screener.maxOccurrencesPerField else { return }
+                let keyword = Int(ruleSet.patternKeyword[pattern])
+                let index = Int32(starts.count)
+                starts.append(Int32(start))
+                ends.append(Int32(end))
+                evasives.append(ruleSet.patternIsVariant[pattern] || text.isEvasive(compactStart: start, compactEnd: end))
+                if stamps[keyword] == generation {
+                    next.append(heads[keyword])
+                } else {
+                    next.append(-1)
+                    stamps[keyword] = generation
+                    for rule in ruleSet.keywordAnchors[keyword] where ruleStamps[Int(rule)] != generation {
+                        ruleStamps[Int(rule)] = generation
+                        candidates.append(rule)
+                    }
                 }
+                heads[keyword] = index
             }
-            keywordHead[keyword] = index
         }
+        occurrenceStart = starts; occurrenceEnd = ends; occurrenceEvasive = evasives; occurrenceNext = next
+        keywordHead = heads; keywordStamp = stamps; ruleStamp = ruleStamps; self.candidates = candidates
         for rule in ruleSet.unanchoredRules where ruleStamp[Int(rule)] != generation {
             ruleStamp[Int(rule)] = generation
             candidates.append(rule)

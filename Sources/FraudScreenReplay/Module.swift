@@ -1,0 +1,1 @@
+// Corpus replay: metrics, diffs and reports.

@@ -1,0 +1,1 @@
+// The daemon side of FraudScreen; see docs/PROTOCOL.md.

@@ -1,0 +1,2 @@
+import FraudScreenServer
+print("fraudscreend: not built yet")
