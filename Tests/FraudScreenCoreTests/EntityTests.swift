@@ -108,9 +108,7 @@ struct EntityTests {
 
     @Test("a landline in international form (+86 without the trunk 0) is a landline")
     func internationalLandline() {
-        withKnownIssue("bug: +86 10 1234 5678 is not recognised (landlines are only accepted with a leading 0)") {
-            #expect(values("+86 10 1234 5678", .phone) == ["01012345678"])
-        }
+        #expect(values("+86 10 1234 5678", .phone) == ["01012345678"])
     }
 
     @Test("full-width digits are phones too, with the span of the original digits")
@@ -128,12 +126,9 @@ struct EntityTests {
 
     @Test("a phone followed by a space and an amount stays a phone and an amount")
     func phoneThenAmount() {
-        // The number scanner accepts spaces between digit groups (for `138 1234 5678`), so a phone and the
-        // amount after it merge into one 15-digit number read as an amount of ¥138,123,456,782,000.
-        withKnownIssue("bug: space-separated digit groups merge a phone with the number after it") {
-            #expect(values("电话 13812345678 2000元", .phone) == ["13812345678"])
-            #expect(values("电话 13812345678 2000元", .amount) == ["2000"])
-        }
+        // Spaces join short digit groups (`138 1234 5678`) but must not join a phone to the amount after it.
+        #expect(values("电话 13812345678 2000元", .phone) == ["13812345678"])
+        #expect(values("电话 13812345678 2000元", .amount) == ["2000"])
     }
 
     // MARK: Bank cards
@@ -181,10 +176,8 @@ struct EntityTests {
 
     @Test("a QQ number written right after qq")
     func qqGlued() {
-        // 扣扣12345678 is a QQ number; qq12345678 (the same, in Latin letters) is skipped as an identifier.
-        withKnownIssue("bug: 'qq' glued to the digits makes the scanner skip the whole token as an identifier") {
-            #expect(values("加qq123456789", .qq) == ["123456789"])
-        }
+        // 扣扣12345678 and qq12345678 (the same, in Latin letters, glued to the digits) are both QQ numbers.
+        #expect(values("加qq123456789", .qq) == ["123456789"])
     }
 
     @Test("WeChat ids after 微信号/vx markers, lowercased", arguments: [

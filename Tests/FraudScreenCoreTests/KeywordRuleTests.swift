@@ -106,10 +106,8 @@ struct KeywordRuleTests {
         let evidence = try #require(screener.screen("刷单赚佣金").hit("k.overlap")?.evidence)
         #expect(evidence.map(\.text).contains("刷单"))
         #expect(evidence.map(\.text).contains("佣金"))
-        withKnownIssue("bug: evidence from `any` and `all` is concatenated without removing the repeated span") {
-            #expect(evidence.count == 2)
-            #expect(Set(evidence).count == evidence.count)
-        }
+        #expect(evidence.count == 2)
+        #expect(Set(evidence).count == evidence.count)
     }
 
     @Test("keywords written unfolded still match, and the set warns about them")

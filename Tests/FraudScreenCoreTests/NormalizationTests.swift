@@ -74,11 +74,8 @@ struct NormalizationTests {
     @Test("traditional 詐騙帳戶 folds all the way to 诈骗账户 (帳 → 帐 → 账 through the variant)")
     func traditionalThroughVariant() {
         // RULES.md: folded text is traditional → simplified, THEN single-character variants (帐 → 账).
-        // 帳 simplifies to 帐, which the rule set's variants fold to 账; the fold table only applies the
-        // variant to 帐 itself, so 帳 stays 帐 and a keyword 账户 never sees traditional 帳戶.
-        withKnownIssue("bug: variants are not applied to characters that simplify to a variant (帳 → 帐, not 账)") {
-            #expect(fold("詐騙帳戶").compact == "诈骗账户")
-        }
+        // 帳 simplifies to 帐, which the rule set's variants fold on to 账, so a keyword 账户 sees 帳戶.
+        #expect(fold("詐騙帳戶").compact == "诈骗账户")
     }
 
     @Test("full-width digits and letters fold to half-width: １３８ → 138")

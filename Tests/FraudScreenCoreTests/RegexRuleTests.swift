@@ -60,17 +60,10 @@ struct RegexRuleTests {
 
     @Test("requiredLiteral: braces after an escape are not literal text")
     func requiredLiteralEscapeBraces() {
-        // After an escape the scanner skips one quantifier character, so the `{` of `\d{11}`, `\p{Han}` and
-        // `\x{5fae}` is skipped alone and what is inside the braces becomes a "literal".
-        withKnownIssue("bug: digits inside {n} after an escape are taken as literal text") {
-            #expect(CompiledRegex.requiredLiteral(of: #"\d{11}"#) == nil)
-        }
-        withKnownIssue("bug: the property name in \\p{Han} is taken as literal text") {
-            #expect(CompiledRegex.requiredLiteral(of: #"\p{Han}{2}银行"#) == "银行")
-        }
-        withKnownIssue("bug: the hex digits in \\x{...} are taken as literal text") {
-            #expect(CompiledRegex.requiredLiteral(of: #"\x{5fae}信号"#) == "信号")
-        }
+        // Braces after an escape (`\d{11}`, `\p{Han}`, `\x{5fae}`) hold no literal text.
+        #expect(CompiledRegex.requiredLiteral(of: #"\d{11}"#) == nil)
+        #expect(CompiledRegex.requiredLiteral(of: #"\p{Han}{2}银行"#) == "银行")
+        #expect(CompiledRegex.requiredLiteral(of: #"\x{5fae}信号"#) == "信号")
         #expect(CompiledRegex.requiredLiteral(of: #"\d+转账"#) == "转账")
     }
 
@@ -82,14 +75,8 @@ struct RegexRuleTests {
             Fixture.rule("r.han", #"regex: '\p{Han}{2}银行'"#),
         ]))
         #expect(screener.firedRules("请转账500元") == ["r.window"])
-        // These regexes are gated on a bogus literal ("11", "han") that the text does not contain, so PCRE2
-        // never runs although the text matches.
-        withKnownIssue("bug: regex gated on a literal taken from inside \\d{n} or \\p{...}") {
-            #expect(screener.firedRules("电话13812345678") == ["r.eleven"])
-        }
-        withKnownIssue("bug: regex gated on a literal taken from inside \\d{n} or \\p{...}") {
-            #expect(screener.firedRules("中国银行") == ["r.han"])
-        }
+        #expect(screener.firedRules("电话13812345678") == ["r.eleven"])
+        #expect(screener.firedRules("中国银行") == ["r.han"])
     }
 
     @Test("a regex with a required literal only runs when the keyword automaton saw the literal")

@@ -1,11 +1,17 @@
 import Foundation
 
-/// One line of a labelled corpus (see docs/CORPUS.md).
+/// One line of a labelled corpus (see docs/CORPUS.md and docs/REPLAY.md): a message or a transaction, with
+/// its ground truth when it has one.
 public struct LabelledItem: Sendable {
     public enum Label: String, Sendable { case fraud, benign }
+    public enum Kind: String, Sendable { case message, transaction }
 
     public var id: String
+    /// A message's text; for a transaction, its text fields joined for display (`memo: … · payee_name: …`).
     public var text: String
+    /// What is screened: `text` for a message; `memo`, `payee_name`, `context` (those present) for a transaction.
+    public var fields: [Document.Field]
+    public var kind: Kind
     /// nil for unlabelled items (screened and counted, left out of metrics).
     public var label: Label?
     public var category: String?
@@ -14,25 +20,58 @@ public struct LabelledItem: Sendable {
     public var file: String
     public var line: Int
 
+    /// A message.
     public init(id: String, text: String, label: Label?, category: String?, notes: String? = nil, file: String = "", line: Int = 0) {
         self.id = id
         self.text = text
+        self.fields = [Document.Field(name: "text", text: text)]
+        self.kind = .message
         self.label = label
         self.category = category
         self.notes = notes
         self.file = file
         self.line = line
     }
+
+    /// A transaction, screened by its text fields.
+    public init(id: String, transactionFields fields: [Document.Field], label: Label?, category: String?, notes: String? = nil,
+                file: String = "", line: Int = 0) {
+        self.id = id
+        self.text = fields.map { "\($0.name): \($0.text)" }.joined(separator: " · ")
+        self.fields = fields
+        self.kind = .transaction
+        self.label = label
+        self.category = category
+        self.notes = notes
+        self.file = file
+        self.line = line
+    }
+
+    /// The document screening sees.
+    public var document: Document { Document(fields: fields) }
+
+    /// `file:line`, for messages about the item.
+    public var source: String { "\(file):\(line)" }
 }
 
-/// Reads corpus JSONL files. Bad lines are collected with file:line, never fatal.
+/// Reads corpus JSONL files: labelled messages, labelled transactions and the daemon's reports log. Bad lines
+/// are collected with file:line, never fatal. Lines are parsed on every core, and items keep input order.
 public enum CorpusReader {
     public struct BadLine: Error, Sendable, CustomStringConvertible {
         public var file: String
         public var line: Int
         public var message: String
         public var description: String { "\(file):\(line): \(message)" }
+
+        public init(file: String, line: Int, message: String) {
+            self.file = file
+            self.line = line
+            self.message = message
+        }
     }
+
+    /// The text fields of a transaction that are screened, in this order.
+    public static let transactionFields = ["memo", "payee_name", "context"]
 
     /// Reads every `.jsonl` file given or found (recursively, sorted) under the given directories.
     public static func read(paths: [String]) throws -> (items: [LabelledItem], badLines: [BadLine]) {
@@ -43,17 +82,58 @@ public enum CorpusReader {
                 bad.append(BadLine(file: file, line: 0, message: "cannot read file"))
                 continue
             }
-            var lineNumber = 0
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                lineNumber += 1
-                if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                switch parse(Data(line), file: file, line: lineNumber) {
-                case .success(let item): items.append(item)
-                case .failure(let problem): bad.append(problem)
-                }
+            let (fileItems, fileBad) = read(data: data, file: file)
+            items.append(contentsOf: fileItems)
+            bad.append(contentsOf: fileBad)
+        }
+        return (items, bad)
+    }
+
+    /// Parses the lines of one file's bytes (`file` names it in messages and in the items' `source`).
+    public static func read(data: Data, file: String) -> (items: [LabelledItem], badLines: [BadLine]) {
+        let bytes = [UInt8](data)
+        // Line ranges first (cheap), then the JSON of each line on every core.
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for i in bytes.indices where bytes[i] == UInt8(ascii: "\n") {
+            ranges.append(start..<i)
+            start = i + 1
+        }
+        if start < bytes.count { ranges.append(start..<bytes.count) }
+
+        let results = parallelMap(count: ranges.count) { index -> Result<LabelledItem, BadLine>? in
+            let range = ranges[index]
+            if bytes[range].allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
+            return parse(Data(bytes[range]), file: file, line: index + 1)
+        }
+        var items: [LabelledItem] = []
+        var bad: [BadLine] = []
+        items.reserveCapacity(results.count)
+        for result in results {
+            switch result {
+            case .success(let item): items.append(item)
+            case .failure(let problem): bad.append(problem)
+            case nil: break
             }
         }
         return (items, bad)
+    }
+
+    /// `body(i)` for every i in 0..<count on every core, results in index order.
+    private static func parallelMap<T>(count: Int, _ body: (Int) -> T) -> [T] {
+        let workers = count < 2_048 ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        if workers == 1 { return (0..<count).map(body) }
+        let chunk = (count + workers - 1) / workers
+        var parts = [[T]](repeating: [], count: workers)
+        // Each worker writes only its own slot.
+        parts.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let range = (worker * chunk)..<min(count, (worker + 1) * chunk)
+                slots[worker] = range.map(body)
+            }
+        }
+        return parts.flatMap { $0 }
     }
 
     static func jsonlFiles(_ paths: [String]) throws -> [String] {
@@ -67,7 +147,7 @@ public enum CorpusReader {
                 let enumerator = FileManager.default.enumerator(atPath: path)
                 var found: [String] = []
                 while let name = enumerator?.nextObject() as? String {
-                    if name.hasSuffix(".jsonl") { found.append(path + "/" + name) }
+                    if name.hasSuffix(".jsonl") { found.append((path.hasSuffix("/") ? path : path + "/") + name) }
                 }
                 files.append(contentsOf: found.sorted())
             } else {
@@ -77,28 +157,70 @@ public enum CorpusReader {
         return files
     }
 
+    /// One line: a corpus message (`text`), a corpus or reported transaction (`transaction: {memo, payee:
+    /// {name}, context}`), or a daemon report (`message: {text}`), with optional `id`, `label`, `category`,
+    /// `notes`.
     static func parse(_ line: Data, file: String, line number: Int) -> Result<LabelledItem, BadLine> {
         func bad(_ message: String) -> Result<LabelledItem, BadLine> { .failure(BadLine(file: file, line: number, message: message)) }
         guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
+            if String(data: line, encoding: .utf8) == nil { return bad("not valid UTF-8") }
             return bad("not a JSON object")
         }
-        // Reports from the daemon nest the text under "message".
-        let text = object["text"] as? String ?? (object["message"] as? [String: Any])?["text"] as? String
-        guard let text else { return bad("missing string field 'text'") }
         var label: LabelledItem.Label?
-        if let raw = object["label"] {
+        if let raw = object["label"], !(raw is NSNull) {
             guard let string = raw as? String, let parsed = LabelledItem.Label(rawValue: string) else {
                 return bad("label must be \"fraud\" or \"benign\"")
             }
             label = parsed
         }
-        let id = object["id"] as? String ?? "\(file):\(number)"
-        return .success(LabelledItem(id: id, text: text, label: label, category: object["category"] as? String,
-                                     notes: object["notes"] as? String, file: file, line: number))
+        var category: String?
+        if let raw = object["category"], !(raw is NSNull) {
+            guard let string = raw as? String else { return bad("category must be a string") }
+            category = string
+        }
+        let id: String
+        switch object["id"] {
+        case let string as String: id = string
+        case let number as NSNumber: id = number.stringValue
+        default: id = "\(file):\(number)"
+        }
+        let notes = object["notes"] as? String
+
+        if let rawTransaction = object["transaction"] ?? (object["message"] as? [String: Any])?["transaction"] {
+            guard let transaction = rawTransaction as? [String: Any] else { return bad("'transaction' must be an object") }
+            var fields: [Document.Field] = []
+            for name in transactionFields {
+                let value: Any?
+                if name == "payee_name" {
+                    value = transaction["payee_name"] ?? (transaction["payee"] as? [String: Any])?["name"]
+                } else {
+                    value = transaction[name]
+                }
+                guard let value, !(value is NSNull) else { continue }
+                guard let text = value as? String else { return bad("transaction field '\(name)' must be a string") }
+                fields.append(Document.Field(name: name, text: text))
+            }
+            return .success(LabelledItem(id: id, transactionFields: fields, label: label, category: category, notes: notes,
+                                         file: file, line: number))
+        }
+
+        // Reports from the daemon nest the text under "message".
+        let text: String?
+        if let raw = object["text"] {
+            text = raw as? String
+        } else if let message = object["message"] {
+            text = (message as? [String: Any])?["text"] as? String ?? message as? String
+        } else {
+            text = nil
+        }
+        guard let text else { return bad("missing string field 'text' (or 'message.text', or a 'transaction' object)") }
+        return .success(LabelledItem(id: id, text: text, label: label, category: category, notes: notes, file: file, line: number))
     }
 }
 
 public struct CorpusError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }

@@ -40,9 +40,13 @@ public struct EntityExtractor: Sendable {
                     i = number(s, from: i, into: &entities)
                     continue
                 }
-                // A word of letters: skip it whole so digits inside identifiers are not numbers.
+                // A word of letters: skip it whole so digits inside identifiers are not numbers, except a QQ
+                // number glued to its marker (qq123456789).
                 var j = i
                 while j < n, isASCIIAlnum(s[j]) || s[j] == "_" { j += 1 }
+                if j - i >= 7, s[i] == "q", s[i + 1] == "q", (i + 2..<j).allSatisfy({ isDigit(s[$0]) }), s[i + 2] != "0", j - i - 2 <= 11 {
+                    entities.append(Entity(kind: .qq, value: String(String.UnicodeScalarView(s[(i + 2)..<j])), foldedRange: (i + 2)..<j))
+                }
                 i = j
                 continue
             }
@@ -113,14 +117,19 @@ public struct EntityExtractor: Sendable {
         var decimalDigits = 0
         var groupedWithComma = false
         var end = j
+        var groupLength = 0
         while j < s.count {
             let c = s[j]
             if isDigit(c) {
                 digits.append(UInt8(c.value - 48))
                 if sawDecimalPoint { decimalDigits += 1 }
+                groupLength += 1
                 j += 1
                 end = j
-            } else if (c == " " || c == "-") && !sawDecimalPoint && j + 1 < s.count && isDigit(s[j + 1]) {
+            } else if (c == " " || c == "-") && !sawDecimalPoint && groupLength <= 4 && j + 1 < s.count && isDigit(s[j + 1]) {
+                // Grouped numbers (138 1234 5678, 6222 0212 …, 010-1234…) have short groups; a long run
+                // followed by a space is a number of its own (a phone, then an amount).
+                groupLength = 0
                 j += 1
             } else if c == "," && !sawDecimalPoint && j + 3 < s.count && (1...3).allSatisfy({ isDigit(s[j + $0]) }) {
                 groupedWithComma = true
@@ -212,10 +221,15 @@ public struct EntityExtractor: Sendable {
         else if !plus && d.count == 13 && d.hasPrefix("86") { d = d.dropFirst(2) }
         else if d.hasPrefix("00") { international = true; d = d.dropFirst(2) }
         let count = d.count
+        guard count > 0 else { return nil }
         if international {
             return count >= 7 && count <= 15 ? ("overseas", "+" + d) : nil
         }
         let first = d.first!, second = d.dropFirst().first
+        // +86 10 1234 5678: a landline written internationally drops its trunk 0.
+        if count != digits.count, !(count == 11 && first == "1"), (9...11).contains(count), first != "0" {
+            return ("landline", "0" + d)
+        }
         if count == 11, first == "1", let second, "3456789".contains(second) { return ("mobile", String(d)) }
         if count == 10, d.hasPrefix("400") || d.hasPrefix("800") { return ("service", String(d)) }
         if count == 5, first == "1" || d.hasPrefix("95") || d.hasPrefix("96") { return ("service", String(d)) }

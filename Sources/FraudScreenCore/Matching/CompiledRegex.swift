@@ -64,7 +64,12 @@ public final class CompiledRegex: @unchecked Sendable {
                 endRun()
                 if i + 1 < scalars.count, scalars[i + 1] == "Q" { return nil }
                 i += 2
-                if i < scalars.count, isQuantifier(at: i) { i += 1 }
+                // \p{Han}, \x{5fae}, \g{1} carry their argument in braces: skip it whole.
+                if i < scalars.count, scalars[i] == "{" {
+                    while i < scalars.count, scalars[i] != "}" { i += 1 }
+                    i += 1
+                }
+                if i < scalars.count, "?*+".unicodeScalars.contains(scalars[i]) { i += 1 }
                 continue
             case "[":
                 endRun()

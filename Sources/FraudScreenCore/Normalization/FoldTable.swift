@@ -40,6 +40,14 @@ public struct FoldTable: Sendable {
     public func applying(characterVariants variants: [Unicode.Scalar: Unicode.Scalar]) -> FoldTable {
         guard !variants.isEmpty else { return self }
         var entries = self.entries
+        // Characters that fold INTO a variant (traditional 帳 → 帐) fold on to the canonical character too,
+        // without the variant mark: a traditional spelling alone is not evasion.
+        for (index, entry) in entries.enumerated() where entry & FoldTable.multiBit == 0 {
+            if let variant = Unicode.Scalar(entry & FoldTable.scalarMask), let canonical = variants[variant],
+               Int(canonical.value) < FoldTable.tableSize {
+                entries[index] = self.entries[Int(canonical.value)]
+            }
+        }
         for (variant, canonical) in variants where Int(variant.value) < FoldTable.tableSize {
             let target = self.entries[Int(canonical.value)]
             entries[Int(variant.value)] = target | FoldTable.variantBit

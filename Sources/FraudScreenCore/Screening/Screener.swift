@@ -145,7 +145,7 @@ public final class Screener {
             for keyword in rule.anyKeywords {
                 forEachOccurrence(of: keyword, rule) { start, end, evasive in
                     matched = true
-                    if found.count < maxSpans { found.append(keywordEvidence(field, start, end, evasive)) }
+                    if found.count < maxSpans { appendUnique(keywordEvidence(field, start, end, evasive), to: &found) }
                 }
             }
             guard matched else { return nil }
@@ -153,7 +153,7 @@ public final class Screener {
         if !rule.allGroups.isEmpty {
             guard let occurrences = allGroupsMatch(rule) else { return nil }
             for (start, end, evasive) in occurrences where found.count < maxSpans {
-                found.append(keywordEvidence(field, start, end, evasive))
+                appendUnique(keywordEvidence(field, start, end, evasive), to: &found)
             }
         }
         if !rule.regexes.isEmpty {
@@ -195,6 +195,12 @@ public final class Screener {
             guard matched else { return nil }
         }
         return found
+    }
+
+    /// The same span can satisfy several conditions of one rule; report it once.
+    @inline(__always)
+    private func appendUnique(_ evidence: Verdict.Evidence, to found: inout [Verdict.Evidence]) {
+        if !found.contains(where: { $0.span == evidence.span && $0.field == evidence.field }) { found.append(evidence) }
     }
 
     private func keywordEvidence(_ field: String, _ start: Int, _ end: Int, _ evasive: Bool) -> Verdict.Evidence {
