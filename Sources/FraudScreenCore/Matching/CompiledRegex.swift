@@ -40,63 +40,107 @@ public final class CompiledRegex: @unchecked Sendable {
     }
 
     /// The longest run of plain characters (letters, digits, CJK) that every match must contain, found
-    /// outside groups, classes and quantified atoms; nil when the pattern has a top-level alternation or no
-    /// run of at least two characters. Used to run the regex only when the keyword automaton saw the literal.
+    /// outside groups, classes and quantified atoms; nil when there is none of at least two characters.
     public static func requiredLiteral(of pattern: String) -> String? {
-        let scalars = Array(pattern.unicodeScalars)
-        var best: [Unicode.Scalar] = []
+        guard let set = requiredLiterals(of: pattern), set.count == 1 else { return nil }
+        return set[0]
+    }
+
+    /// Literals of which every match must contain at least one: a plain run (`转账`), or one literal per
+    /// alternative of a top-level or required group alternation (`(安全|监管)账户` → 账户; `(刷单|返利)` →
+    /// 刷单 or 返利). nil when some alternative has no literal of at least two characters. The regex then
+    /// runs only when the keyword automaton saw one of them.
+    public static func requiredLiterals(of pattern: String) -> [String]? {
+        literals(Array(pattern.unicodeScalars)[...]).map { $0.map { String(String.UnicodeScalarView($0)) } }
+    }
+
+    private static func literals(_ scalars: ArraySlice<Unicode.Scalar>) -> [[Unicode.Scalar]]? {
+        let alternatives = splitTopLevel(scalars)
+        if alternatives.count > 1 {
+            var union: [[Unicode.Scalar]] = []
+            for alternative in alternatives {
+                guard let set = literals(alternative) else { return nil }
+                for literal in set where !union.contains(literal) { union.append(literal) }
+            }
+            return union
+        }
+        var candidates: [[[Unicode.Scalar]]] = []
         var run: [Unicode.Scalar] = []
-        var depth = 0
-        var i = 0
         func endRun() {
-            if run.count > best.count { best = run }
+            if run.count >= 2 { candidates.append([run]) }
             run.removeAll()
         }
-        func isQuantifier(at index: Int) -> Bool {
-            guard index < scalars.count else { return false }
-            return "?*+{".unicodeScalars.contains(scalars[index])
+        func allowsZero(at index: Int) -> Bool {
+            guard index < scalars.endIndex else { return false }
+            switch scalars[index] {
+            case "?", "*": return true
+            case "{":
+                var j = index + 1
+                while j < scalars.endIndex, scalars[j] == " " { j += 1 }
+                return j < scalars.endIndex && scalars[j] == "0"
+            default: return false
+            }
         }
-        while i < scalars.count {
+        func isQuantifier(at index: Int) -> Bool {
+            index < scalars.endIndex && "?*+{".unicodeScalars.contains(scalars[index])
+        }
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
             let s = scalars[i]
             switch s {
             case "\\":
-                // An escape: letters and digits after a backslash are classes or references, never literals.
                 endRun()
-                if i + 1 < scalars.count, scalars[i + 1] == "Q" { return nil }
+                if i + 1 < scalars.endIndex, scalars[i + 1] == "Q" { return candidates.max(by: weaker) }
                 i += 2
                 // \p{Han}, \x{5fae}, \g{1} carry their argument in braces: skip it whole.
-                if i < scalars.count, scalars[i] == "{" {
-                    while i < scalars.count, scalars[i] != "}" { i += 1 }
+                if i < scalars.endIndex, scalars[i] == "{" {
+                    while i < scalars.endIndex, scalars[i] != "}" { i += 1 }
                     i += 1
                 }
-                if i < scalars.count, "?*+".unicodeScalars.contains(scalars[i]) { i += 1 }
                 continue
             case "[":
                 endRun()
                 i += 1
-                if i < scalars.count, scalars[i] == "^" { i += 1 }
-                if i < scalars.count, scalars[i] == "]" { i += 1 }
-                while i < scalars.count, scalars[i] != "]" {
+                if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
+                if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
+                while i < scalars.endIndex, scalars[i] != "]" {
                     if scalars[i] == "\\" { i += 1 }
                     i += 1
                 }
                 i += 1
                 continue
             case "(":
-                endRun(); depth += 1
-            case ")":
-                endRun(); depth -= 1
-            case "|":
-                if depth == 0 { return nil }
                 endRun()
+                guard let close = matchingParenthesis(scalars, from: i) else { return nil }
+                var contentStart = i + 1
+                var usable = true
+                if contentStart < close, scalars[contentStart] == "?" {
+                    // (?: … ) and named groups hold required text; lookarounds and flag groups do not count.
+                    let next = contentStart + 1 < close ? scalars[contentStart + 1] : ")"
+                    if next == ":" {
+                        contentStart += 2
+                    } else if next == "<" || next == "P", contentStart + 2 < close, scalars[contentStart + 2] != "=" && scalars[contentStart + 2] != "!" {
+                        var j = contentStart
+                        while j < close, scalars[j] != ">" { j += 1 }
+                        contentStart = j + 1
+                    } else {
+                        usable = false
+                    }
+                }
+                if usable, !allowsZero(at: close + 1), contentStart <= close, let set = literals(scalars[contentStart..<close]) {
+                    candidates.append(set)
+                }
+                i = close + 1
+                continue
             case "{":
                 // A counted quantifier applies to the atom before it, which may then occur zero times.
                 if !run.isEmpty { run.removeLast() }
                 endRun()
-                while i < scalars.count, scalars[i] != "}" { i += 1 }
+                while i < scalars.endIndex, scalars[i] != "}" { i += 1 }
             default:
-                if depth == 0, FoldTable.classify(s) == .keep {
+                if FoldTable.classify(s) == .keep {
                     if isQuantifier(at: i + 1) {
+                        // Quantified: the character may be missing (?, *, {0,}) or repeat; end the run before it.
                         endRun()
                     } else {
                         run.append(s)
@@ -108,7 +152,67 @@ public final class CompiledRegex: @unchecked Sendable {
             i += 1
         }
         endRun()
-        return best.count >= 2 ? String(String.UnicodeScalarView(best)) : nil
+        return candidates.max(by: weaker)
+    }
+
+    /// Which of two literal sets gates worse: fewer characters in its shortest literal, then more literals.
+    private static func weaker(_ a: [[Unicode.Scalar]], _ b: [[Unicode.Scalar]]) -> Bool {
+        let ma = a.map(\.count).min() ?? 0, mb = b.map(\.count).min() ?? 0
+        return ma != mb ? ma < mb : a.count > b.count
+    }
+
+    private static func splitTopLevel(_ scalars: ArraySlice<Unicode.Scalar>) -> [ArraySlice<Unicode.Scalar>] {
+        var parts: [ArraySlice<Unicode.Scalar>] = []
+        var depth = 0
+        var start = scalars.startIndex
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            switch scalars[i] {
+            case "\\": i += 1
+            case "[":
+                i += 1
+                if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
+                if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
+                while i < scalars.endIndex, scalars[i] != "]" {
+                    if scalars[i] == "\\" { i += 1 }
+                    i += 1
+                }
+            case "(": depth += 1
+            case ")": depth -= 1
+            case "|" where depth == 0:
+                parts.append(scalars[start..<i])
+                start = i + 1
+            default: break
+            }
+            i += 1
+        }
+        parts.append(scalars[start..<min(i, scalars.endIndex)])
+        return parts
+    }
+
+    private static func matchingParenthesis(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int? {
+        var depth = 0
+        var i = open
+        while i < scalars.endIndex {
+            switch scalars[i] {
+            case "\\": i += 1
+            case "[":
+                i += 1
+                if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
+                if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
+                while i < scalars.endIndex, scalars[i] != "]" {
+                    if scalars[i] == "\\" { i += 1 }
+                    i += 1
+                }
+            case "(": depth += 1
+            case ")":
+                depth -= 1
+                if depth == 0 { return i }
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 }
 

@@ -1,6 +1,7 @@
 /// A rule ready for screening: keywords resolved to automaton keyword ids, regexes compiled, references
-/// to lists, categories and other rules resolved to indices.
-public struct CompiledRule: Sendable {
+/// to lists, categories and other rules resolved to indices. A class so that reading a rule on the hot path
+/// costs one reference count, not a copy of every array it holds.
+public final class CompiledRule: Sendable {
     public let definition: RuleDefinition
     /// Index into `RuleSet.categories`, or nil for a `"*"` adjustment added to every category.
     public let categoryIndex: Int?
@@ -12,12 +13,34 @@ public struct CompiledRule: Sendable {
     let evasiveOnly: Bool
     let unlessKeywords: [Int32]
     let regexes: [CompiledRegex]
-    /// For each regex, the keyword id of its required literal (nil: always run).
-    let regexGates: [Int32?]
+    /// For each regex, the keyword ids of its required literals — it runs only when one was seen (nil:
+    /// always run).
+    let regexGates: [[Int32]?]
     let regexOnCompact: Bool
     let entities: [RuleDefinition.EntityRequirement]
     let lists: [(list: FraudList, entity: Entity.Kind)]
     let meta: CompiledMeta?
+
+    init(definition: RuleDefinition, categoryIndex: Int?, fields: Set<String>?, anyKeywords: [Int32],
+         allGroups: [[Int32]], window: Int?, wholeWord: Bool, evasiveOnly: Bool, unlessKeywords: [Int32],
+         regexes: [CompiledRegex], regexGates: [[Int32]?], regexOnCompact: Bool,
+         entities: [RuleDefinition.EntityRequirement], lists: [(list: FraudList, entity: Entity.Kind)], meta: CompiledMeta?) {
+        self.definition = definition
+        self.categoryIndex = categoryIndex
+        self.fields = fields
+        self.anyKeywords = anyKeywords
+        self.allGroups = allGroups
+        self.window = window
+        self.wholeWord = wholeWord
+        self.evasiveOnly = evasiveOnly
+        self.unlessKeywords = unlessKeywords
+        self.regexes = regexes
+        self.regexGates = regexGates
+        self.regexOnCompact = regexOnCompact
+        self.entities = entities
+        self.lists = lists
+        self.meta = meta
+    }
 
     public var id: String { definition.id }
     public var score: Int { definition.score }
@@ -32,10 +55,18 @@ public struct CompiledRule: Sendable {
     func applies(to field: String) -> Bool { fields?.contains(field) ?? true }
 }
 
-struct CompiledMeta: Sendable {
+final class CompiledMeta: Sendable {
     let all: [Int32]
     let any: [Int32]
     let none: [Int32]
     let atLeast: Int
     let of: [Int32]
+
+    init(all: [Int32], any: [Int32], none: [Int32], atLeast: Int, of: [Int32]) {
+        self.all = all
+        self.any = any
+        self.none = none
+        self.atLeast = atLeast
+        self.of = of
+    }
 }

@@ -110,12 +110,13 @@ struct RuleSetCompiler {
         self.wordVariants = wordVariants
     }
 
-    private mutating func keyword(_ raw: String, of rule: RuleDefinition) throws -> Int32 {
+    private mutating func keyword(_ raw: String, of rule: RuleDefinition, fromRegex: Bool = false) throws -> Int32 {
         let folded = foldTable.fold(raw, compact: true)
         guard !folded.isEmpty else {
             throw RuleSetError(file: rule.file, line: rule.line, rule: rule.id, message: "keyword '\(raw)' has no letters or digits")
         }
-        if foldTable.fold(raw, compact: false) != raw {
+        // Regexes are caseless, so only a literal that folding changes otherwise is worth a warning.
+        if foldTable.fold(raw, compact: false) != (fromRegex ? raw.lowercased() : raw) {
             warnings.append("\(rule.file):\(rule.line): rule \(rule.id): keyword '\(raw)' is matched as '\(folded)' (write keywords folded)")
         }
         if let id = keywordIDs[folded] { return id }
@@ -153,13 +154,14 @@ struct RuleSetCompiler {
             let all = try rule.keywords?.all.map { try $0.map { try keyword($0, of: rule) } } ?? []
             let unless = try rule.unless.map { try keyword($0, of: rule) }
             var regexes: [CompiledRegex] = []
-            var gates: [Int32?] = []
+            var gates: [[Int32]?] = []
             for pattern in rule.regexes {
                 do { regexes.append(try CompiledRegex(pattern)) } catch let error as CompiledRegex.CompileError {
                     throw fail("regex '\(pattern)': \(error)")
                 }
-                if let literal = CompiledRegex.requiredLiteral(of: pattern), !foldTable.fold(literal, compact: true).isEmpty {
-                    gates.append(try keyword(literal, of: rule))
+                if let literals = CompiledRegex.requiredLiterals(of: pattern),
+                   literals.allSatisfy({ foldTable.fold($0, compact: true).unicodeScalars.count >= 2 }) {
+                    gates.append(try literals.map { try keyword($0, of: rule, fromRegex: true) })
                 } else {
                     gates.append(nil)
                 }
@@ -214,7 +216,7 @@ struct RuleSetCompiler {
             } else if let first = rule.allGroups.first {
                 anchorSet = first
             } else if !rule.regexes.isEmpty, rule.entities.isEmpty, rule.lists.isEmpty, rule.regexGates.allSatisfy({ $0 != nil }) {
-                anchorSet = rule.regexGates.compactMap { $0 }
+                anchorSet = rule.regexGates.flatMap { $0! }
             } else {
                 unanchored.append(Int32(i))
                 continue

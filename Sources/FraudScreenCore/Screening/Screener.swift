@@ -159,7 +159,7 @@ public final class Screener {
         if !rule.regexes.isEmpty {
             var matched = false
             for (regex, gate) in zip(rule.regexes, rule.regexGates) {
-                if let gate, keywordStamp[Int(gate)] != fieldGeneration { continue }
+                if let gate, !gate.contains(where: { keywordStamp[Int($0)] == fieldGeneration }) { continue }
                 if let span = firstRegexMatch(regex, compact: rule.regexOnCompact) {
                     found.append(Verdict.Evidence(field: field, span: span, text: text.text(of: span), source: .regex, evasive: false))
                     matched = true
@@ -235,26 +235,31 @@ public final class Screener {
             var occurrences: [(Int, Int, Bool)] = []
             for keyword in group { forEachOccurrence(of: keyword, rule) { occurrences.append(($0, $1, $2)) } }
             if occurrences.isEmpty { return nil }
-            perGroup.append(occurrences)
+            perGroup.append(occurrences.sorted { $0.0 < $1.0 })
         }
-        guard let window = rule.window else { return perGroup.map { $0.min { $0.0 < $1.0 }! } }
-
-        // Smallest span covering one occurrence of every group: sweep occurrences by start, keeping the
-        // latest occurrence of each group seen so far.
-        var merged: [(start: Int, end: Int, evasive: Bool, group: Int)] = []
-        for (g, occurrences) in perGroup.enumerated() { for o in occurrences { merged.append((o.0, o.1, o.2, g)) } }
-        merged.sort { $0.start < $1.start }
-        var latest = [Int](repeating: -1, count: perGroup.count)
-        var covered = 0
-        for (i, o) in merged.enumerated() {
-            if latest[o.group] < 0 { covered += 1 }
-            latest[o.group] = i
-            guard covered == perGroup.count else { continue }
-            let chosen = latest.map { merged[$0] }
-            let from = chosen.map(\.start).min()!, to = chosen.map(\.end).max()!
-            if to - from <= window { return chosen.map { ($0.start, $0.end, $0.evasive) } }
+        // One occurrence per element, no occurrence standing for two elements (`all: [[开通会员], [会员]]`
+        // needs 会员 twice; an occurrence inside another counts as the same), all within the window when there is one. A depth-first search over the
+        // (few) occurrences, with a work bound so a text full of keywords cannot make it explode.
+        let window = rule.window ?? Int.max
+        var chosen: [(Int, Int, Bool)] = []
+        var budget = 20_000
+        func search(_ group: Int, _ from: Int, _ to: Int) -> Bool {
+            if group == perGroup.count { return true }
+            for occurrence in perGroup[group] {
+                budget -= 1
+                if budget < 0 { return false }
+                let lower = min(from, occurrence.0), upper = max(to, occurrence.1)
+                guard upper - lower <= window else { continue }
+                // Nested occurrences are one phrase read twice; partly overlapping ones (暂停提现|提现功能) are two.
+                guard !chosen.contains(where: { ($0.0 <= occurrence.0 && occurrence.1 <= $0.1) || (occurrence.0 <= $0.0 && $0.1 <= occurrence.1) })
+                else { continue }
+                chosen.append(occurrence)
+                if search(group + 1, lower, upper) { return true }
+                chosen.removeLast()
+            }
+            return false
         }
-        return nil
+        return search(0, Int.max, Int.min) ? chosen : nil
     }
 
     private func isWholeWord(_ start: Int, _ end: Int) -> Bool {
@@ -275,6 +280,8 @@ public final class Screener {
     // MARK: Meta rules and the verdict
 
     private func evaluateMeta() {
+        // Every meta rule needs at least one other rule to have fired; most benign texts fire none.
+        if firedRules.isEmpty && evidence.isEmpty { return }
         for index in ruleSet.metaOrder {
             let rule = ruleSet.rules[Int(index)]
             guard let meta = rule.meta else { continue }
