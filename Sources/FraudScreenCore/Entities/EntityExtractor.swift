@@ -31,7 +31,9 @@ public struct EntityExtractor: Sendable {
             let c = s[i]
             if isASCIIAlnum(c) {
                 let end = urlTokenEnd(s, from: i)
-                if let entity = url(s, i..<end) {
+                // Only a token with a dot can be a link (http://host also has one): skip building strings
+                // for every word and number.
+                if (i..<end).contains(where: { s[$0] == "." }), let entity = url(s, i..<end) {
                     entities.append(entity)
                     i = end
                     continue
@@ -303,7 +305,10 @@ public struct EntityExtractor: Sendable {
     @inline(__always) private func isASCIILetter(_ c: Unicode.Scalar) -> Bool { c.value >= 97 && c.value <= 122 || c.value >= 65 && c.value <= 90 }
     @inline(__always) private func isASCIIAlnum(_ c: Unicode.Scalar) -> Bool { isDigit(c) || isASCIILetter(c) }
     @inline(__always) private func isURLCharacter(_ c: Unicode.Scalar) -> Bool {
-        isASCIIAlnum(c) || "-._~:/?#@!$&=%+".unicodeScalars.contains(c)
+        switch c {
+        case "-", ".", "_", "~", ":", "/", "?", "#", "@", "!", "$", "&", "=", "%", "+": return true
+        default: return isASCIIAlnum(c)
+        }
     }
 
     private func matches(_ s: [Unicode.Scalar], at i: Int, _ word: [Unicode.Scalar]) -> Bool {
