@@ -4,7 +4,7 @@ import FraudScreenCore
 /// original text with the evidence highlighted.
 struct VerdictReport {
     var verdict: Verdict
-    var text: String
+    var document: Document
     var colour: Bool
 
     private func style(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
@@ -40,17 +40,25 @@ struct VerdictReport {
             }.joined(separator: "  ") + "\n"
         }
         if let advice = verdict.advice { out += "劝阻话术 advice: \(advice)\n" }
-        out += "原文 text (evidence \(colour ? "highlighted" : "in 【】")):\n  \(highlighted())\n"
+        if let transaction = document.transaction {
+            out += "交易 transaction: \(transaction.amount) \(transaction.currency) → \(transaction.payee.name ?? "?") "
+                + "(\(transaction.payee.type?.rawValue ?? "type unknown"), \(transaction.payee.account ?? "no account"))"
+                + "\(transaction.firstTimePayee == true ? ", first-time payee" : "") at \(transaction.timestamp)\n"
+        }
+        for field in document.fields {
+            let label = document.fields.count == 1 && field.name == "text" ? "原文 text" : field.name
+            out += "\(label) (evidence \(colour ? "highlighted" : "in 【】")):\n  \(highlighted(field))\n"
+        }
         if verdict.truncated { out += "note: the text was longer than the rule set screens; only its beginning was screened\n" }
         out += "rules version \(verdict.rulesVersion)\n"
         return out
     }
 
-    private func highlighted() -> String {
-        let scalars = Array(text.unicodeScalars)
+    private func highlighted(_ field: Document.Field) -> String {
+        let scalars = Array(field.text.unicodeScalars)
         var marked = [Bool](repeating: false, count: scalars.count + 1)
         for hit in verdict.hits where hit.score > 0 {
-            for e in hit.evidence where e.field == "text" {
+            for e in hit.evidence where e.field == field.name {
                 for i in max(0, e.span.start)..<min(scalars.count, e.span.end) { marked[i] = true }
             }
         }

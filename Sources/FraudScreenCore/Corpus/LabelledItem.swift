@@ -75,9 +75,14 @@ public enum CorpusReader {
 
     /// Reads every `.jsonl` file given or found (recursively, sorted) under the given directories.
     public static func read(paths: [String]) throws -> (items: [LabelledItem], badLines: [BadLine]) {
+        try read(files: jsonlFiles(paths))
+    }
+
+    /// Reads the given files (as `jsonlFiles` lists them).
+    public static func read(files: [String]) -> (items: [LabelledItem], badLines: [BadLine]) {
         var items: [LabelledItem] = []
         var bad: [BadLine] = []
-        for file in try jsonlFiles(paths) {
+        for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
                 bad.append(BadLine(file: file, line: 0, message: "cannot read file"))
                 continue
@@ -93,13 +98,14 @@ public enum CorpusReader {
     public static func read(data: Data, file: String) -> (items: [LabelledItem], badLines: [BadLine]) {
         let bytes = [UInt8](data)
         // Line ranges first (cheap), then the JSON of each line on every core.
-        var ranges: [Range<Int>] = []
+        var lines: [Range<Int>] = []
         var start = 0
         for i in bytes.indices where bytes[i] == UInt8(ascii: "\n") {
-            ranges.append(start..<i)
+            lines.append(start..<i)
             start = i + 1
         }
-        if start < bytes.count { ranges.append(start..<bytes.count) }
+        if start < bytes.count { lines.append(start..<bytes.count) }
+        let ranges = lines
 
         let results = parallelMap(count: ranges.count) { index -> Result<LabelledItem, BadLine>? in
             let range = ranges[index]
@@ -120,23 +126,24 @@ public enum CorpusReader {
     }
 
     /// `body(i)` for every i in 0..<count on every core, results in index order.
-    private static func parallelMap<T>(count: Int, _ body: (Int) -> T) -> [T] {
+    private static func parallelMap<T: Sendable>(count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
         let workers = count < 2_048 ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount)
         if workers == 1 { return (0..<count).map(body) }
         let chunk = (count + workers - 1) / workers
+        // Each worker writes only its own slot, so the unchecked sharing is race-free.
         var parts = [[T]](repeating: [], count: workers)
-        // Each worker writes only its own slot.
-        parts.withUnsafeMutableBufferPointer { slots in
-            nonisolated(unsafe) let slots = slots
+        parts.withUnsafeMutableBufferPointer { buffer in
+            let shared = UncheckedSlots(pointer: buffer)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let range = (worker * chunk)..<min(count, (worker + 1) * chunk)
-                slots[worker] = range.map(body)
+                shared.pointer[worker] = range.map(body)
             }
         }
         return parts.flatMap { $0 }
     }
 
-    static func jsonlFiles(_ paths: [String]) throws -> [String] {
+    /// The `.jsonl` files named or found (recursively, sorted) under the given directories.
+    public static func jsonlFiles(_ paths: [String]) throws -> [String] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -216,6 +223,11 @@ public enum CorpusReader {
         guard let text else { return bad("missing string field 'text' (or 'message.text', or a 'transaction' object)") }
         return .success(LabelledItem(id: id, text: text, label: label, category: category, notes: notes, file: file, line: number))
     }
+}
+
+/// Slots that concurrent workers each write one of.
+private struct UncheckedSlots<T>: @unchecked Sendable {
+    let pointer: UnsafeMutableBufferPointer<T>
 }
 
 public struct CorpusError: Error, CustomStringConvertible {

@@ -18,13 +18,18 @@ public final class CompiledRule: Sendable {
     let regexGates: [[Int32]?]
     let regexOnCompact: Bool
     let entities: [RuleDefinition.EntityRequirement]
+    /// Lists matched against entities of a text field.
     let lists: [(list: FraudList, entity: Entity.Kind)]
+    /// Lists matched against the transaction's payee.
+    let payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)]
+    let transaction: TransactionCondition?
     let meta: CompiledMeta?
 
     init(definition: RuleDefinition, categoryIndex: Int?, fields: Set<String>?, anyKeywords: [Int32],
          allGroups: [[Int32]], window: Int?, wholeWord: Bool, evasiveOnly: Bool, unlessKeywords: [Int32],
          regexes: [CompiledRegex], regexGates: [[Int32]?], regexOnCompact: Bool,
-         entities: [RuleDefinition.EntityRequirement], lists: [(list: FraudList, entity: Entity.Kind)], meta: CompiledMeta?) {
+         entities: [RuleDefinition.EntityRequirement], lists: [(list: FraudList, entity: Entity.Kind)],
+         payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)], transaction: TransactionCondition?, meta: CompiledMeta?) {
         self.definition = definition
         self.categoryIndex = categoryIndex
         self.fields = fields
@@ -39,6 +44,8 @@ public final class CompiledRule: Sendable {
         self.regexOnCompact = regexOnCompact
         self.entities = entities
         self.lists = lists
+        self.payeeLists = payeeLists
+        self.transaction = transaction
         self.meta = meta
     }
 
@@ -51,6 +58,9 @@ public final class CompiledRule: Sendable {
     var hasFieldConditions: Bool {
         hasKeywordCondition || !regexes.isEmpty || !entities.isEmpty || !lists.isEmpty
     }
+
+    /// Whether the rule has conditions on the document as a whole (its transaction).
+    var hasDocumentConditions: Bool { transaction != nil || !payeeLists.isEmpty }
 
     func applies(to field: String) -> Bool { fields?.contains(field) ?? true }
 }

@@ -18,7 +18,24 @@ public struct RuleDefinition: Sendable {
 
     public struct ListRequirement: Sendable {
         public var list: String
-        public var entity: Entity.Kind
+        public var target: ListTarget
+    }
+
+    /// What a list is matched against: an entity found in a text field, or a transaction's payee.
+    public enum ListTarget: Sendable, Equatable {
+        case entity(Entity.Kind)
+        case payeeAccount
+        case payeeName
+
+        init?(_ name: String) {
+            switch name {
+            case "payee_account": self = .payeeAccount
+            case "payee_name": self = .payeeName
+            default:
+                guard let kind = Entity.Kind(rawValue: name) else { return nil }
+                self = .entity(kind)
+            }
+        }
     }
 
     public struct Meta: Sendable {
@@ -44,6 +61,7 @@ public struct RuleDefinition: Sendable {
     public var entities: [EntityRequirement] = []
     public var lists: [ListRequirement] = []
     public var meta: Meta?
+    public var transaction: TransactionCondition?
     public var matchExamples: [String] = []
     public var noMatchExamples: [String] = []
     /// Where the rule is defined (relative file path and line).
@@ -77,4 +95,8 @@ public struct RuleSetSettings: Sendable {
     public var regexDepthLimit: UInt32 = 500
     public var maxSpansPerRule = 8
     public var maxTextScalars = 1 << 20
+    /// The zone transaction `local_time` conditions are read in, minutes east of UTC (default China, +08:00).
+    public var localOffsetMinutes = 8 * 60
+    /// The window of the per-payer velocity signal.
+    public var velocityWindowMinutes = 30
 }

@@ -5,17 +5,31 @@ import Yams
 struct RuleFileParser {
     static let ruleKeys: Set<String> = [
         "id", "category", "score", "description", "fields", "keywords", "unless", "regex", "regex_on",
-        "entities", "lists", "meta", "examples",
+        "entities", "lists", "meta", "examples", "transaction",
     ]
 
     func parseSettings(_ text: String, file: String) throws -> RuleSetSettings {
         let reader = YAMLReader(file: file)
         var settings = RuleSetSettings()
         guard let root = try reader.compose(text) else { return settings }
-        for (key, value) in try reader.mapping(root, "ruleset", allowedKeys: ["thresholds", "limits"]) {
+        for (key, value) in try reader.mapping(root, "ruleset", allowedKeys: ["thresholds", "limits", "transactions"]) {
             switch key {
             case "thresholds":
                 settings.thresholds = try thresholds(value, reader: reader)
+            case "transactions":
+                for (name, option) in try reader.mapping(value, "transactions", allowedKeys: ["time_zone", "velocity_window_minutes"]) {
+                    if name == "time_zone" {
+                        let zone = try reader.string(option, "time_zone")
+                        guard let offset = RuleFileParser.utcOffset(zone) else {
+                            throw reader.fail(option, "time_zone must be an offset such as +08:00")
+                        }
+                        settings.localOffsetMinutes = offset
+                    } else {
+                        let minutes = try reader.int(option, name)
+                        guard minutes > 0 else { throw reader.fail(option, "\(name) must be positive") }
+                        settings.velocityWindowMinutes = minutes
+                    }
+                }
             default:
                 for (name, limit) in try reader.mapping(value, "limits", allowedKeys: [
                     "regex_match_limit", "regex_depth_limit", "max_spans_per_rule", "max_text_scalars",
@@ -142,6 +156,7 @@ struct RuleFileParser {
             case "entities": rule.entities = try entities(value, reader: reader)
             case "lists": rule.lists = try lists(value, reader: reader)
             case "meta": rule.meta = try meta(value, reader: reader)
+            case "transaction": rule.transaction = try transaction(value, reader: reader)
             default:
                 for (kind, examples) in try reader.mapping(value, "examples", allowedKeys: ["match", "no_match"]) {
                     let texts = try reader.strings(examples, "examples.\(kind)")
@@ -152,8 +167,9 @@ struct RuleFileParser {
         guard sawCategory else { throw reader.fail(node, "missing category") }
         guard sawScore else { throw reader.fail(node, "missing score") }
         guard sawDescription else { throw reader.fail(node, "missing description") }
-        guard rule.keywords != nil || !rule.regexes.isEmpty || !rule.entities.isEmpty || !rule.lists.isEmpty || rule.meta != nil else {
-            throw reader.fail(node, "a rule needs at least one of keywords, regex, entities, lists or meta")
+        guard rule.keywords != nil || !rule.regexes.isEmpty || !rule.entities.isEmpty || !rule.lists.isEmpty || rule.meta != nil
+            || rule.transaction != nil else {
+            throw reader.fail(node, "a rule needs at least one of keywords, regex, entities, lists, meta or transaction")
         }
         guard !rule.matchExamples.isEmpty else { throw reader.fail(node, "a rule needs at least one example under examples.match") }
         return rule
@@ -218,19 +234,73 @@ struct RuleFileParser {
 
     private func lists(_ node: Node, reader: YAMLReader) throws -> [RuleDefinition.ListRequirement] {
         try reader.sequence(node, "lists").map { element in
-            var list: String?, entity: Entity.Kind?
+            var list: String?, target: RuleDefinition.ListTarget?
             for (key, value) in try reader.mapping(element, "lists entry", allowedKeys: ["list", "entity"]) {
                 if key == "list" {
                     list = try reader.nonEmptyString(value, "list")
                 } else {
                     let name = try reader.nonEmptyString(value, "entity")
-                    guard let kind = Entity.Kind(rawValue: name) else { throw reader.fail(value, "unknown entity '\(name)'") }
-                    entity = kind
+                    guard let parsed = RuleDefinition.ListTarget(name) else {
+                        throw reader.fail(value, "unknown entity '\(name)' (an entity type, payee_account or payee_name)")
+                    }
+                    target = parsed
                 }
             }
-            guard let list, let entity else { throw reader.fail(element, "a lists entry needs list and entity") }
-            return RuleDefinition.ListRequirement(list: list, entity: entity)
+            guard let list, let target else { throw reader.fail(element, "a lists entry needs list and entity") }
+            return RuleDefinition.ListRequirement(list: list, target: target)
         }
+    }
+
+    private func transaction(_ node: Node, reader: YAMLReader) throws -> TransactionCondition {
+        var condition = TransactionCondition()
+        for (key, value) in try reader.mapping(node, "transaction", allowedKeys: [
+            "amount", "first_time_payee", "payee_type", "channel", "local_time", "recent_first_time_payee_transfers",
+        ]) {
+            switch key {
+            case "amount":
+                for (bound, number) in try reader.mapping(value, "amount", allowedKeys: ["min", "max"]) {
+                    if bound == "min" { condition.minimumAmount = try reader.number(number, "min") } else { condition.maximumAmount = try reader.number(number, "max") }
+                }
+            case "first_time_payee": condition.firstTimePayee = try reader.bool(value, "first_time_payee")
+            case "payee_type":
+                let type = try reader.string(value, "payee_type")
+                guard let parsed = Transaction.AccountType(rawValue: type) else { throw reader.fail(value, "payee_type must be personal or corporate") }
+                condition.payeeType = parsed
+            case "channel": condition.channels = Set(try reader.strings(value, "channel"))
+            case "local_time":
+                var from: Int?, to: Int?
+                for (bound, time) in try reader.mapping(value, "local_time", allowedKeys: ["from", "to"]) {
+                    let text = try reader.string(time, bound)
+                    guard let minutes = RuleFileParser.minutes(text) else { throw reader.fail(time, "\(bound) must be a time of day such as 01:30") }
+                    if bound == "from" { from = minutes } else { to = minutes }
+                }
+                guard let from, let to else { throw reader.fail(value, "local_time needs from and to") }
+                condition.localTime = (from, to)
+            default:
+                for (bound, number) in try reader.mapping(value, key, allowedKeys: ["min"]) {
+                    _ = bound
+                    let n = try reader.int(number, "min")
+                    guard n > 0 else { throw reader.fail(number, "min must be positive") }
+                    condition.minimumRecentFirstTimeTransfers = n
+                }
+            }
+        }
+        return condition
+    }
+
+    /// "01:30" → 90; "24:00" → 1440 (an end of day).
+    static func minutes(_ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), parts[1].count == 2, (0...24).contains(h), (0..<60).contains(m),
+              h * 60 + m <= 1440 else { return nil }
+        return h * 60 + m
+    }
+
+    /// "+08:00" → 480, "-05:30" → -330, "Z"/"UTC" → 0.
+    static func utcOffset(_ text: String) -> Int? {
+        if text == "Z" || text == "UTC" { return 0 }
+        guard let sign = text.first, sign == "+" || sign == "-", let minutes = minutes(String(text.dropFirst())), minutes <= 14 * 60 else { return nil }
+        return sign == "-" ? -minutes : minutes
     }
 
     private func meta(_ node: Node, reader: YAMLReader) throws -> RuleDefinition.Meta {

@@ -24,6 +24,8 @@ public final class RuleSet: Sendable {
     let keywordAnchors: [[Int32]]
     /// Rules with field conditions but no keyword anchor: evaluated on every field they apply to.
     let unanchoredRules: [Int32]
+    /// Rules with only transaction conditions: evaluated once per document that has a transaction.
+    let documentRules: [Int32]
     /// Meta rules in dependency order.
     let metaOrder: [Int32]
     let entityExtractor: EntityExtractor
@@ -31,7 +33,7 @@ public final class RuleSet: Sendable {
 
     init(version: String, settings: RuleSetSettings, categories: [Category], rules: [CompiledRule], warnings: [String],
          foldTable: FoldTable, automaton: AhoCorasick, patternKeyword: [Int32], patternIsVariant: [Bool],
-         keywordTexts: [String], keywordAnchors: [[Int32]], unanchoredRules: [Int32], metaOrder: [Int32],
+         keywordTexts: [String], keywordAnchors: [[Int32]], unanchoredRules: [Int32], documentRules: [Int32], metaOrder: [Int32],
          entityExtractor: EntityExtractor) {
         self.version = version
         self.settings = settings
@@ -47,6 +49,7 @@ public final class RuleSet: Sendable {
         self.keywordTexts = keywordTexts
         self.keywordAnchors = keywordAnchors
         self.unanchoredRules = unanchoredRules
+        self.documentRules = documentRules
         self.metaOrder = metaOrder
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }

@@ -167,11 +167,12 @@ struct RuleSetCompiler {
                 }
             }
             var ruleLists: [(FraudList, Entity.Kind)] = []
+            var payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)] = []
             for requirement in rule.lists {
                 guard let list = lists[requirement.list] else {
                     throw fail("unknown list '\(requirement.list)' (expected lists/\(requirement.list).txt)")
                 }
-                ruleLists.append((list, requirement.entity))
+                if case .entity(let kind) = requirement.target { ruleLists.append((list, kind)) } else { payeeLists.append((list, requirement.target)) }
             }
             var meta: CompiledMeta?
             if let m = rule.meta {
@@ -201,7 +202,8 @@ struct RuleSetCompiler {
                 allGroups: all, window: rule.keywords?.window, wholeWord: rule.keywords?.wholeWord ?? false,
                 evasiveOnly: rule.keywords?.evasiveOnly ?? false, unlessKeywords: unless, regexes: regexes,
                 regexGates: gates, regexOnCompact: rule.regexTarget == .compact, entities: rule.entities,
-                lists: ruleLists.map { (list: $0.0, entity: $0.1) }, meta: meta))
+                lists: ruleLists.map { (list: $0.0, entity: $0.1) }, payeeLists: payeeLists, transaction: rule.transaction,
+                meta: meta))
         }
 
         let metaOrder = try orderMeta(compiled)
@@ -209,6 +211,10 @@ struct RuleSetCompiler {
         // Anchors: a rule is evaluated on a field only when a keyword it cannot fire without was seen.
         var anchors = [[Int32]](repeating: [], count: keywordTexts.count)
         var unanchored: [Int32] = []
+        // Rules about the transaction alone are evaluated once per document.
+        let documentRules = compiled.indices.filter {
+            !compiled[$0].hasFieldConditions && compiled[$0].hasDocumentConditions && compiled[$0].meta == nil
+        }.map { Int32($0) }
         for (i, rule) in compiled.enumerated() where rule.hasFieldConditions {
             let anchorSet: [Int32]
             if !rule.anyKeywords.isEmpty {
@@ -248,7 +254,7 @@ struct RuleSetCompiler {
         return RuleSet(version: version, settings: settings, categories: categories, rules: compiled, warnings: warnings,
                        foldTable: foldTable, automaton: AhoCorasick(patterns: patterns), patternKeyword: patternKeyword,
                        patternIsVariant: patternIsVariant, keywordTexts: keywordTexts, keywordAnchors: anchors,
-                       unanchoredRules: unanchored, metaOrder: metaOrder,
+                       unanchoredRules: unanchored, documentRules: documentRules, metaOrder: metaOrder,
                        entityExtractor: EntityExtractor(shortLinkHosts: shortLinks))
     }
 

@@ -12,9 +12,18 @@ public struct Document: Sendable {
     }
 
     public var fields: [Field]
+    /// The transaction this document stands for, when it is one: rules' `transaction:` conditions and
+    /// payee list look-ups read it.
+    public var transaction: Transaction?
 
-    public init(fields: [Field]) {
+    public init(fields: [Field], transaction: Transaction? = nil) {
         self.fields = fields
+        self.transaction = transaction
+    }
+
+    /// A transaction: its memo, payee name and context are the text fields.
+    public init(transaction: Transaction) {
+        self.init(fields: transaction.textFields, transaction: transaction)
     }
 
     /// A message: a single `text` field.

@@ -25,12 +25,24 @@ public final class Screener {
     private var firedRules: [Int32] = []
     private var evidence: [Int32: [Verdict.Evidence]] = [:]
 
+    /// Transfers to first-time payees per payer, for velocity conditions (per-process state; share one
+    /// tracker between the screeners of a process).
+    public var velocity: VelocityTracker?
+    private var transaction: Transaction?
+    private var recentFirstTimeTransfers = 0
+
     /// Occurrences kept per field; a pathological text beyond this is still scanned but later occurrences of
     /// keywords are not recorded (rules have all they need long before).
     static let maxOccurrencesPerField = 65_536
 
-    public init(ruleSet: RuleSet) {
+    /// Whether verdicts list every entity found; when false, entities are extracted only for fields where
+    /// a rule needs them (faster: most texts fire no entity rule).
+    public let reportsEntities: Bool
+    private var entitiesExtracted = false
+
+    public init(ruleSet: RuleSet, reportsEntities: Bool = true) {
         self.ruleSet = ruleSet
+        self.reportsEntities = reportsEntities
         regexMatcher = RegexMatcher(matchLimit: ruleSet.settings.regexMatchLimit, depthLimit: ruleSet.settings.regexDepthLimit)
         keywordHead = [Int32](repeating: -1, count: ruleSet.keywordCount)
         keywordStamp = [UInt32](repeating: 0, count: ruleSet.keywordCount)
@@ -51,6 +63,14 @@ public final class Screener {
         evidence.removeAll(keepingCapacity: true)
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
+        transaction = document.transaction
+        recentFirstTimeTransfers = 0
+        if let transaction, transaction.firstTimePayee == true {
+            recentFirstTimeTransfers = 1
+            if let velocity, let payer = transaction.payer.account, !payer.isEmpty {
+                recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds)
+            }
+        }
 
         for field in document.fields {
             text.reset(field.text[...].unicodeScalars, table: ruleSet.foldTable, maxScalars: ruleSet.settings.maxTextScalars)
@@ -59,6 +79,14 @@ public final class Screener {
             for entity in fieldEntities {
                 entities.append(.init(field: field.name, entity: entity,
                                       span: text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)))
+            }
+        }
+        if transaction != nil {
+            for index in ruleSet.documentRules {
+                guard let found = documentEvidence(ruleSet.rules[Int(index)]) else { continue }
+                fired[Int(index)] = true
+                firedRules.append(index)
+                evidence[index] = found
             }
         }
         evaluateMeta()
@@ -119,7 +147,8 @@ public final class Screener {
             candidates.append(rule)
         }
 
-        ruleSet.entityExtractor.extract(text.folded, into: &fieldEntities)
+        entitiesExtracted = false
+        if reportsEntities { extractEntities() }
 
         for candidate in candidates {
             let rule = ruleSet.rules[Int(candidate)]
@@ -130,6 +159,12 @@ public final class Screener {
             }
             evidence[candidate, default: []].append(contentsOf: found)
         }
+    }
+
+    private func extractEntities() {
+        guard !entitiesExtracted else { return }
+        entitiesExtracted = true
+        ruleSet.entityExtractor.extract(text.folded, into: &fieldEntities)
     }
 
     /// The evidence if `rule` fires on the current field, nil otherwise.
@@ -168,6 +203,7 @@ public final class Screener {
             }
             guard matched else { return nil }
         }
+        if !rule.entities.isEmpty || !rule.lists.isEmpty { extractEntities() }
         for requirement in rule.entities {
             var matched = false
             for entity in fieldEntities where entity.kind == requirement.kind {
@@ -193,6 +229,33 @@ public final class Screener {
                 }
             }
             guard matched else { return nil }
+        }
+        if rule.hasDocumentConditions {
+            guard let documentFound = documentEvidence(rule) else { return nil }
+            found.append(contentsOf: documentFound)
+        }
+        return found
+    }
+
+    /// The evidence when the rule's transaction conditions and payee list look-ups hold, nil otherwise.
+    private func documentEvidence(_ rule: CompiledRule) -> [Verdict.Evidence]? {
+        guard let transaction else { return nil }
+        var found: [Verdict.Evidence] = []
+        if let condition = rule.transaction {
+            guard let evidence = condition.evaluate(transaction, recentFirstTimeTransfers: recentFirstTimeTransfers,
+                                                    localOffsetMinutes: ruleSet.settings.localOffsetMinutes) else { return nil }
+            found.append(contentsOf: evidence)
+        }
+        for (list, target) in rule.payeeLists {
+            let field: String, raw: String?
+            switch target {
+            case .payeeAccount: field = "payee.account"; raw = transaction.payee.account
+            case .payeeName: field = "payee.name"; raw = transaction.payee.name
+            case .entity: continue
+            }
+            guard let raw, list.contains(FraudList.normalise(raw)) else { return nil }
+            found.append(Verdict.Evidence(field: field, span: TextSpan(start: 0, end: raw.unicodeScalars.count), text: raw,
+                                          source: .list, evasive: false))
         }
         return found
     }
@@ -287,6 +350,10 @@ public final class Screener {
             guard let meta = rule.meta else { continue }
             // A meta rule with field conditions of its own needs them to have held in some field.
             if rule.hasFieldConditions && !fired[Int(index)] { continue }
+            if !rule.hasFieldConditions && rule.hasDocumentConditions {
+                guard let found = documentEvidence(rule) else { continue }
+                evidence[index] = found
+            }
             let ok = meta.all.allSatisfy { fired[Int($0)] }
                 && (meta.any.isEmpty || meta.any.contains { fired[Int($0)] })
                 && !meta.none.contains { fired[Int($0)] }

@@ -9,7 +9,7 @@ public struct Verdict: Sendable {
 
     /// Where a rule's evidence is: a span of the ORIGINAL text of a field (Unicode scalars, half-open).
     public struct Evidence: Sendable, Hashable {
-        public enum Source: String, Sendable { case keyword, regex, entity, list }
+        public enum Source: String, Sendable { case keyword, regex, entity, list, transaction }
         public var field: String
         public var span: TextSpan
         public var text: String
