@@ -23,18 +23,19 @@ public enum RuleLinter {
         var examples = 0
         for rule in ruleSet.rules {
             let definition = rule.definition
-            for (expected, texts) in [(true, definition.matchExamples), (false, definition.noMatchExamples)] {
-                for text in texts {
+            for (expected, cases) in [(true, definition.matchExamples), (false, definition.noMatchExamples)] {
+                for example in cases {
                     examples += 1
-                    let verdict = screener.screen(text)
+                    let verdict = screener.screen(example.document)
                     let fired = verdict.hits.contains { $0.ruleID == rule.id }
                     guard fired != expected else { continue }
-                    let fold = ruleSet.normalize(text).compactString
+                    var detail = ""
+                    if case .text(let text) = example { detail = " (compact form: \"\(ruleSet.normalize(text).compactString)\")" }
                     failures.append(Failure(
                         file: definition.file, line: definition.line, rule: rule.id,
                         message: expected
-                            ? "does not match its example \"\(text)\" (compact form: \"\(fold)\")"
-                            : "matches its no_match example \"\(text)\""))
+                            ? "does not match its example \(example.summary)\(detail)"
+                            : "matches its no_match example \(example.summary)"))
                 }
             }
         }

@@ -62,11 +62,32 @@ public struct RuleDefinition: Sendable {
     public var lists: [ListRequirement] = []
     public var meta: Meta?
     public var transaction: TransactionCondition?
-    public var matchExamples: [String] = []
-    public var noMatchExamples: [String] = []
+    public var matchExamples: [Example] = []
+    public var noMatchExamples: [Example] = []
     /// Where the rule is defined (relative file path and line).
     public var file: String
     public var line: Int
+}
+
+/// A rule's own example: a message text, or a transaction (for rules about memos, payees and amounts).
+public enum Example: Sendable {
+    case text(String)
+    case transaction(Transaction)
+
+    public var document: Document {
+        switch self {
+        case .text(let text): return .message(text)
+        case .transaction(let transaction): return Document(transaction: transaction)
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .text(let text): return "\"\(text)\""
+        case .transaction(let t):
+            return "transaction {memo: \"\(t.memo)\", amount: \(t.amount), payee: \(t.payee.name ?? "-")/\(t.payee.type?.rawValue ?? "-")}"
+        }
+    }
 }
 
 /// A fraud category: what the verdict names and the advice people are shown.

@@ -159,8 +159,8 @@ struct RuleFileParser {
             case "transaction": rule.transaction = try transaction(value, reader: reader)
             default:
                 for (kind, examples) in try reader.mapping(value, "examples", allowedKeys: ["match", "no_match"]) {
-                    let texts = try reader.strings(examples, "examples.\(kind)")
-                    if kind == "match" { rule.matchExamples = texts } else { rule.noMatchExamples = texts }
+                    let parsed = try self.examples(examples, "examples.\(kind)", reader: reader)
+                    if kind == "match" { rule.matchExamples = parsed } else { rule.noMatchExamples = parsed }
                 }
             }
         }
@@ -173,6 +173,39 @@ struct RuleFileParser {
         }
         guard !rule.matchExamples.isEmpty else { throw reader.fail(node, "a rule needs at least one example under examples.match") }
         return rule
+    }
+
+    /// Examples are message texts, or `{transaction: {memo: …, amount: "5000.00", …}}` mappings.
+    private func examples(_ node: Node, _ what: String, reader: YAMLReader) throws -> [Example] {
+        let elements: [Node] = if case .scalar = node { [node] } else { try reader.sequence(node, what) }
+        return try elements.map { element in
+            if case .scalar = element { return .text(try reader.nonEmptyString(element, "an element of \(what)")) }
+            let fields = try reader.mapping(element, "an example", allowedKeys: ["transaction"])
+            guard let object = RuleFileParser.plainObject(fields[0].value) as? [String: Any] else {
+                throw reader.fail(element, "a transaction example must be a mapping")
+            }
+            do { return .transaction(try TransactionJSON.transaction(from: object)) } catch {
+                throw reader.fail(element, "invalid transaction example: \(error)")
+            }
+        }
+    }
+
+    /// A YAML node as the plain values JSON would give (booleans as Bool, every other scalar as String, so
+    /// amounts stay decimal strings).
+    static func plainObject(_ node: Node) -> Any {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .plain, let flag = node.bool, ["true", "false"].contains(scalar.string) { return flag }
+            return scalar.string
+        case .mapping(let mapping):
+            var object: [String: Any] = [:]
+            for (key, value) in mapping { object[key.string ?? ""] = plainObject(value) }
+            return object
+        case .sequence(let sequence):
+            return sequence.map(plainObject)
+        case .alias:
+            return ""
+        }
     }
 
     private func keywords(_ node: Node, reader: YAMLReader) throws -> RuleDefinition.Keywords {

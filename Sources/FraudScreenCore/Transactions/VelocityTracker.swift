@@ -25,13 +25,13 @@ public final class VelocityTracker: Sendable {
     /// such transfers the payer made within the window ending at `time`, this one included.
     public func recordFirstTimeTransfer(payer: String, at time: Int64) -> Int {
         state.withLock { state in
-            var events = state.events[payer, default: []].filter { $0 > time - windowSeconds && $0 <= time + windowSeconds }
+            var events = state.events[payer, default: []].filter { $0 >= time - windowSeconds && $0 <= time + windowSeconds }
             events.append(time)
             if events.count > maximumEventsPerPayer { events.removeFirst(events.count - maximumEventsPerPayer) }
             state.events[payer] = events
             state.lastSeen[payer] = time
             if state.events.count > maximumPayers { Self.evict(&state, keeping: maximumPayers * 9 / 10) }
-            return events.filter { $0 > time - windowSeconds && $0 <= time }.count
+            return events.filter { $0 >= time - windowSeconds && $0 <= time }.count
         }
     }
 
