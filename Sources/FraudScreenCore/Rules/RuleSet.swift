@@ -28,6 +28,10 @@ public final class RuleSet: Sendable {
     let documentRules: [Int32]
     /// Meta rules in dependency order.
     let metaOrder: [Int32]
+    /// For each rule, the meta rules that name it (so a document only looks at meta rules something touched).
+    let metaDependents: [[Int32]]
+    /// Meta rules that can fire without any other rule firing first (they have conditions of their own).
+    let selfStartingMeta: [Int32]
     let entityExtractor: EntityExtractor
     let usesWholeWords: Bool
 
@@ -51,6 +55,13 @@ public final class RuleSet: Sendable {
         self.unanchoredRules = unanchoredRules
         self.documentRules = documentRules
         self.metaOrder = metaOrder
+        var dependents = [[Int32]](repeating: [], count: rules.count)
+        for index in metaOrder {
+            guard let meta = rules[Int(index)].meta else { continue }
+            for dependency in Set(meta.all + meta.any + meta.of) { dependents[Int(dependency)].append(index) }
+        }
+        self.metaDependents = dependents
+        self.selfStartingMeta = metaOrder.filter { rules[Int($0)].hasFieldConditions || rules[Int($0)].hasDocumentConditions }
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
     }

@@ -17,6 +17,8 @@ public final class Screener {
     private var fieldGeneration: UInt32 = 0
 
     private var ruleStamp: [UInt32]
+    private var metaStamp: [UInt32]
+    private var metaGeneration: UInt32 = 0
     private var candidates: [Int32] = []
     private var fieldEntities: [Entity] = []
 
@@ -47,6 +49,7 @@ public final class Screener {
         keywordHead = [Int32](repeating: -1, count: ruleSet.keywordCount)
         keywordStamp = [UInt32](repeating: 0, count: ruleSet.keywordCount)
         ruleStamp = [UInt32](repeating: 0, count: ruleSet.rules.count)
+        metaStamp = [UInt32](repeating: 0, count: ruleSet.rules.count)
         fired = [Bool](repeating: false, count: ruleSet.rules.count)
     }
 
@@ -343,9 +346,21 @@ public final class Screener {
     // MARK: Meta rules and the verdict
 
     private func evaluateMeta() {
-        // Every meta rule needs at least one other rule to have fired; most benign texts fire none.
-        if firedRules.isEmpty && evidence.isEmpty { return }
-        for index in ruleSet.metaOrder {
+        // A meta rule can only fire when a rule it names fired (or it has conditions of its own): mark those,
+        // then walk the dependency order looking only at marked ones. Most texts mark none.
+        metaGeneration &+= 1
+        if metaGeneration == 0 { for i in metaStamp.indices { metaStamp[i] = 0 }; metaGeneration = 1 }
+        var marked = 0
+        for rule in firedRules {
+            for dependent in ruleSet.metaDependents[Int(rule)] where metaStamp[Int(dependent)] != metaGeneration {
+                metaStamp[Int(dependent)] = metaGeneration; marked += 1
+            }
+        }
+        for index in ruleSet.selfStartingMeta where metaStamp[Int(index)] != metaGeneration {
+            metaStamp[Int(index)] = metaGeneration; marked += 1
+        }
+        guard marked > 0 else { return }
+        for index in ruleSet.metaOrder where metaStamp[Int(index)] == metaGeneration {
             let rule = ruleSet.rules[Int(index)]
             guard let meta = rule.meta else { continue }
             // A meta rule with field conditions of its own needs them to have held in some field.
@@ -365,6 +380,7 @@ public final class Screener {
             }
             fired[Int(index)] = true
             firedRules.append(index)
+            for dependent in ruleSet.metaDependents[Int(index)] { metaStamp[Int(dependent)] = metaGeneration }
             var combined = evidence[index] ?? []
             for dependency in meta.all + meta.any + meta.of where fired[Int(dependency)] {
                 for e in evidence[dependency] ?? [] where !combined.contains(e) { combined.append(e) }
