@@ -151,17 +151,17 @@ public struct EntityExtractor: Sendable {
         }
         let range = start..<end
         let integerDigits = digits.dropLast(decimalDigits)
-        let digitString = String(decoding: digits.map { $0 + 48 }, as: UTF8.self)
 
         if let amount = amount(s, range, integerDigits: Array(integerDigits), decimalDigits: Array(digits.suffix(decimalDigits))) {
             entities.append(amount.entity)
             return amount.end
         }
         if sawDecimalPoint || groupedWithComma { return end }
+        guard digits.count >= 5 else { return end }  // nothing shorter is a phone, card or QQ number
+        let digitString = String(decoding: digits.map { $0 + 48 }, as: UTF8.self)
 
-        let before = context(s, before: start, length: 5)
         if (5...11).contains(digits.count), digits.first != 0,
-           before.contains("qq") || before.contains("扣扣") || before.contains("企鹅") {
+           precedes(s, start, within: 5, any: EntityExtractor.qqMarkers) {
             entities.append(Entity(kind: .qq, value: digitString, foldedRange: range))
             return end
         }
@@ -197,10 +197,7 @@ public struct EntityExtractor: Sendable {
         } else if j + 1 < s.count, s[j] == "人", s[j + 1] == "民" {
             hasUnit = true; j += 3
         }
-        let before = context(s, before: range.lowerBound, length: 4)
-        let hasPrefix = before.hasSuffix("¥") || before.hasSuffix("¥ ") || before.hasSuffix("rmb") || before.hasSuffix("rmb ")
-            || before.hasSuffix("$") || before.hasSuffix("人民币") || before.hasSuffix("金额") || before.hasSuffix("金额:")
-        guard hasUnit || hasPrefix else { return nil }
+        guard hasUnit || endsWithCurrency(s, before: range.lowerBound) else { return nil }
         // "w" alone after a number is only a unit when not part of a word (5w vs 5wan… both fine, 5www no).
         if multiplier == 10_000, s[min(j - 1, s.count - 1)] == "w", j < s.count, isASCIILetter(s[j]) { return nil }
         let yuan = value * multiplier
@@ -257,7 +254,9 @@ public struct EntityExtractor: Sendable {
     private func wechatIDs(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
         var i = 0
         while i < s.count {
-            guard let marker = EntityExtractor.wechatMarkers.first(where: { matches(s, at: i, $0) }) else { i += 1; continue }
+            let c = s[i]
+            guard c == "微" || c == "v" || c == "w",
+                  let marker = EntityExtractor.wechatMarkers.first(where: { matches(s, at: i, $0) }) else { i += 1; continue }
             var j = i + marker.count
             // Separators between the marker and the id: "：", ":", "号", "是", "搜", spaces.
             var skipped = 0
@@ -278,7 +277,9 @@ public struct EntityExtractor: Sendable {
     private func appDownloads(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
         var i = 0
         while i < s.count {
-            guard EntityExtractor.downloadVerbs.contains(where: { matches(s, at: i, $0) }) else { i += 1; continue }
+            let c = s[i]
+            guard c == "下" || c == "安" || c == "登" || c == "注",
+                  EntityExtractor.downloadVerbs.contains(where: { matches(s, at: i, $0) }) else { i += 1; continue }
             let windowEnd = min(s.count, i + 16)
             var found: Int?
             var k = i + 2
@@ -317,7 +318,21 @@ public struct EntityExtractor: Sendable {
         return true
     }
 
-    private func context(_ s: [Unicode.Scalar], before index: Int, length: Int) -> String {
-        String(String.UnicodeScalarView(s[max(0, index - length)..<index]))
+    private static let qqMarkers: [[Unicode.Scalar]] = ["qq", "扣扣", "企鹅"].map { Array($0.unicodeScalars) }
+    private static let currencyMarkers: [[Unicode.Scalar]] = ["¥", "$", "rmb", "人民币", "金额", "金额:"].map { Array($0.unicodeScalars) }
+
+    /// Whether one of `markers` ends within `distance` scalars before `index` (compared in place: this runs
+    /// for every number, so no strings are built).
+    private func precedes(_ s: [Unicode.Scalar], _ index: Int, within distance: Int, any markers: [[Unicode.Scalar]]) -> Bool {
+        for end in stride(from: index, through: max(0, index - distance), by: -1) {
+            for marker in markers where end >= marker.count && matches(s, at: end - marker.count, marker) { return true }
+        }
+        return false
+    }
+
+    /// Whether a currency sign or word stands right before `index` (one space allowed).
+    private func endsWithCurrency(_ s: [Unicode.Scalar], before index: Int) -> Bool {
+        let end = index > 0 && s[index - 1] == " " ? index - 1 : index
+        return EntityExtractor.currencyMarkers.contains { end >= $0.count && matches(s, at: end - $0.count, $0) }
     }
 }

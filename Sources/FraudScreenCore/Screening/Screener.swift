@@ -93,7 +93,7 @@ public final class Screener {
             }
         }
         evaluateMeta()
-        return verdict(entities: entities, truncated: truncated)
+        return verdict(document, entities: entities, truncated: truncated)
     }
 
     // MARK: Fields
@@ -199,7 +199,7 @@ public final class Screener {
             for (regex, gate) in zip(rule.regexes, rule.regexGates) {
                 if let gate, !gate.contains(where: { keywordStamp[Int($0)] == fieldGeneration }) { continue }
                 if let span = firstRegexMatch(regex, compact: rule.regexOnCompact) {
-                    found.append(Verdict.Evidence(field: field, span: span, text: text.text(of: span), source: .regex, evasive: false))
+                    found.append(Verdict.Evidence(field: field, span: span, text: "", source: .regex, evasive: false))
                     matched = true
                     break
                 }
@@ -271,12 +271,12 @@ public final class Screener {
 
     private func keywordEvidence(_ field: String, _ start: Int, _ end: Int, _ evasive: Bool) -> Verdict.Evidence {
         let span = text.originalSpan(compactStart: start, compactEnd: end)
-        return Verdict.Evidence(field: field, span: span, text: text.text(of: span), source: .keyword, evasive: evasive)
+        return Verdict.Evidence(field: field, span: span, text: "", source: .keyword, evasive: evasive)
     }
 
     private func entityEvidence(_ field: String, _ entity: Entity, _ source: Verdict.Evidence.Source) -> Verdict.Evidence {
         let span = text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)
-        return Verdict.Evidence(field: field, span: span, text: text.text(of: span), source: source, evasive: false)
+        return Verdict.Evidence(field: field, span: span, text: "", source: source, evasive: false)
     }
 
     /// Calls `body` for each occurrence of `keyword` in the current field that the rule's options accept.
@@ -389,7 +389,18 @@ public final class Screener {
         }
     }
 
-    private func verdict(entities: [Verdict.FoundEntity], truncated: Bool) -> Verdict {
+    private func verdict(_ document: Document, entities: [Verdict.FoundEntity], truncated: Bool) -> Verdict {
+        // Evidence from text fields carries only its span until here: the matched text is cut out of the
+        // original only for rules that fired, not for every partial match along the way.
+        var fieldScalars: [String: [Unicode.Scalar]] = [:]
+        func matchedText(_ e: Verdict.Evidence) -> String {
+            guard e.text.isEmpty, let field = document.fields.first(where: { $0.name == e.field }) else { return e.text }
+            if fieldScalars[e.field] == nil { fieldScalars[e.field] = Array(field.text.unicodeScalars) }
+            let scalars = fieldScalars[e.field]!
+            var bytes: [UInt8] = []
+            for scalar in scalars[max(0, e.span.start)..<min(scalars.count, e.span.end)] { UTF8.encode(scalar) { bytes.append($0) } }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         let categories = ruleSet.categories
         var scores = [Int](repeating: 0, count: categories.count)
         var adjustment = 0
@@ -399,6 +410,7 @@ public final class Screener {
             let rule = ruleSet.rules[Int(index)]
             if let category = rule.categoryIndex { scores[category] += rule.score } else { adjustment += rule.score }
             var spans = evidence[index] ?? []
+            for i in spans.indices where spans[i].text.isEmpty { spans[i].text = matchedText(spans[i]) }
             spans.sort { ($0.field, $0.span) < ($1.field, $1.span) }
             hits.append(Verdict.RuleHit(ruleID: rule.id, category: rule.categoryIndex.map { categories[$0].id } ?? "*",
                                         score: rule.score, description: rule.definition.description, evidence: spans))
