@@ -175,9 +175,13 @@ public final class Screener {
         let maxSpans = ruleSet.settings.maxSpansPerRule
         var found: [Verdict.Evidence] = []
 
-        for keyword in rule.unlessKeywords where keywordStamp[Int(keyword)] == fieldGeneration {
-            return nil
-        }
+        // Necessary conditions on "was the keyword seen at all" first: most candidates fail here, before
+        // any evidence or per-occurrence work.
+        @inline(__always) func seen(_ keyword: Int32) -> Bool { keywordStamp[Int(keyword)] == fieldGeneration }
+        for keyword in rule.unlessKeywords where seen(keyword) { return nil }
+        if !rule.anyKeywords.isEmpty && !rule.anyKeywords.contains(where: seen) { return nil }
+        for group in rule.allGroups where !group.contains(where: seen) { return nil }
+        if !rule.regexes.isEmpty && !rule.regexGates.contains(where: { $0 == nil || $0!.contains(where: seen) }) { return nil }
         if !rule.anyKeywords.isEmpty {
             var matched = false
             for keyword in rule.anyKeywords {
