@@ -1,5 +1,7 @@
 import ArgumentParser
+import FraudScreenClient
 import FraudScreenCore
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,14 +9,22 @@ import Glibc
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Screen one message and explain the verdict.",
-        discussion: "Reads the message from standard input when TEXT is not given."
+        abstract: "Screen one message or transaction and explain the verdict.",
+        discussion: """
+            Reads the message from standard input when TEXT is not given. With --transaction, reads a             transaction JSON object (docs/PROTOCOL.md) from FILE, or from standard input when FILE is -.
+            """
     )
 
     @OptionGroup var rules: RulesOptions
 
     @Flag(name: .long, help: "Print the verdict as a JSON object.")
     var json = false
+
+    @Option(name: .long, help: "Ask the fraudscreend daemon listening on this socket instead of loading rules.")
+    var socket: String?
+
+    @Option(name: .long, help: "Screen a transaction (JSON) from FILE, or - for standard input.")
+    var transaction: String?
 
     @Argument(help: "The message to screen.")
     var text: String?
@@ -24,14 +34,66 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         try ArgumentValidation.requireUTF8Arguments()
+        if let transaction { return try checkTransaction(transaction) }
         let message = try readMessage()
+        if let socket { return try askDaemon(socket, message) }
         let ruleSet = try rules.load()
         let verdict = Screener(ruleSet: ruleSet).screen(message)
         if json {
             FileOutput.standardOutput.write(verdict.json + "\n")
         } else {
-            FileOutput.standardOutput.write(VerdictReport(verdict: verdict, text: message, colour: FileOutput.colourOutput).render())
+            FileOutput.standardOutput.write(VerdictReport(verdict: verdict, document: .message(message), colour: FileOutput.colourOutput).render())
         }
+    }
+
+    private func checkTransaction(_ path: String) throws {
+        if socket != nil { throw ToolFailure(message: "--transaction is screened in-process; drop --socket") }
+        if text != nil { throw ToolFailure(message: "give either TEXT or --transaction, not both") }
+        let bytes: [UInt8]
+        if path == "-" {
+            bytes = try FileOutput.readStandardInput(limit: CheckCommand.inputLimit)
+        } else {
+            guard let contents = FileManager.default.contents(atPath: path) else { throw ToolFailure(message: "cannot read \(path)") }
+            bytes = Array(contents)
+        }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw ToolFailure(message: "input is not valid UTF-8") }
+        let parsed: Transaction
+        do { parsed = try TransactionJSON.transaction(from: Data(bytes)) } catch {
+            throw ToolFailure(message: "invalid transaction: \(error)")
+        }
+        let document = Document(transaction: parsed)
+        let verdict = Screener(ruleSet: try rules.load()).screen(document)
+        if json {
+            FileOutput.standardOutput.write(verdict.json + "\n")
+        } else {
+            FileOutput.standardOutput.write(VerdictReport(verdict: verdict, document: document, colour: FileOutput.colourOutput).render())
+        }
+    }
+
+    /// `--socket`: the daemon screens; `--json` prints its answer line, otherwise a short report.
+    private func askDaemon(_ socket: String, _ message: String) throws {
+        let answer: Answer
+        do {
+            let client = try DaemonClient.connect(socketPath: socket)
+            defer { client.close() }
+            answer = try client.send(.screen(text: message)).wait()
+        } catch {
+            throw ToolFailure(message: "\(error)")
+        }
+        if let error = answer.error { throw ToolFailure(message: "daemon refused: \(error.code): \(error.message)") }
+        if json { return FileOutput.standardOutput.write(answer.line + "\n") }
+        var out = "判定 verdict: \(answer.verdict?.uppercased() ?? "?")  score \(answer.score ?? 0)"
+        if let name = answer.categoryName, let category = answer.category { out += "  \(name) (\(category))" }
+        out += "\n"
+        for hit in answer.hits {
+            out += "  \(hit.score >= 0 ? "+" : "")\(hit.score)  \(hit.rule)  [\(hit.category)]  \(hit.description)\n"
+            for e in hit.evidence {
+                out += "        \(e.field)[\(e.start)..<\(e.end)] 「\(e.text)」\(e.evasive ? "  (evasive: 规避写法)" : "")\n"
+            }
+        }
+        if let advice = answer.advice { out += "劝阻话术 advice: \(advice)\n" }
+        out += "rules version \(answer.rulesVersion ?? "?") (daemon at \(socket), \(answer.elapsedMicros ?? 0) µs)\n"
+        FileOutput.standardOutput.write(out)
     }
 
     private func readMessage() throws -> String {

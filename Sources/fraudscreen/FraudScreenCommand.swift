@@ -10,7 +10,7 @@ struct FraudScreenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fraudscreen",
         abstract: "Screen Chinese text for telecom fraud, and check rule sets.",
-        subcommands: [CheckCommand.self, LintCommand.self, ReplayCommand.self]
+        subcommands: [CheckCommand.self, LintCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 
     /// Parses and runs, turning every failure into one clear line on stderr and a non-zero exit

@@ -59,4 +59,57 @@ struct LintAndReplayTests {
         #expect(gate.status == 1)
         #expect(gate.stderr.contains("gate failed: recall 0.6667 is under 0.9000"))
     }
+
+    @Test func replayJSONHTMLBaselineAndStrict() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        // The baseline lacks brushing.advance: b2 (垫付, 40) breaks, f3 (连单, 40) is fixed.
+        let baselineText = FixtureRules.rules.replacingOccurrences(of: "keywords: {any: [垫付, 连单]}", with: "keywords: {any: [不存在的词]}")
+        let baseline = try FixtureRules(rules: baselineText); defer { baseline.remove() }
+        let corpus = rules.directory.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try """
+        {"id":"f1","text":"刷单有佣金","label":"fraud","category":"brushing_rebate"}
+        {"id":"f3","text":"连单","label":"fraud","category":"brushing_rebate"}
+        {"id":"b2","text":"垫付一下午饭钱","label":"benign"}
+        {"id":"r1","message":{"text":"转到安全账户"},"label":"fraud","category":"impersonate_authority"}
+        {"id":"t1","transaction":{"memo":"刷单佣金","payee":{"name":"李四"}},"label":"fraud","category":"brushing_rebate"}
+        {"broken
+        """.write(to: corpus.appendingPathComponent("a.jsonl"), atomically: true, encoding: .utf8)
+        let page = rules.directory.appendingPathComponent("report.html")
+
+        let result = try ToolProcess.run(["replay", "--rules", rules.path, "--baseline-rules", baseline.path, "--json",
+                                          "--html", page.path, corpus.path])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("a.jsonl:6: not a JSON object"))
+        let root = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(root["schema"] as? String == "fraudscreen.replay/1")
+        #expect((root["counts"] as? [String: Any])?["transactions"] as? Int == 1)
+        let warn = try #require((root["metrics"] as? [String: Any])?["warn"] as? [String: Any])
+        #expect(warn["tp"] as? Int == 4 && warn["fp"] as? Int == 1 && warn["tn"] as? Int == 0 && warn["fn"] as? Int == 0)
+        let diff = try #require(root["diff"] as? [String: Any])
+        #expect(diff["counts"] as? [String: Int] == ["broken": 1, "fixed": 1, "changed": 0])
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.contains("<svg id=\"score-histogram\"") && html.contains("<section id=\"diff\">"))
+
+        let text = try ToolProcess.run(["replay", "--rules", rules.path, "--baseline-rules", baseline.path, corpus.path])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("changed items: 2 (broken 1, fixed 1, other 0)"))
+        #expect(text.stdout.contains("threshold advice"))
+
+        let strict = try ToolProcess.run(["replay", "--rules", rules.path, "--strict", corpus.path])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("1 malformed line(s) (--strict)"))
+
+        let missing = try ToolProcess.run(["replay", "--rules", rules.path, rules.directory.appendingPathComponent("nope").path])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("nope: no such file or directory"))
+
+        let badRate = try ToolProcess.run(["replay", "--rules", rules.path, "--max-false-positive-rate", "2", corpus.path])
+        #expect(badRate.status != 0)
+        #expect(badRate.stderr.contains("--max-false-positive-rate must be between 0 and 1"))
+
+        let badBaseline = try ToolProcess.run(["replay", "--rules", rules.path, "--baseline-rules", corpus.path, corpus.path])
+        #expect(badBaseline.status == 2)
+        #expect(badBaseline.stderr.contains("baseline rule set rejected"))
+    }
 }

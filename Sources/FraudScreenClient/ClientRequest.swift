@@ -1,0 +1,146 @@
+/// A request to the daemon (docs/PROTOCOL.md), encoded as one JSON line.
+public enum ClientRequest: Sendable {
+    /// Screen a message.
+    case screen(text: String, channel: String? = nil, sender: String? = nil)
+    /// Screen a payment; amounts are decimal strings.
+    case screenTransaction(TransactionRequest)
+    /// Screen and durably store a reported message.
+    case report(text: String, reporter: String, label: String, category: String? = nil)
+    case ping
+    case stats
+    /// Reload the rule set (admin only).
+    case reload
+
+    /// The JSON line for this request (without the newline), with `id`.
+    public func line(id: String) -> [UInt8] {
+        var json = JSONText()
+        json.begin()
+        json.member("id", id)
+        switch self {
+        case .screen(let text, let channel, let sender):
+            json.member("op", "screen")
+            json.object("message") { message in
+                message.member("text", text)
+                message.member("channel", channel)
+                message.member("sender", sender)
+            }
+        case .screenTransaction(let transaction):
+            json.member("op", "screen")
+            json.object("transaction") { transaction.write(to: &$0) }
+        case .report(let text, let reporter, let label, let category):
+            json.member("op", "report")
+            json.object("message") { $0.member("text", text) }
+            json.member("reporter", reporter)
+            json.member("label", label)
+            json.member("category", category)
+        case .ping: json.member("op", "ping")
+        case .stats: json.member("op", "stats")
+        case .reload: json.member("op", "reload")
+        }
+        json.end()
+        return json.bytes
+    }
+}
+
+/// A transaction to screen; `amount` is a decimal string ("12500.00"), `timestamp` ISO 8601 with offset.
+public struct TransactionRequest: Sendable {
+    public var memo: String
+    public var amount: String
+    public var currency: String
+    public var payeeAccount: String?
+    public var payeeName: String?
+    public var payeeBank: String?
+    public var payerAccount: String?
+    public var payerName: String?
+    public var channel: String?
+    public var firstTimePayee: Bool?
+    public var timestamp: String
+    public var context: String?
+
+    public init(memo: String, amount: String, currency: String = "CNY", payeeAccount: String? = nil, payeeName: String? = nil,
+                payeeBank: String? = nil, payerAccount: String? = nil, payerName: String? = nil, channel: String? = nil,
+                firstTimePayee: Bool? = nil, timestamp: String, context: String? = nil) {
+        self.memo = memo
+        self.amount = amount
+        self.currency = currency
+        self.payeeAccount = payeeAccount
+        self.payeeName = payeeName
+        self.payeeBank = payeeBank
+        self.payerAccount = payerAccount
+        self.payerName = payerName
+        self.channel = channel
+        self.firstTimePayee = firstTimePayee
+        self.timestamp = timestamp
+        self.context = context
+    }
+
+    func write(to json: inout JSONText) {
+        json.member("memo", memo)
+        json.member("amount", amount)
+        json.member("currency", currency)
+        if payerAccount != nil || payerName != nil {
+            json.object("payer") { $0.member("account", payerAccount); $0.member("name", payerName) }
+        }
+        json.object("payee") { payee in
+            payee.member("account", payeeAccount)
+            payee.member("name", payeeName)
+            payee.member("bank", payeeBank)
+        }
+        json.member("channel", channel)
+        if let firstTimePayee { json.member("first_time_payee", firstTimePayee) }
+        json.member("timestamp", timestamp)
+        json.member("context", context)
+    }
+}
+
+/// A small JSON object writer for requests (nil members are left out).
+struct JSONText {
+    private(set) var bytes: [UInt8] = []
+    private var first = [true]
+
+    mutating func begin() { bytes.append(UInt8(ascii: "{")); first.append(true) }
+    mutating func end() { bytes.append(UInt8(ascii: "}")); first.removeLast() }
+
+    private mutating func key(_ name: String) {
+        if !first[first.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        first[first.count - 1] = false
+        JSONText.quote(name, into: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    mutating func member(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        JSONText.quote(value, into: &bytes)
+    }
+
+    mutating func member(_ name: String, _ value: Bool) {
+        key(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    mutating func object(_ name: String, _ body: (inout JSONText) -> Void) {
+        key(name)
+        begin()
+        body(&self)
+        end()
+    }
+
+    static func quote(_ s: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Drives the daemon with load and measures it: what `fraudscreen bench` runs.
+///
+/// Closed loop (default): every connection keeps `pipeline` requests in flight, sending a new one for each
+/// answer. Open loop (`rate`): requests leave on a fixed schedule whatever the answers do, and latency is
+/// measured from the scheduled send time, so a stalled daemon cannot hide its queueing delay
+/// (no coordinated omission). Answers are counted, not parsed: the generator shares the machine.
+public enum LoadGenerator {
+    public struct Options: Sendable {
+        public var socketPath: String
+        public var connections = 32
+        /// Requests in flight per connection (closed loop), or the cap on them (open loop).
+        public var pipeline = 16
+        public var duration: Double = 10
+        /// Seconds at the start not measured (connections warm up, caches fill).
+        public var warmup: Double = 1
+        /// Total requests per second offered (open loop); nil for closed loop.
+        public var rate: Double?
+        /// Request lines (without newline) sent round-robin.
+        public var requests: [[UInt8]]
+        /// Event-loop threads of the generator.
+        public var threads = 1
+
+        public init(socketPath: String, requests: [[UInt8]]) {
+            self.socketPath = socketPath
+            self.requests = requests
+        }
+    }
+
+    public struct Report: Sendable {
+        /// Answers received inside the measured window.
+        public var answered: Int
+        /// Error answers inside the window.
+        public var errors: Int
+        /// Requests an open-loop schedule could not send because `pipeline` were already in flight.
+        public var skipped: Int
+        public var seconds: Double
+        public var requestsPerSecond: Double { seconds > 0 ? Double(answered) / seconds : 0 }
+        /// Latency percentiles in microseconds.
+        public var p50: Double
+        public var p99: Double
+        public var p999: Double
+        public var max: Double
+    }
+
+    /// Runs the load and returns the figures of the measured window.
+    public static func run(_ options: Options) throws -> Report {
+        precondition(!options.requests.isEmpty, "no requests to send")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
+        defer { try? group.syncShutdownGracefully() }
+        let start = NIODeadline.now()
+        let measureFrom = start + .nanoseconds(Int64(options.warmup * 1e9))
+        let stopAt = measureFrom + .nanoseconds(Int64(options.duration * 1e9))
+        var handlers: [LoadConnectionHandler] = []
+        var channels: [Channel] = []
+        for index in 0..<options.connections {
+            let handler = LoadConnectionHandler(options: options, offset: index * 7919, measureFrom: measureFrom, stopAt: stopAt,
+                                                ratePerConnection: options.rate.map { $0 / Double(options.connections) })
+            handlers.append(handler)
+            let bootstrap = ClientBootstrap(group: group)
+                .channelOption(.writeBufferWaterMark, value: .init(low: 256 * 1_024, high: 1_024 * 1_024))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                }
+            do {
+                channels.append(try bootstrap.connect(unixDomainSocketPath: options.socketPath).wait())
+            } catch {
+                for channel in channels { channel.close(promise: nil) }
+                throw DaemonClient.Failure(message: "cannot connect to \(options.socketPath): \(error)")
+            }
+        }
+        // Wait out the run plus a grace period for the last answers.
+        let end = stopAt + .seconds(2)
+        while NIODeadline.now() < end, channels.contains(where: { $0.isActive }) {
+            Thread.sleep(forTimeInterval: 0.05)
+            if NIODeadline.now() > stopAt,
+               try handlers.allSatisfy({ handler in try handler.eventLoopBound { $0.inFlight == 0 } }) { break }
+        }
+        for channel in channels { try? channel.close().wait() }
+
+        var latencies: [UInt32] = []
+        var answered = 0, errors = 0, skipped = 0
+        var brokenConnections = 0
+        for handler in handlers {
+            let result = try handler.eventLoopBound { ($0.latencies, $0.answered, $0.errors, $0.skipped, $0.broken) }
+            latencies.append(contentsOf: result.0)
+            answered += result.1
+            errors += result.2
+            skipped += result.3
+            if result.4 { brokenConnections += 1 }
+        }
+        if brokenConnections > 0 && answered == 0 {
+            throw DaemonClient.Failure(message: "\(brokenConnections) connections were closed by the daemon")
+        }
+        latencies.sort()
+        func percentile(_ q: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            let index = Swift.min(latencies.count - 1, Int((Double(latencies.count) * q).rounded(.up)) - 1)
+            return Double(latencies[Swift.max(0, index)])
+        }
+        return Report(answered: answered, errors: errors, skipped: skipped, seconds: options.duration,
+                      p50: percentile(0.5), p99: percentile(0.99), p999: percentile(0.999), max: Double(latencies.last ?? 0))
+    }
+}
+
+/// One load connection. All state lives on the connection's event loop.
+final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let options: LoadGenerator.Options
+    private let measureFrom: NIODeadline
+    private let stopAt: NIODeadline
+    private let ratePerConnection: Double?
+    private var next: Int
+    private var context: ChannelHandlerContext?
+    private var buffer = ByteBuffer()
+    private var outgoing = ByteBuffer()
+    /// Send (or scheduled) times of the requests in flight, oldest first.
+    private var sentAt = CircularBuffer<NIODeadline>()
+    private var scheduled = 0
+    private var ticker: Scheduled<Void>?
+    private var openLoopStart = NIODeadline.now()
+
+    private(set) var latencies: [UInt32] = []
+    private(set) var answered = 0
+    private(set) var errors = 0
+    private(set) var skipped = 0
+    private(set) var broken = false
+    var inFlight: Int { sentAt.count }
+
+    init(options: LoadGenerator.Options, offset: Int, measureFrom: NIODeadline, stopAt: NIODeadline, ratePerConnection: Double?) {
+        self.options = options
+        self.next = offset % options.requests.count
+        self.measureFrom = measureFrom
+        self.stopAt = stopAt
+        self.ratePerConnection = ratePerConnection
+        latencies.reserveCapacity(1 << 16)
+    }
+
+    /// Runs `body` on the handler's event loop and waits for its result.
+    func eventLoopBound<T: Sendable>(_ body: @escaping @Sendable (LoadConnectionHandler) -> T) throws -> T {
+        guard let loop = context?.eventLoop else { return body(self) }
+        return try loop.submit { body(self) }.wait()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        outgoing = context.channel.allocator.buffer(capacity: 16_384)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let rate = ratePerConnection {
+            openLoopStart = NIODeadline.now()
+            scheduleNext(rate: rate, on: context.eventLoop)
+        } else {
+            for _ in 0..<options.pipeline { enqueue(at: NIODeadline.now()) }
+            flush()
+        }
+        context.fireChannelActive()
+    }
+
+    /// Open loop: request k is due at `openLoopStart + k / rate`. One timer per request (NIO timers have
+    /// sub-millisecond precision), so the schedule itself adds no latency.
+    private func intendedTime(of k: Int, rate: Double) -> NIODeadline {
+        openLoopStart + .nanoseconds(Int64(Double(k) / rate * 1e9))
+    }
+
+    private func scheduleNext(rate: Double, on loop: EventLoop) {
+        let next = intendedTime(of: scheduled, rate: rate)
+        guard next < stopAt, !broken else { return }
+        let this = NIOLoopBound(self, eventLoop: loop)
+        ticker = loop.scheduleTask(deadline: next) { this.value.fire(rate: rate, on: loop) }
+    }
+
+    /// Sends every request whose time has come (several when the loop was late), then waits for the next.
+    private func fire(rate: Double, on loop: EventLoop) {
+        let now = NIODeadline.now()
+        while true {
+            let intended = intendedTime(of: scheduled, rate: rate)
+            guard intended <= now, intended < stopAt else { break }
+            scheduled += 1
+            if sentAt.count >= options.pipeline {
+                if intended >= measureFrom { skipped += 1 }
+                continue
+            }
+            enqueue(at: intended)
+        }
+        flush()
+        scheduleNext(rate: rate, on: loop)
+    }
+
+    private func enqueue(at time: NIODeadline) {
+        outgoing.writeBytes(options.requests[next])
+        outgoing.writeInteger(UInt8(ascii: "\n"))
+        next = (next + 1) % options.requests.count
+        sentAt.append(time)
+    }
+
+    private func flush() {
+        guard outgoing.readableBytes > 0, let context else { return }
+        context.writeAndFlush(wrapOutboundOut(outgoing), promise: nil)
+        outgoing = context.channel.allocator.buffer(capacity: 16_384)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer.readableBytes == 0 { buffer = incoming } else { buffer.writeBuffer(&incoming) }
+        let now = NIODeadline.now()
+        let measuring = now >= measureFrom && now <= stopAt
+        while let newline = buffer.readableBytesView.firstIndex(of: 0x0A) {
+            let length = newline - buffer.readerIndex
+            // `{"id":…,"error":` — an error answer names `error` within its first bytes.
+            let head = buffer.getBytes(at: buffer.readerIndex, length: Swift.min(length, 80)) ?? []
+            let isError = head.count > 9 && String(decoding: head, as: UTF8.self).contains("\"error\":{")
+            buffer.moveReaderIndex(forwardBy: length + 1)
+            guard let sent = sentAt.popFirst() else { continue }
+            if measuring {
+                answered += 1
+                if isError { errors += 1 }
+                latencies.append(UInt32(clamping: (now - sent).nanoseconds / 1_000))
+            }
+            if ratePerConnection == nil, now < stopAt { enqueue(at: now) }
+        }
+        buffer.discardReadBytes()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ticker?.cancel()
+        if NIODeadline.now() < stopAt { broken = true }
+        sentAt.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        broken = true
+        context.close(promise: nil)
+    }
+}

@@ -1,1 +1,0 @@
-// Client side of the FraudScreen daemon protocol.

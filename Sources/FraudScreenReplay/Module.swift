@@ -1,1 +1,0 @@
-// Corpus replay: metrics, diffs and reports.

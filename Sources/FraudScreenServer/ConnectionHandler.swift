@@ -1,0 +1,429 @@
+import FraudScreenCore
+import Foundation
+import Logging
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tells a connection to finish: answer every complete request already read, then close (SIGTERM).
+struct DrainEvent: Sendable {}
+
+/// One client connection: newline framing, decoding, screening on the connection's event loop, answers in
+/// request order, and the limits that keep a connection's memory bounded whatever the client sends.
+///
+/// Throughput comes from batching (docs/PROTOCOL.md, "Performance"): everything a read delivered is decoded
+/// and screened, the answers are appended to one buffer, and that buffer is written and flushed once.
+/// At most `batchSize` requests are screened before the loop serves other connections, and the handler
+/// stops reading (holds back `read`) while a batch is pending, while `maxInFlight` answers are waiting,
+/// or while the client is not reading its answers (the channel is not writable).
+final class ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: ScreeningServer
+    private let loop: LoopContext
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+
+    /// Bytes read and not yet framed.
+    private var input = ByteBuffer()
+    /// How far into `input` a newline has already been looked for (long partial lines are not rescanned).
+    private var searched = 0
+    /// Inside a line longer than `maxLineBytes`: drop bytes up to the next newline.
+    private var discardingOversizedLine = false
+    /// Answers ready to write; flushed once per batch.
+    private var output = ByteBuffer()
+    /// Answers held back behind an earlier request that is not answered yet (reports, stats, reload),
+    /// in request order; `nil` marks one still being worked on. Answers leave strictly from the front.
+    private var waiting = CircularBuffer<ByteBuffer?>()
+    private var waitingBase = 0
+
+    private var readHeldBack = false
+    private var batchScheduled = false
+    private var processing = false
+    private var draining = false
+    private var closed = false
+    private var context: ChannelHandlerContext?
+    private var peer: PeerCredentials?
+    private var isAdmin = false
+
+    init(server: ScreeningServer, loop: LoopContext, logger: Logger) {
+        self.server = server
+        self.loop = loop
+        self.configuration = server.configuration
+        self.logger = logger
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        output = context.channel.allocator.buffer(capacity: 4_096)
+        input = context.channel.allocator.buffer(capacity: 0)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        PeerCredentials.of(context.channel).whenComplete { result in
+            let handler = this.value
+            switch result {
+            case .success(let credentials):
+                handler.peer = credentials
+                handler.isAdmin = credentials.isAdmin(adminUID: handler.configuration.adminUID, adminGID: handler.configuration.adminGID)
+            case .failure(let error):
+                // Without credentials nobody on this connection is admin; everything else still works.
+                handler.logger.warning("cannot read peer credentials", metadata: ["error": "\(error)"])
+            }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closed = true
+        self.context = nil
+    }
+
+    // MARK: Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if discardingOversizedLine {
+            // Only the part after the oversized line's newline is kept.
+            guard let newline = bytes.withUnsafeReadableBytes({ $0.firstIndex(of: 0x0A) }) else { return }
+            bytes.moveReaderIndex(forwardBy: newline + 1)
+            discardingOversizedLine = false
+        }
+        if input.readableBytes == 0 {
+            input = bytes
+            searched = 0
+        } else {
+            input.writeBuffer(&bytes)
+        }
+        processBatch()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushOutput()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if mustHoldBackReads {
+            readHeldBack = true
+        } else {
+            context.read()
+        }
+    }
+
+    private var mustHoldBackReads: Bool {
+        draining || closed || batchScheduled || waiting.count >= configuration.maxInFlight
+            || !(context?.channel.isWritable ?? false)
+    }
+
+    private func resumeReadingIfPossible() {
+        guard readHeldBack, !mustHoldBackReads, let context else { return }
+        readHeldBack = false
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            processBatch()
+            flushOutput()
+            resumeReadingIfPossible()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DrainEvent {
+            draining = true
+            processBatch()
+            flushOutput()
+            closeIfDrained()
+        } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            if waiting.isEmpty, input.readableBytes == 0 {
+                logger.debug("closing idle connection")
+                context.close(promise: nil)
+            }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Framing
+
+    /// Frames and answers up to `batchSize` requests, then yields the loop to other connections if more
+    /// complete lines are buffered.
+    private func processBatch() {
+        // An answer completed from inside a batch (an already-completed future) must not start another
+        // batch while this one is still reading `input`.
+        guard !closed, !processing, let context else { return }
+        processing = true
+        defer { processing = false }
+        var handled = 0
+        while handled < configuration.batchSize, waiting.count < configuration.maxInFlight, context.channel.isWritable {
+            guard input.readableBytes > 0 else { break }
+            let newline = input.withUnsafeReadableBytes { bytes -> Int? in
+                guard searched < bytes.count else { return nil }
+                let found = memchr(bytes.baseAddress! + searched, 0x0A, bytes.count - searched)
+                return found.map { UnsafeRawPointer($0) - bytes.baseAddress! }
+            }
+            guard let newline else {
+                searched = input.readableBytes
+                if input.readableBytes > configuration.maxLineBytes {
+                    // Answered now, so the client learns at once; the rest of the line is dropped as it comes.
+                    answerError(id: nil, ProtocolError(.tooLarge, "request line longer than \(configuration.maxLineBytes) bytes; skipped"))
+                    input.clear()
+                    searched = 0
+                    discardingOversizedLine = true
+                }
+                break
+            }
+            searched = 0
+            var length = newline
+            if length > 0, input.getInteger(at: input.readerIndex + length - 1, as: UInt8.self) == 0x0D { length -= 1 }
+            if length > configuration.maxLineBytes {
+                answerError(id: nil, ProtocolError(.tooLarge, "request line longer than \(configuration.maxLineBytes) bytes; skipped"))
+            } else if !isBlank(length) {
+                input.withUnsafeReadableBytes { bytes in
+                    handleLine(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+                }
+            }
+            input.moveReaderIndex(forwardBy: newline + 1)
+            handled += 1
+        }
+        if input.readableBytes == 0 {
+            input.clear()
+        } else if input.readerIndex > 65_536 {
+            input.discardReadBytes()
+        }
+        processing = false
+        scheduleNextBatchIfNeeded()
+    }
+
+    /// Blank lines are not requests (and get no answer): they keep `nc` sessions and keep-alives harmless.
+    private func isBlank(_ length: Int) -> Bool {
+        input.withUnsafeReadableBytes { bytes in
+            for i in 0..<length where bytes[i] != 0x20 && bytes[i] != 0x09 && bytes[i] != 0x0D { return false }
+            return true
+        }
+    }
+
+    private var hasCompleteLine: Bool {
+        input.withUnsafeReadableBytes { bytes in
+            bytes.count > 0 && memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil
+        }
+    }
+
+    private func scheduleNextBatchIfNeeded() {
+        guard !batchScheduled, !closed, let context, waiting.count < configuration.maxInFlight,
+              context.channel.isWritable, hasCompleteLine else {
+            if !batchScheduled { closeIfDrained() }
+            resumeReadingIfPossible()
+            return
+        }
+        batchScheduled = true
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = this.value
+            handler.batchScheduled = false
+            handler.processBatch()
+            handler.flushOutput()
+        }
+    }
+
+    // MARK: Answering
+
+    private func handleLine(_ line: UnsafeRawBufferPointer) {
+        let started = NIODeadline.now()
+        let (id, result) = server.decoder.decode(line)
+        let request: Request
+        switch result {
+        case .failure(let error):
+            loop.statistics.count(.invalid)
+            answerError(id: id, error)
+            return
+        case .success(let decoded):
+            request = decoded
+        }
+        switch request.operation {
+        case .screenMessage(let message):
+            loop.statistics.count(.screenMessage)
+            let verdict = loop.currentScreener.screen(message.text)
+            answerVerdict(id: request.id, verdict, started: started)
+        case .screenTransaction(let transaction):
+            loop.statistics.count(.screenTransaction)
+            let verdict = loop.currentScreener.screen(transaction.document)
+            answerVerdict(id: request.id, verdict, started: started)
+        case .report(let report):
+            loop.statistics.count(.report)
+            handleReport(id: request.id, report, started: started)
+        case .ping:
+            loop.statistics.count(.ping)
+            answerNow { AnswerEncoder.ping(id: request.id, rulesVersion: server.store.current.ruleSet.version, into: &$0) }
+            recordLatency(since: started)
+        case .stats(let format):
+            loop.statistics.count(.stats)
+            let slot = reserveSlot()
+            let this = NIOLoopBound(self, eventLoop: context!.eventLoop)
+            server.statistics(on: context!.eventLoop).whenComplete { result in
+                let handler = this.value
+                var answer = ByteBuffer()
+                switch result {
+                case .success(let snapshot): AnswerEncoder.stats(id: request.id, snapshot, format: format, into: &answer)
+                case .failure(let error): AnswerEncoder.error(id: request.id, ProtocolError(.internal, "\(error)"), into: &answer)
+                }
+                handler.fill(slot, with: answer)
+            }
+        case .reload:
+            loop.statistics.count(.reload)
+            guard isAdmin else {
+                let who = peer.map { "uid \($0.uid) gid \($0.gid)" } ?? "unknown peer"
+                logger.notice("reload refused", metadata: ["peer": "\(who)"])
+                answerError(id: request.id, ProtocolError(.forbidden, "reload needs admin credentials (\(who) is not admin)"))
+                return
+            }
+            let slot = reserveSlot()
+            let this = NIOLoopBound(self, eventLoop: context!.eventLoop)
+            server.reload(reason: "request from uid \(peer?.uid ?? 0)", on: context!.eventLoop).whenComplete { result in
+                let handler = this.value
+                var answer = ByteBuffer()
+                switch result {
+                case .success(let outcome): AnswerEncoder.reloaded(id: request.id, outcome, into: &answer)
+                case .failure(let error as ProtocolError): AnswerEncoder.error(id: request.id, error, into: &answer)
+                case .failure(let error): AnswerEncoder.error(id: request.id, ProtocolError(.internal, "\(error)"), into: &answer)
+                }
+                handler.loop.statistics.count(result.isSuccess ? nil : ErrorCode.rulesRejected)
+                handler.fill(slot, with: answer)
+            }
+        }
+    }
+
+    private func handleReport(id: [UInt8]?, _ report: Request.Report, started: NIODeadline) {
+        guard let store = server.reportStore, let context else {
+            answerError(id: id, ProtocolError(.forbidden, "this daemon stores no reports (no reports directory configured)"))
+            return
+        }
+        let verdict = loop.currentScreener.screen(report.message.text)
+        let reportID = store.nextID()
+        let record = AnswerEncoder.reportRecord(reportID: reportID, requestID: id, report: report, peer: peer,
+                                                receivedAt: ReportStore.iso8601(Date()), verdict: verdict)
+        let slot = reserveSlot()
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        store.append(record, promise: promise)
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        promise.futureResult.whenComplete { result in
+            let handler = this.value
+            var answer = ByteBuffer()
+            switch result {
+            case .success:
+                handler.loop.statistics.reportsStored += 1
+                handler.loop.statistics.count(verdict.decision)
+                AnswerEncoder.verdict(id: id, verdict, elapsedMicros: handler.micros(since: started), reportID: reportID, into: &answer)
+                handler.recordLatency(since: started)
+            case .failure(let error):
+                handler.logger.error("report not stored", metadata: ["error": "\(error)"])
+                handler.loop.statistics.count(.internal)
+                AnswerEncoder.error(id: id, ProtocolError(.internal, "report not stored: \(error)"), into: &answer)
+            }
+            handler.fill(slot, with: answer)
+        }
+    }
+
+    private func answerVerdict(id: [UInt8]?, _ verdict: Verdict, started: NIODeadline) {
+        loop.statistics.count(verdict.decision)
+        let elapsed = micros(since: started)
+        answerNow { AnswerEncoder.verdict(id: id, verdict, elapsedMicros: elapsed, into: &$0) }
+        loop.statistics.latency.record(micros: UInt64(elapsed))
+    }
+
+    private func answerError(id: [UInt8]?, _ error: ProtocolError) {
+        loop.statistics.count(error.code)
+        answerNow { AnswerEncoder.error(id: id, error, into: &$0) }
+    }
+
+    /// Writes an answer that is ready now: straight to the output, or behind earlier unanswered requests.
+    private func answerNow(_ write: (inout ByteBuffer) -> Void) {
+        if waiting.isEmpty {
+            write(&output)
+        } else {
+            var answer = ByteBuffer()
+            write(&answer)
+            waiting.append(answer)
+        }
+    }
+
+    /// A place in the answer order for an answer that comes later.
+    private func reserveSlot() -> Int {
+        waiting.append(nil)
+        return waitingBase + waiting.count - 1
+    }
+
+    private func fill(_ slot: Int, with answer: ByteBuffer) {
+        guard !closed else { return }
+        waiting[waiting.index(waiting.startIndex, offsetBy: slot - waitingBase)] = answer
+        while let first = waiting.first, var ready = first {
+            output.writeBuffer(&ready)
+            waiting.removeFirst()
+            waitingBase += 1
+        }
+        flushOutput()
+        processBatch()
+        flushOutput()
+        closeIfDrained()
+    }
+
+    private func flushOutput() {
+        guard output.readableBytes > 0, !closed, let context else { return }
+        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        output = context.channel.allocator.buffer(capacity: 4_096)
+    }
+
+    /// During a drain: once every complete request is answered and written, close.
+    private func closeIfDrained() {
+        guard draining, !closed, !batchScheduled, waiting.isEmpty, let context, !hasCompleteLine else { return }
+        closed = true
+        if output.readableBytes > 0 {
+            let last = output
+            output = ByteBuffer()
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in bound.value.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    private func micros(since started: NIODeadline) -> Int {
+        Int((NIODeadline.now() - started).nanoseconds / 1_000)
+    }
+
+    private func recordLatency(since started: NIODeadline) {
+        loop.statistics.latency.record(micros: UInt64(micros(since: started)))
+    }
+}
+
+extension LoopStatistics {
+    fileprivate mutating func count(_ code: ErrorCode?) {
+        if let code { count(code) }
+    }
+}
+
+extension Result {
+    fileprivate var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}

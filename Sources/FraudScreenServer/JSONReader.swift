@@ -1,0 +1,264 @@
+/// A pull parser over one JSON text held in memory.
+///
+/// The daemon decodes every request with it instead of Foundation's `JSONDecoder`: a request is a few
+/// hundred bytes and `Codable` costs as much as screening it (docs/PROTOCOL.md, /work/shared notes). The
+/// reader never builds a tree; the caller walks the object it expects and skips everything else.
+/// The bytes must already be valid UTF-8 (`UTF8Validation`), so strings without escapes are taken as is.
+struct JSONReader {
+    /// Malformed JSON: what was wrong and the byte offset.
+    struct SyntaxError: Error, Equatable {
+        var message: String
+        var offset: Int
+    }
+
+    /// The kind of the value at the cursor.
+    enum Kind: Equatable { case object, array, string, number, bool, null }
+
+    /// Deeper nesting is refused; skipping values is iterative, but nothing in the protocol is this deep.
+    static let maxDepth = 64
+
+    private let bytes: UnsafeRawBufferPointer
+    private(set) var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    private func fail(_ message: String) -> SyntaxError { SyntaxError(message: message, offset: offset) }
+
+    private mutating func skipWhitespace() {
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case 0x20, 0x09, 0x0A, 0x0D: offset += 1
+            default: return
+            }
+        }
+    }
+
+    /// The kind of the next value, after skipping whitespace.
+    mutating func peekKind() throws(SyntaxError) -> Kind {
+        skipWhitespace()
+        guard offset < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[offset] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        default: throw fail("unexpected character")
+        }
+    }
+
+    /// Walks an object: `body` is called with each key and must consume that key's value.
+    mutating func readObject(_ body: (inout JSONReader, String) throws(SyntaxError) -> Void) throws(SyntaxError) {
+        skipWhitespace()
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "{") else { throw fail("expected an object") }
+        offset += 1
+        skipWhitespace()
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") { offset += 1; return }
+        while true {
+            skipWhitespace()
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let key = try readString()
+            skipWhitespace()
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
+            offset += 1
+            try body(&self, key)
+            skipWhitespace()
+            guard offset < bytes.count else { throw fail("unterminated object") }
+            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+            if bytes[offset] == UInt8(ascii: "}") { offset += 1; return }
+            throw fail("expected ',' or '}' in object")
+        }
+    }
+
+    /// Reads a string value, resolving escapes.
+    mutating func readString() throws(SyntaxError) -> String {
+        skipWhitespace()
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        offset += 1
+        let start = offset
+        // Fast path: no escapes, so the bytes between the quotes are the string.
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+                offset += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("control character in string") }
+            offset += 1
+        }
+        var decoded = Array(bytes[start..<offset])
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") {
+                offset += 1
+                return String(decoding: decoded, as: UTF8.self)
+            }
+            if byte < 0x20 { throw fail("control character in string") }
+            if byte != UInt8(ascii: "\\") { decoded.append(byte); offset += 1; continue }
+            offset += 1
+            guard offset < bytes.count else { break }
+            let escape = bytes[offset]
+            offset += 1
+            switch escape {
+            case UInt8(ascii: "\""): decoded.append(0x22)
+            case UInt8(ascii: "\\"): decoded.append(0x5C)
+            case UInt8(ascii: "/"): decoded.append(0x2F)
+            case UInt8(ascii: "b"): decoded.append(0x08)
+            case UInt8(ascii: "f"): decoded.append(0x0C)
+            case UInt8(ascii: "n"): decoded.append(0x0A)
+            case UInt8(ascii: "r"): decoded.append(0x0D)
+            case UInt8(ascii: "t"): decoded.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try readHex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate in \\u escape")
+                    }
+                    offset += 2
+                    let low = try readHex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw fail("unpaired surrogate in \\u escape")
+                }
+                decoded.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
+            default:
+                throw fail("invalid escape in string")
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func readHex4() throws(SyntaxError) -> UInt32 {
+        guard offset + 4 <= bytes.count else { throw fail("truncated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[offset]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw fail("invalid \\u escape")
+            }
+            value = value << 4 | digit
+            offset += 1
+        }
+        return value
+    }
+
+    /// Reads `true` or `false`.
+    mutating func readBool() throws(SyntaxError) -> Bool {
+        skipWhitespace()
+        if matchLiteral("true") { return true }
+        if matchLiteral("false") { return false }
+        throw fail("expected true or false")
+    }
+
+    private mutating func matchLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { return false }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[offset + $0] == expected[$0] }
+        }
+        if matches { offset += count }
+        return matches
+    }
+
+    /// Skips a number and returns its bytes (JSON grammar checked).
+    mutating func readNumberBytes() throws(SyntaxError) -> UnsafeRawBufferPointer {
+        skipWhitespace()
+        let start = offset
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        func digits(_ reader: inout JSONReader) -> Int {
+            let from = reader.offset
+            while reader.offset < reader.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(reader.bytes[reader.offset]) {
+                reader.offset += 1
+            }
+            return reader.offset - from
+        }
+        let integerStart = offset
+        let integerDigits = digits(&self)
+        guard integerDigits > 0 else { throw fail("invalid number") }
+        if integerDigits > 1, bytes[integerStart] == UInt8(ascii: "0") { throw fail("leading zero in number") }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            guard digits(&self) > 0 else { throw fail("invalid number") }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            offset += 1
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            guard digits(&self) > 0 else { throw fail("invalid number") }
+        }
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
+    }
+
+    /// Skips any value and returns the range of its bytes (used to echo `id` exactly as sent). Iterative,
+    /// with an explicit stack, so hostile nesting cannot overflow the thread's stack.
+    @discardableResult
+    mutating func skipValue() throws(SyntaxError) -> Range<Int> {
+        skipWhitespace()
+        let start = offset
+        var open: [Bool] = []  // true: object, false: array
+        repeat {
+            skipWhitespace()
+            guard offset < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[offset] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let isObject = bytes[offset] == UInt8(ascii: "{")
+                open.append(isObject)
+                guard open.count <= JSONReader.maxDepth else { throw fail("nesting deeper than \(JSONReader.maxDepth)") }
+                offset += 1
+                skipWhitespace()
+                if offset < bytes.count, bytes[offset] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    offset += 1
+                    open.removeLast()
+                } else {
+                    if isObject { try readKeyColon() }
+                    continue
+                }
+            case UInt8(ascii: "\""): _ = try readString()
+            case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
+            case UInt8(ascii: "n"):
+                guard matchLiteral("null") else { throw fail("expected null") }
+            default: _ = try readNumberBytes()
+            }
+            // After a complete value inside containers: a separator, or closers.
+            while let isObject = open.last {
+                skipWhitespace()
+                guard offset < bytes.count else { throw fail("unexpected end of input") }
+                if bytes[offset] == UInt8(ascii: ",") {
+                    offset += 1
+                    if isObject { try readKeyColon() }
+                    break
+                }
+                guard bytes[offset] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else {
+                    throw fail("expected ',' or a closing bracket")
+                }
+                offset += 1
+                open.removeLast()
+            }
+        } while !open.isEmpty
+        return start..<offset
+    }
+
+    private mutating func readKeyColon() throws(SyntaxError) {
+        skipWhitespace()
+        _ = try readString()
+        skipWhitespace()
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
+        offset += 1
+    }
+
+    /// Requires that only whitespace is left.
+    mutating func finish() throws(SyntaxError) {
+        skipWhitespace()
+        guard offset == bytes.count else { throw fail("unexpected data after the JSON value") }
+    }
+}

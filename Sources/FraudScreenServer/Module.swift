@@ -1,1 +1,0 @@
-// The daemon side of FraudScreen; see docs/PROTOCOL.md.

@@ -1,0 +1,167 @@
+import Foundation
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reported messages, appended to `reports-YYYY-MM-DD.jsonl` (UTC day) under the reports directory and
+/// fsync'd before the report is acknowledged, so a report the client saw acknowledged survives a crash
+/// or power loss. One writer thread does group commit: every report queued while the previous fsync ran
+/// goes out in one write and one fsync, so durability costs one disk flush per batch, not per report.
+///
+/// Each line is a JSON object the corpus reader understands (`id`, `label`, `category`, `message.text`),
+/// so `fraudscreen replay DIR` replays reports directly.
+final class ReportStore: @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private let directory: String
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [(line: [UInt8], promise: EventLoopPromise<Void>)] = []
+    private var stopping = false
+    private var finished = false
+    // Owned by the writer thread (and `init`, before it starts).
+    private var descriptor: Int32 = -1
+    private var openDay = ""
+
+    private let ids: Locked<UInt64> = Locked(0)
+    private let idPrefix: String
+
+    init(directory: String) throws {
+        self.directory = directory
+        var status = stat()
+        if stat(directory, &status) != 0 {
+            guard mkdir(directory, 0o750) == 0 || errno == EEXIST else {
+                throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
+            }
+        } else if status.st_mode & S_IFMT != S_IFDIR {
+            throw Failure(description: "reports directory \(directory) is not a directory")
+        }
+        // Unique across restarts: the boot time plus randomness, then a counter.
+        var random = SystemRandomNumberGenerator()
+        idPrefix = "r-" + ReportStore.compactUTC(Date()) + "-" + String(random.next() & 0xFFFFFF, radix: 16)
+        try openFile(for: Date())  // fail at startup, not at the first report, when the directory is unusable
+        let thread = Thread { [self] in writerLoop() }
+        thread.name = "fraudscreend-reports"
+        thread.start()
+    }
+
+    /// A new report id.
+    func nextID() -> String {
+        let n = ids.withLock { value -> UInt64 in value += 1; return value }
+        return "\(idPrefix)-\(n)"
+    }
+
+    /// Queues one JSON line (without newline); `promise` succeeds once it is on disk.
+    func append(_ line: [UInt8], promise: EventLoopPromise<Void>) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            promise.fail(Failure(description: "the daemon is shutting down"))
+            return
+        }
+        queue.append((line, promise))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Writes everything queued, then stops the writer. Returns once the last fsync is done.
+    func close() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func writerLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                if descriptor >= 0 { Glibc.close(descriptor) }
+                return
+            }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            condition.unlock()
+
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(batch.reduce(0) { $0 + $1.line.count + 1 })
+            for entry in batch {
+                bytes.append(contentsOf: entry.line)
+                bytes.append(0x0A)
+            }
+            do {
+                try write(bytes)
+                for entry in batch { entry.promise.succeed(()) }
+            } catch {
+                for entry in batch { entry.promise.fail(error) }
+            }
+        }
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        try openFile(for: Date())
+        let start = lseek(descriptor, 0, SEEK_END)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let message = String(cString: strerror(errno))
+                // Never leave half a line behind: the next batch would be glued to it.
+                if start >= 0 { _ = ftruncate(descriptor, start) }
+                throw Failure(description: "cannot write report: \(message)")
+            }
+            written += n
+        }
+        guard fsync(descriptor) == 0 else {
+            throw Failure(description: "cannot fsync reports file: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Opens (creating when needed) the file of `date`'s UTC day; a new file's directory entry is fsync'd
+    /// too, or the file itself could vanish in a crash.
+    private func openFile(for date: Date) throws {
+        let day = ReportStore.utcDay(date)
+        if descriptor >= 0, day == openDay { return }
+        let path = directory + "/reports-" + day + ".jsonl"
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 { _ = fsync(directoryFD); Glibc.close(directoryFD) }
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = fd
+        openDay = day
+    }
+
+    static func utcDay(_ date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+    }
+
+    static func compactUTC(_ date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d%02d%02dT%02d%02d%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let millis = Int((date.timeIntervalSince1970 - Double(time)) * 1000)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
+    }
+}

@@ -1,0 +1,229 @@
+/// Turns one request line into a `Request`, or a `ProtocolError` with the stable code the protocol
+/// promises (docs/PROTOCOL.md). Unknown members are ignored so clients may send more than this version
+/// reads; known members with the wrong type are `bad_value`, absent required ones `missing_field`.
+struct RequestDecoder {
+    /// Longest accepted `id` (bytes of its JSON text): ids are echoed into every answer.
+    static let maxIDBytes = 256
+    /// Longest accepted short string member (reporter, category, channel, sender, accounts, names…).
+    static let maxShortString = 1_024
+
+    /// Decodes `line` (without its newline). The id is returned even when decoding fails, whenever it could
+    /// be read, so the error answer can echo it.
+    func decode(_ line: UnsafeRawBufferPointer) -> (id: [UInt8]?, result: Result<Request, ProtocolError>) {
+        if let bad = UTF8Validation.firstInvalidOffset(line) {
+            return (nil, .failure(ProtocolError(.invalidUTF8, "request is not valid UTF-8 (byte \(bad))")))
+        }
+        var state = DecodingState()
+        var reader = JSONReader(line)
+        do {
+            guard try reader.peekKind() == .object else {
+                return (nil, .failure(ProtocolError(.invalidJSON, "a request is one JSON object per line")))
+            }
+            try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
+                try state.member(key, &reader, line)
+            }
+            try reader.finish()
+        } catch {
+            return (state.id, .failure(ProtocolError(.invalidJSON, "\(error.message) at byte \(error.offset)")))
+        }
+        return (state.id, state.request())
+    }
+}
+
+/// What has been read of a request so far. The first type or value error is remembered and parsing goes
+/// on, so that an `id` after the bad member is still echoed.
+private struct DecodingState {
+    var id: [UInt8]?
+    var op: String?
+    var message: Message?
+    var transaction: Transaction?
+    var reporter: String?
+    var label: String?
+    var category: String?
+    var format: String?
+    var firstError: ProtocolError?
+
+    mutating func record(_ error: ProtocolError) {
+        if firstError == nil { firstError = error }
+    }
+
+    mutating func member(_ key: String, _ reader: inout JSONReader, _ line: UnsafeRawBufferPointer) throws(JSONReader.SyntaxError) {
+        switch key {
+        case "id":
+            let kind = try reader.peekKind()
+            let range = try reader.skipValue()
+            if kind == .string || kind == .number {
+                if range.count <= RequestDecoder.maxIDBytes {
+                    id = Array(line[range])
+                } else {
+                    record(ProtocolError(.badValue, "id: longer than \(RequestDecoder.maxIDBytes) bytes"))
+                }
+            } else if kind != .null {
+                record(ProtocolError(.badValue, "id: must be a string or a number"))
+            }
+        case "op": op = try string(&reader, "op")
+        case "reporter": reporter = try string(&reader, "reporter")
+        case "label": label = try string(&reader, "label")
+        case "category": category = try string(&reader, "category")
+        case "format": format = try string(&reader, "format")
+        case "message": message = try readMessage(&reader)
+        case "transaction": transaction = try readTransaction(&reader)
+        default: try reader.skipValue()
+        }
+    }
+
+    /// A string member, or nil (with `bad_value` recorded) when it has another type. `null` reads as absent.
+    mutating func string(_ reader: inout JSONReader, _ path: String, max: Int = RequestDecoder.maxShortString) throws(JSONReader.SyntaxError) -> String? {
+        switch try reader.peekKind() {
+        case .string:
+            let value = try reader.readString()
+            if value.utf8.count > max {
+                record(ProtocolError(.badValue, "\(path): longer than \(max) bytes"))
+                return nil
+            }
+            return value
+        case .null:
+            try reader.skipValue()
+            return nil
+        default:
+            try reader.skipValue()
+            record(ProtocolError(.badValue, "\(path): must be a string"))
+            return nil
+        }
+    }
+
+    mutating func bool(_ reader: inout JSONReader, _ path: String) throws(JSONReader.SyntaxError) -> Bool? {
+        switch try reader.peekKind() {
+        case .bool: return try reader.readBool()
+        case .null: try reader.skipValue(); return nil
+        default:
+            try reader.skipValue()
+            record(ProtocolError(.badValue, "\(path): must be true or false"))
+            return nil
+        }
+    }
+
+    /// Checks that the next value is an object; records `bad_value` and skips it otherwise.
+    mutating func expectObject(_ reader: inout JSONReader, _ path: String) throws(JSONReader.SyntaxError) -> Bool {
+        if try reader.peekKind() == .object { return true }
+        try reader.skipValue()
+        record(ProtocolError(.badValue, "\(path): must be an object"))
+        return false
+    }
+
+    mutating func readMessage(_ reader: inout JSONReader) throws(JSONReader.SyntaxError) -> Message? {
+        guard try expectObject(&reader, "message") else { return nil }
+        var text: String?, channel: String?, sender: String?
+        try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
+            switch key {
+            case "text": text = try string(&reader, "message.text", max: .max)
+            case "channel": channel = try string(&reader, "message.channel")
+            case "sender": sender = try string(&reader, "message.sender")
+            default: try reader.skipValue()
+            }
+        }
+        guard let text else {
+            record(ProtocolError(.missingField, "message.text: required (the text to screen)"))
+            return nil
+        }
+        return Message(text: text, channel: channel, sender: sender)
+    }
+
+    mutating func readParty(_ reader: inout JSONReader, _ path: String) throws(JSONReader.SyntaxError) -> Transaction.Party? {
+        guard try expectObject(&reader, path) else { return nil }
+        var party = Transaction.Party()
+        try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
+            switch key {
+            case "account": party.account = try string(&reader, path + ".account")
+            case "name": party.name = try string(&reader, path + ".name")
+            case "bank": party.bank = try string(&reader, path + ".bank")
+            default: try reader.skipValue()
+            }
+        }
+        return party
+    }
+
+    mutating func readTransaction(_ reader: inout JSONReader) throws(JSONReader.SyntaxError) -> Transaction? {
+        guard try expectObject(&reader, "transaction") else { return nil }
+        var memo: String?, amountText: String?, currency: String?, payer: Transaction.Party?, payee: Transaction.Party?
+        var channel: String?, firstTimePayee: Bool?, timestampText: String?, context: String?
+        var amountWasNumber = false
+        try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
+            switch key {
+            case "memo": memo = try string(&reader, "transaction.memo", max: .max)
+            case "amount":
+                if try reader.peekKind() == .number {
+                    // Refused on purpose: a JSON number may pass through binary floating point on the way.
+                    _ = try reader.readNumberBytes()
+                    amountWasNumber = true
+                } else {
+                    amountText = try string(&reader, "transaction.amount")
+                }
+            case "currency": currency = try string(&reader, "transaction.currency")
+            case "payer": payer = try readParty(&reader, "transaction.payer")
+            case "payee": payee = try readParty(&reader, "transaction.payee")
+            case "channel": channel = try string(&reader, "transaction.channel")
+            case "first_time_payee": firstTimePayee = try bool(&reader, "transaction.first_time_payee")
+            case "timestamp": timestampText = try string(&reader, "transaction.timestamp")
+            case "context": context = try string(&reader, "transaction.context", max: .max)
+            default: try reader.skipValue()
+            }
+        }
+        if amountWasNumber {
+            record(ProtocolError(.badValue, "transaction.amount: must be a decimal string such as \"12500.00\", not a JSON number"))
+            return nil
+        }
+        guard let memo else { record(ProtocolError(.missingField, "transaction.memo: required (use \"\" when there is none)")); return nil }
+        guard let amountText else { record(ProtocolError(.missingField, "transaction.amount: required")); return nil }
+        guard let amount = Transaction.Amount(parsing: amountText) else {
+            record(ProtocolError(.badValue, "transaction.amount: '\(amountText)' is not a non-negative decimal with at most 15 digits and 4 decimals"))
+            return nil
+        }
+        guard let currency else { record(ProtocolError(.missingField, "transaction.currency: required")); return nil }
+        guard currency.utf8.count == 3, currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+            record(ProtocolError(.badValue, "transaction.currency: '\(currency)' is not an ISO 4217 code (three capital letters)"))
+            return nil
+        }
+        guard let payee else { record(ProtocolError(.missingField, "transaction.payee: required")); return nil }
+        guard let timestampText else { record(ProtocolError(.missingField, "transaction.timestamp: required")); return nil }
+        guard let timestamp = Transaction.Timestamp(parsing: timestampText) else {
+            record(ProtocolError(.badValue, "transaction.timestamp: '\(timestampText)' is not ISO 8601 with a UTC offset (2026-11-29T02:13:00+08:00)"))
+            return nil
+        }
+        return Transaction(memo: memo, amount: amount, currency: currency, payer: payer, payee: payee, channel: channel,
+                           firstTimePayee: firstTimePayee, timestamp: timestamp, context: context)
+    }
+
+    func request() -> Result<Request, ProtocolError> {
+        if let firstError { return .failure(firstError) }
+        guard let op else { return .failure(ProtocolError(.missingField, "op: required (screen, report, ping, stats, reload)")) }
+        let operation: Request.Operation
+        switch op {
+        case "screen":
+            if message != nil && transaction != nil {
+                return .failure(ProtocolError(.badValue, "screen: give either message or transaction, not both"))
+            }
+            if let message { operation = .screenMessage(message) }
+            else if let transaction { operation = .screenTransaction(transaction) }
+            else { return .failure(ProtocolError(.missingField, "screen: needs message or transaction")) }
+        case "report":
+            guard let message else { return .failure(ProtocolError(.missingField, "report: needs message")) }
+            guard let reporter, !reporter.isEmpty else { return .failure(ProtocolError(.missingField, "reporter: required for report")) }
+            guard let label else { return .failure(ProtocolError(.missingField, "label: required for report (fraud or benign)")) }
+            guard label == "fraud" || label == "benign" else {
+                return .failure(ProtocolError(.badValue, "label: must be fraud or benign, not '\(label)'"))
+            }
+            operation = .report(Request.Report(message: message, reporter: reporter, label: label, category: category))
+        case "ping": operation = .ping
+        case "stats":
+            guard let format = Request.StatsFormat(rawValue: format ?? "json") else {
+                return .failure(ProtocolError(.badValue, "format: must be json or prometheus"))
+            }
+            operation = .stats(format)
+        case "reload": operation = .reload
+        default:
+            return .failure(ProtocolError(.unknownOp, "op '\(op)' is not one of screen, report, ping, stats, reload"))
+        }
+        return .success(Request(id: id, operation: operation))
+    }
+}

@@ -1,0 +1,48 @@
+import FraudScreenCore
+import Foundation
+
+/// The rule set serving now, swapped whole on reload.
+///
+/// `RuleSet` is immutable, so readers take the current reference and keep using it; a reload never waits
+/// for requests and no request waits for a reload (loading happens off the event loops, the swap is one
+/// locked store). The generation tells each event loop when to rebuild its `Screener`.
+final class RuleSetStore: Sendable {
+    struct Current: Sendable {
+        var ruleSet: RuleSet
+        var generation: Int
+        var loadedAt: Date
+    }
+
+    struct ReloadCounters: Sendable {
+        var succeeded: UInt64 = 0
+        var failed: UInt64 = 0
+        var lastError: String?
+    }
+
+    private let state: Locked<Current>
+    private let counters = Locked(ReloadCounters())
+
+    init(_ ruleSet: RuleSet) {
+        state = Locked(Current(ruleSet: ruleSet, generation: 1, loadedAt: Date()))
+    }
+
+    var current: Current { state.current }
+
+    /// Installs a freshly loaded rule set and returns the one it replaced.
+    @discardableResult
+    func install(_ ruleSet: RuleSet) -> RuleSet {
+        let previous = state.withLock { current -> RuleSet in
+            let previous = current.ruleSet
+            current = Current(ruleSet: ruleSet, generation: current.generation + 1, loadedAt: Date())
+            return previous
+        }
+        counters.withLock { $0.succeeded += 1; $0.lastError = nil }
+        return previous
+    }
+
+    func recordFailure(_ message: String) {
+        counters.withLock { $0.failed += 1; $0.lastError = message }
+    }
+
+    var reloadCounters: ReloadCounters { counters.current }
+}

@@ -1,0 +1,178 @@
+import FraudScreenCore
+
+/// A payment to screen (`"transaction": {...}` in a request), validated.
+///
+/// Today the engine screens its text (`document`); the typed fields are kept so that transaction-specific
+/// rule conditions (amount, first-time payee, time of day, channel) can be handed to the engine later
+/// without touching the protocol.
+public struct Transaction: Sendable, Equatable {
+    /// One side of the payment.
+    public struct Party: Sendable, Equatable {
+        public var account: String?
+        public var name: String?
+        public var bank: String?
+
+        public init(account: String? = nil, name: String? = nil, bank: String? = nil) {
+            self.account = account
+            self.name = name
+            self.bank = bank
+        }
+    }
+
+    /// A non-negative decimal amount, sent as a string (`"12500.00"`) so no binary floating point ever
+    /// touches money.
+    public struct Amount: Sendable, Equatable, CustomStringConvertible {
+        /// The amount as sent.
+        public var text: String
+        /// The amount in units of 10^-scale (`"12500.00"` → 1250000, scale 2).
+        public var scaledValue: Int64
+        /// Digits after the decimal point.
+        public var scale: Int
+
+        /// At most 15 integer digits and 4 decimals: every such value is exact in an `Int64`.
+        public init?(parsing text: String) {
+            let utf8 = Array(text.utf8)
+            var integerDigits = 0, fractionDigits = 0, seenPoint = false
+            var value: Int64 = 0
+            for byte in utf8 {
+                if byte == UInt8(ascii: ".") {
+                    guard !seenPoint, integerDigits > 0 else { return nil }
+                    seenPoint = true
+                    continue
+                }
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                if seenPoint { fractionDigits += 1 } else { integerDigits += 1 }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            guard (1...15).contains(integerDigits), fractionDigits <= 4, !(seenPoint && fractionDigits == 0) else { return nil }
+            guard integerDigits == 1 || utf8.first != UInt8(ascii: "0") else { return nil }  // no leading zeros
+            self.text = text
+            self.scaledValue = value
+            self.scale = fractionDigits
+        }
+
+        /// The value in yuan (or the currency's main unit); for thresholds, not for arithmetic on money.
+        public var doubleValue: Double {
+            var divisor = 1.0
+            for _ in 0..<scale { divisor *= 10 }
+            return Double(scaledValue) / divisor
+        }
+
+        public var description: String { text }
+    }
+
+    /// An ISO 8601 instant with an explicit UTC offset (`2026-11-29T02:13:00+08:00`); a time without an
+    /// offset is ambiguous and refused.
+    public struct Timestamp: Sendable, Equatable, CustomStringConvertible {
+        public var text: String
+        /// Seconds since 1970-01-01T00:00:00Z.
+        public var secondsSince1970: Int64
+        /// The sender's UTC offset in seconds (time-of-day rules want the local hour).
+        public var utcOffsetSeconds: Int
+
+        public init?(parsing text: String) {
+            let b = Array(text.utf8)
+            func number(_ from: Int, _ count: Int) -> Int? {
+                guard from + count <= b.count else { return nil }
+                var n = 0
+                for i in from..<(from + count) {
+                    guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) else { return nil }
+                    n = n * 10 + Int(b[i] - UInt8(ascii: "0"))
+                }
+                return n
+            }
+            guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+                  b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+                  let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else { return nil }
+            guard (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month: month, year: year),
+                  hour < 24, minute < 60, second <= 60 else { return nil }
+            var i = 19
+            if i < b.count, b[i] == UInt8(ascii: ".") {  // fractional seconds: accepted, not kept
+                i += 1
+                let from = i
+                while i < b.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) { i += 1 }
+                guard i > from, i - from <= 9 else { return nil }
+            }
+            guard i < b.count else { return nil }
+            var offset = 0
+            if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+                i += 1
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+                guard i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"), let oh = number(i + 1, 2), let om = number(i + 4, 2),
+                      oh <= 14, om < 60 else { return nil }
+                offset = (oh * 3600 + om * 60) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
+                i += 6
+            } else {
+                return nil
+            }
+            guard i == b.count else { return nil }
+            let days = Timestamp.daysSince1970(year: year, month: month, day: day)
+            self.text = text
+            self.secondsSince1970 = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
+            self.utcOffsetSeconds = offset
+        }
+
+        /// The hour (0–23) in the sender's own time zone.
+        public var localHour: Int {
+            let local = secondsSince1970 + Int64(utcOffsetSeconds)
+            return Int(((local % 86_400) + 86_400) % 86_400 / 3600)
+        }
+
+        public var description: String { text }
+
+        static func daysIn(month: Int, year: Int) -> Int {
+            switch month {
+            case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+            case 4, 6, 9, 11: return 30
+            default: return 31
+            }
+        }
+
+        /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+        static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
+            let y = month <= 2 ? year - 1 : year
+            let era = (y >= 0 ? y : y - 399) / 400
+            let yoe = y - era * 400
+            let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+            return era * 146_097 + doe - 719_468
+        }
+    }
+
+    /// The payment remark, screened as the field `memo`.
+    public var memo: String
+    public var amount: Amount
+    /// ISO 4217 code, three capital letters.
+    public var currency: String
+    public var payer: Party?
+    public var payee: Party
+    /// How the payment was made, for example `mobile`, `counter`, `atm` (free text).
+    public var channel: String?
+    /// Whether the payer has never paid this payee before.
+    public var firstTimePayee: Bool?
+    public var timestamp: Timestamp
+    /// Free text the bank adds (the purpose the customer gave the teller, a call note); screened as `context`.
+    public var context: String?
+
+    public init(memo: String, amount: Amount, currency: String, payer: Party?, payee: Party, channel: String?,
+                firstTimePayee: Bool?, timestamp: Timestamp, context: String?) {
+        self.memo = memo
+        self.amount = amount
+        self.currency = currency
+        self.payer = payer
+        self.payee = payee
+        self.channel = channel
+        self.firstTimePayee = firstTimePayee
+        self.timestamp = timestamp
+        self.context = context
+    }
+
+    /// The text the engine screens: `memo`, `payee_name` and `context`, each when present.
+    public var document: Document {
+        var fields = [Document.Field(name: "memo", text: memo)]
+        if let name = payee.name, !name.isEmpty { fields.append(.init(name: "payee_name", text: name)) }
+        if let context, !context.isEmpty { fields.append(.init(name: "context", text: context)) }
+        return Document(fields: fields)
+    }
+}

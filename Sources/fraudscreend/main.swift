@@ -1,2 +1,0 @@
-import FraudScreenServer
-print("fraudscreend: not built yet")

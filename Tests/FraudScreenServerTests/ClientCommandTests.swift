@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// `fraudscreen check --socket` and `fraudscreen bench` against the real daemon.
+@Suite("fraudscreen against the daemon", .serialized, .timeLimit(.minutes(5)))
+struct ClientCommandTests {
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonProcess.toolExecutable)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func checkAsksTheDaemon() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let human = try run(["check", "--socket", daemon.socketPath, "请把钱转到安 全 账 户"])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stdout.contains("BLOCK"))
+        #expect(human.stdout.contains("authority.safe_account"))
+        #expect(human.stdout.contains("公检法不会要求转账到安全账户"))
+        let machine = try run(["check", "--socket", daemon.socketPath, "--json", "刷单就有佣金"])
+        #expect(json(machine.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["verdict"] as? String == "warn")
+        let missing = try run(["check", "--socket", daemon.directory.appendingPathComponent("nope.sock").path, "x"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("cannot connect"))
+    }
+
+    @Test func benchReportsThroughputAndPercentiles() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let corpus = daemon.directory.appendingPathComponent("corpus.jsonl")
+        try """
+        {"id": "a", "text": "刷单就有佣金", "label": "fraud"}
+        {"id": "b", "text": "明天一起吃饭", "label": "benign"}
+        """.write(to: corpus, atomically: true, encoding: .utf8)
+        let closed = try run(["bench", "--socket", daemon.socketPath, "--connections", "4", "--pipeline", "4", "--duration", "1",
+                              "--warmup", "0.2", "--corpus", corpus.path, "--json"])
+        #expect(closed.status == 0, "\(closed.stderr)")
+        let figures = json(closed.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect((figures["answered"] as? Int ?? 0) > 0)
+        #expect(figures["errors"] as? Int == 0)
+        #expect((figures["latency_us"] as? [String: Int])?["p99"] != nil)
+        let open = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--rate", "200", "--duration", "1",
+                            "--warmup", "0", "--corpus", corpus.path])
+        #expect(open.status == 0, "\(open.stderr)")
+        #expect(open.stdout.contains("open loop"))
+        #expect(open.stdout.contains("p999"))
+    }
+}

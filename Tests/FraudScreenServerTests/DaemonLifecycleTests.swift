@@ -1,0 +1,255 @@
+import FraudScreenClient
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Durability, reload, shutdown, access control and systemd integration, against the real daemon process.
+@Suite("fraudscreend lifecycle", .serialized, .timeLimit(.minutes(5)))
+struct DaemonLifecycleTests {
+    @Test func reportAcknowledgedBeforeKill9IsOnDisk() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        var acknowledged: [String] = []
+        for i in 0..<20 {
+            let answer = json(try socket.request(#"{"id":"r\#(i)","op":"report","message":{"text":"刷单就有佣金，第\#(i)次","channel":"sms"},"reporter":"hotline-07","label":"fraud","category":"brushing_rebate"}"#))
+            #expect(answer["verdict"] as? String == "warn")
+            if let id = answer["report_id"] as? String { acknowledged.append(id) }
+        }
+        #expect(acknowledged.count == 20)
+        daemon.signal(SIGKILL)
+        #expect(daemon.waitForExit(timeout: 10) == 128 + SIGKILL)
+        let files = try FileManager.default.contentsOfDirectory(atPath: daemon.reportsDirectory).filter { $0.hasSuffix(".jsonl") }
+        #expect(files.count == 1)
+        let lines = try files.flatMap { try String(contentsOfFile: daemon.reportsDirectory + "/" + $0, encoding: .utf8).split(separator: "\n") }
+        let stored = lines.map { json(String($0)) }
+        #expect(stored.compactMap { $0["id"] as? String } == acknowledged)
+        #expect(stored.first?["label"] as? String == "fraud")
+        #expect(stored.first?["reporter"] as? String == "hotline-07")
+        #expect((stored.first?["message"] as? [String: Any])?["text"] as? String == "刷单就有佣金，第0次")
+        #expect((stored.first?["verdict"] as? [String: Any])?["verdict"] as? String == "warn")
+    }
+
+    @Test func reloadUnderLoadRejectsABrokenSetThenTakesAGoodOneWithoutAFailedRequest() throws {
+        let (daemon, rules) = try startDaemon(["--admin-uid", "\(getuid())"]); defer { daemon.stop() }
+        let admin = try daemon.connect(timeout: 120); defer { admin.close() }
+        let firstVersion = json(try admin.request(#"{"id":"p","op":"ping"}"#))["rules_version"] as? String
+
+        // Load: four connections, pipelined, checking every answer until told to stop.
+        final class Load: @unchecked Sendable {
+            let lock = NSLock()
+            var stop = false
+            var answered = 0
+            var failures: [String] = []
+            var versions = Set<String>()
+        }
+        let load = Load()
+        let group = DispatchGroup()
+        for worker in 0..<4 {
+            group.enter()
+            DispatchQueue.global().async {
+                defer { group.leave() }
+                do {
+                    let socket = try daemon.connect(timeout: 60); defer { socket.close() }
+                    var n = 0
+                    while !(load.lock.withLock { load.stop }) {
+                        var batch = ""
+                        for k in 0..<8 { batch += #"{"id":"w\#(worker)-\#(n + k)","op":"screen","message":{"text":"账户将被冻结，转到安全账户"}}"# + "\n" }
+                        try socket.send(batch)
+                        for k in 0..<8 {
+                            let answer = json(try socket.readLine())
+                            load.lock.withLock {
+                                load.answered += 1
+                                if answer["id"] as? String != "w\(worker)-\(n + k)" || answer["verdict"] as? String != "block" {
+                                    load.failures.append("\(answer)")
+                                }
+                                if let version = answer["rules_version"] as? String { load.versions.insert(version) }
+                            }
+                        }
+                        n += 8
+                    }
+                } catch {
+                    load.lock.withLock { load.failures.append("worker \(worker): \(error)") }
+                }
+            }
+        }
+        func waitForMoreAnswers() {
+            let before = load.lock.withLock { load.answered }
+            for _ in 0..<600 where load.lock.withLock({ load.answered }) < before + 200 { usleep(50_000) }
+        }
+        waitForMoreAnswers()
+
+        // Broken rule set: rejected with the reason, the old set keeps serving.
+        try rules.write(TestRules.brokenRules)
+        let rejected = json(try admin.request(#"{"id":"x1","op":"reload"}"#, ))
+        #expect((rejected["error"] as? [String: Any])?["code"] as? String == "rules_rejected")
+        #expect(((rejected["error"] as? [String: Any])?["message"] as? String)?.contains("no_such_category") == true)
+        waitForMoreAnswers()
+        #expect(json(try admin.request(#"{"id":"p2","op":"ping"}"#))["rules_version"] as? String == firstVersion)
+
+        // Good rule set by SIGHUP: the new version serves, 冻结 adds to the score.
+        try rules.write(TestRules.extendedRules)
+        daemon.signal(SIGHUP)
+        var newVersion: String?
+        for _ in 0..<600 {
+            let version = json(try admin.request(#"{"id":"p3","op":"ping"}"#))["rules_version"] as? String
+            if version != firstVersion { newVersion = version; break }
+            usleep(50_000)
+        }
+        #expect(newVersion != nil)
+        waitForMoreAnswers()
+        // And by request.
+        let reloaded = json(try admin.request(#"{"id":"x2","op":"reload"}"#))
+        #expect(reloaded["reloaded"] as? Bool == true)
+        #expect(reloaded["rules_version"] as? String == newVersion)
+        let scored = json(try admin.request(#"{"id":"s","op":"screen","message":{"text":"账户将被冻结，转到安全账户"}}"#))
+        #expect(scored["score"] as? Int == 135)
+
+        load.lock.withLock { load.stop = true }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        load.lock.withLock {
+            #expect(load.failures.isEmpty, "\(load.failures.prefix(3))")
+            #expect(load.answered > 600)
+            #expect(load.versions.count == 2)
+        }
+        let stats = json(try admin.request(#"{"id":"st","op":"stats"}"#))["stats"] as? [String: Any]
+        #expect((stats?["reloads"] as? [String: Any])?["failed"] as? Int == 1)
+        #expect((stats?["reloads"] as? [String: Any])?["succeeded"] as? Int == 2)
+        #expect(daemon.log.contains("reload rejected"))
+    }
+
+    @Test func reloadIsRefusedToANonAdminPeer() throws {
+        // The test runs as some uid; the daemon's admin is another one.
+        let adminUID = getuid() == 4242 ? 4243 : 4242
+        let (daemon, _) = try startDaemon(["--admin-uid", "\(adminUID)"]); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        let answer = try socket.request(#"{"id":"x","op":"reload"}"#)
+        #expect(errorCode(answer) == "forbidden")
+        #expect(json(answer)["id"] as? String == "x")
+        #expect(((json(answer)["error"] as? [String: Any])?["message"] as? String)?.contains("uid \(getuid())") == true)
+        // Everything else still works on the same connection.
+        #expect(json(try socket.request(#"{"id":"s","op":"screen","message":{"text":"安全账户"}}"#))["verdict"] as? String == "block")
+        #expect(daemon.log.contains("reload refused"))
+    }
+
+    @Test func sigtermAnswersEverythingReceivedFlushesReportsAndExitsZero() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let sockets = try (0..<4).map { _ in try daemon.connect() }
+        defer { sockets.forEach { $0.close() } }
+        var sent = 0
+        for (index, socket) in sockets.enumerated() {
+            var batch = ""
+            for i in 0..<250 {
+                batch += i % 10 == 0
+                    ? #"{"id":"\#(index)-\#(i)","op":"report","message":{"text":"刷单就有佣金"},"reporter":"h","label":"fraud"}"# + "\n"
+                    : #"{"id":"\#(index)-\#(i)","op":"screen","message":{"text":"请把钱转到安全账户"}}"# + "\n"
+            }
+            try socket.send(batch)
+            sent += 250
+        }
+        // Give the daemon a moment to read what was sent, then ask it to stop.
+        usleep(300_000)
+        daemon.signal(SIGTERM)
+        var answered = 0
+        var reportIDs: [String] = []
+        for (index, socket) in sockets.enumerated() {
+            let lines = try socket.readUntilClosed(timeout: 60)
+            answered += lines.count
+            #expect(lines.map { json($0)["id"] as? String ?? "?" } == (0..<lines.count).map { "\(index)-\($0)" })
+            #expect(lines.allSatisfy { errorCode($0) == nil })
+            reportIDs += lines.compactMap { json($0)["report_id"] as? String }
+        }
+        #expect(answered == sent)
+        #expect(daemon.waitForExit(timeout: 60) == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        let files = try FileManager.default.contentsOfDirectory(atPath: daemon.reportsDirectory)
+        let stored = try files.flatMap { try String(contentsOfFile: daemon.reportsDirectory + "/" + $0, encoding: .utf8).split(separator: "\n") }
+        #expect(Set(stored.compactMap { json(String($0))["id"] as? String }) == Set(reportIDs))
+        #expect(reportIDs.count == 100)
+    }
+
+    @Test func socketActivationWithAnInheritedDescriptorAndReadinessNotification() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        // What systemd does for fraudscreend.socket: create, bind and listen, then pass the descriptor.
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in daemon.socketPath.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0)
+        #expect(listen(listener, 64) == 0)
+        // The notification socket systemd listens on.
+        let notifyPath = daemon.directory.appendingPathComponent("n.sock").path
+        let notify = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var notifyAddress = sockaddr_un()
+        notifyAddress.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &notifyAddress.sun_path) { raw in for (i, b) in notifyPath.utf8.enumerated() { raw[i] = b } }
+        _ = withUnsafePointer(to: &notifyAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(notify, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        defer { close(notify) }
+
+        // No --socket: the daemon must use descriptor 3.
+        try daemon.start(["--rules", rules.path], environment: ["NOTIFY_SOCKET": notifyPath, "WATCHDOG_USEC": "400000"],
+                         inheritedSocket: listener)
+        close(listener)  // only the daemon holds it now
+        let answer = json(try daemon.connect().request(#"{"id":"a","op":"screen","message":{"text":"安全账户"}}"#))
+        #expect(answer["verdict"] as? String == "block")
+        #expect(daemon.log.contains("inherited socket"))
+
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !(messages.contains { $0.contains("READY=1") } && messages.contains { $0.contains("WATCHDOG=1") }) {
+            var poller = pollfd(fd: notify, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 1_000) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            let n = recv(notify, &buffer, buffer.count, 0)
+            if n > 0 { messages.append(String(decoding: buffer[..<n], as: UTF8.self)) }
+        }
+        #expect(messages.contains { $0.contains("READY=1") && $0.contains("MAINPID=\(daemon.pid)") })
+        #expect(messages.contains { $0.contains("WATCHDOG=1") })
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: 60) == 0)
+        var stopping = false
+        var poller = pollfd(fd: notify, events: Int16(POLLIN), revents: 0)
+        while poll(&poller, 1, 1_000) > 0 {
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            let n = recv(notify, &buffer, buffer.count, 0)
+            if n > 0, String(decoding: buffer[..<n], as: UTF8.self).contains("STOPPING=1") { stopping = true }
+            if n <= 0 { break }
+        }
+        #expect(stopping)
+    }
+
+    @Test func configurationFileSetsTheDaemonUp() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        let config = daemon.directory.appendingPathComponent("fraudscreend.conf")
+        try """
+        # test configuration
+        socket = \(daemon.socketPath)
+        rules = \(rules.path)
+        reports_dir = \(daemon.reportsDirectory)
+        max_line_bytes = 1024
+        socket_mode = 0600
+        """.write(to: config, atomically: true, encoding: .utf8)
+        try daemon.start(["--config", config.path])
+        let socket = try daemon.connect(); defer { socket.close() }
+        #expect(errorCode(try socket.request(#"{"id":"t","op":"screen","message":{"text":"\#(String(repeating: "长", count: 400))"}}"#)) == "too_large")
+        #expect((try FileManager.default.attributesOfItem(atPath: daemon.socketPath)[.posixPermissions] as? Int) == 0o600)
+        let bad = try DaemonProcess(); defer { bad.stop() }
+        try "sokcet = /tmp/x\n".write(to: bad.directory.appendingPathComponent("bad.conf"), atomically: true, encoding: .utf8)
+        try bad.start(["--config", bad.directory.appendingPathComponent("bad.conf").path], waitForSocket: false)
+        #expect(bad.waitForExit(timeout: 30) == 2)
+        #expect(bad.log.contains("unknown key 'sokcet'"))
+    }
+
+    @Test func brokenRuleSetAtStartupExitsWithTheReason() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        try rules.write(TestRules.brokenRules)
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path], waitForSocket: false)
+        #expect(daemon.waitForExit(timeout: 60) == 1)
+        #expect(daemon.log.contains("no_such_category"))
+    }
+}

@@ -1,0 +1,249 @@
+import FraudScreenClient
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts a daemon on a temporary socket with the small test rule set.
+func startDaemon(_ extra: [String] = [], reports: Bool = true) throws -> (DaemonProcess, TestRules) {
+    let daemon = try DaemonProcess()
+    let rules = try TestRules(in: daemon.directory)
+    var arguments = ["--socket", daemon.socketPath, "--rules", rules.path, "--log-level", "debug"]
+    if reports { arguments += ["--reports-dir", daemon.reportsDirectory] }
+    do {
+        try daemon.start(arguments + extra)
+    } catch {
+        daemon.stop()
+        throw error
+    }
+    return (daemon, rules)
+}
+
+/// The protocol against the real daemon process over a real socket.
+@Suite("fraudscreend protocol", .serialized, .timeLimit(.minutes(5)))
+struct DaemonProtocolTests {
+    @Test func pipelinedAnswersComeBackInOrder() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        var batch = ""
+        var expected: [String] = []
+        for i in 0..<300 {
+            let id = "q\(i)"
+            expected.append(id)
+            switch i % 6 {
+            case 0: batch += #"{"id":"\#(id)","op":"report","message":{"text":"刷单返利第\#(i)单"},"reporter":"hotline-07","label":"fraud"}"# + "\n"
+            case 1: batch += #"{"id":"\#(id)","op":"ping"}"# + "\n"
+            case 2: batch += #"{"id":"\#(id)","op":"stats"}"# + "\n"
+            case 3: batch += #"{"id":"\#(id)","op":"bogus"}"# + "\n"
+            default: batch += #"{"id":"\#(id)","op":"screen","message":{"text":"请把钱转到安全账户 \#(i)"}}"# + "\n"
+            }
+        }
+        try socket.send(batch)  // one write: the daemon sees them pipelined
+        var ids: [String] = []
+        for _ in expected { ids.append(json(try socket.readLine())["id"] as? String ?? "?") }
+        #expect(ids == expected)
+        #expect(errorCode(try socket.request(#"{"id":"after","op":"ping"}"#)) == nil)
+    }
+
+    @Test func verdictAnswerHasTheDocumentedMembers() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        let answer = json(try socket.request(#"{"id":"m1","op":"screen","message":{"text":"您涉嫌洗钱，请把钱转到安 全 账 户","channel":"sms","sender":"+8613800000000"}}"#))
+        #expect(answer["id"] as? String == "m1")
+        #expect(answer["verdict"] as? String == "block")
+        #expect(answer["score"] as? Int == 90)
+        #expect(answer["category"] as? String == "impersonate_authority")
+        #expect(answer["category_name"] as? String == "冒充公检法及政府机关")
+        #expect((answer["category_scores"] as? [String: Int])?["impersonate_authority"] == 90)
+        #expect(answer["advice"] as? String == "公检法不会要求转账到安全账户。")
+        #expect((answer["rules_version"] as? String)?.count == 16)
+        #expect(answer["elapsed_us"] is Int)
+        let hit = (answer["hits"] as? [[String: Any]])?.first
+        #expect(hit?["rule"] as? String == "authority.safe_account")
+        let evidence = (hit?["evidence"] as? [[String: Any]])?.first
+        #expect(evidence?["field"] as? String == "text")
+        #expect(evidence?["start"] as? Int == 11 && evidence?["end"] as? Int == 18)  // Unicode scalars of the original
+        #expect(evidence?["text"] as? String == "安 全 账 户")
+    }
+
+    @Test func everyErrorCodeFromRealInputAndTheConnectionSurvives() throws {
+        let (daemon, _) = try startDaemon(["--max-line-bytes", "65536"]); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        func expectAlive() throws {
+            #expect(json(try socket.request(#"{"id":"alive","op":"ping"}"#))["ok"] as? Bool == true)
+        }
+        let cases: [(bytes: [UInt8], code: String, id: String?)] = [
+            (Array(#"{"id":"j","op":"screen","message":{"text":"x"}"#.utf8), "invalid_json", "j"),
+            (Array("not json at all".utf8), "invalid_json", nil),
+            (Array(#"{"id":"u","op":"screen","message":{"text":""#.utf8) + [0xE5, 0x88, 0xFF, 0xC0, 0xAF] + Array(#""}}"#.utf8), "invalid_utf8", nil),
+            (Array(#"{"id":"m","op":"screen","message":{"channel":"sms"}}"#.utf8), "missing_field", "m"),
+            (Array(#"{"id":"m2"}"#.utf8), "missing_field", "m2"),
+            (Array(#"{"id":"b","op":"screen","message":{"text":["not","a","string"]}}"#.utf8), "bad_value", "b"),
+            (Array(#"{"id":"b2","op":"screen","transaction":{"memo":"x","amount":12500.0,"currency":"CNY","payee":{},"timestamp":"2026-11-29T02:13:00+08:00"}}"#.utf8), "bad_value", "b2"),
+            (Array(#"{"id":"b3","op":true}"#.utf8), "bad_value", "b3"),
+            (Array(#"{"id":"o","op":"launch"}"#.utf8), "unknown_op", "o"),
+        ]
+        for (bytes, code, id) in cases {
+            try socket.send(bytes + [0x0A])
+            let answer = try socket.readLine()
+            #expect(errorCode(answer) == code, "\(answer)")
+            #expect(json(answer)["id"] as? String == id, "\(answer)")
+            let message = (json(answer)["error"] as? [String: Any])?["message"] as? String
+            #expect(message?.isEmpty == false)
+            try expectAlive()
+        }
+        // A 1 MiB line: answered too_large, skipped, and the next request on the same connection works.
+        let huge = Array(#"{"id":"big","op":"screen","message":{"text":""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 1_048_576) + Array(#""}}"#.utf8)
+        try socket.send(huge + [0x0A] + Array(#"{"id":"next","op":"ping"}"#.utf8) + [0x0A])
+        #expect(errorCode(try socket.readLine()) == "too_large")
+        #expect(json(try socket.readLine())["id"] as? String == "next")
+        try expectAlive()
+    }
+
+    @Test func transactionsAreValidatedAndTheirTextScreened() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        let answer = json(try socket.request(#"{"id":"t1","op":"screen","transaction":{"memo":"做任务返利","amount":"12500.00","currency":"CNY","payer":{"account":"6222020000000000","name":"张三"},"payee":{"account":"6217000000000000","name":"安全账户","bank":"某银行"},"channel":"mobile","first_time_payee":true,"timestamp":"2026-11-29T02:13:00+08:00"}}"#))
+        #expect(answer["id"] as? String == "t1")
+        #expect(answer["verdict"] as? String == "block")
+        let fields = Set(((answer["hits"] as? [[String: Any]]) ?? []).flatMap { ($0["evidence"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String } })
+        #expect(fields == ["memo", "payee_name"])
+        #expect(errorCode(try socket.request(#"{"id":"t2","op":"screen","transaction":{"memo":"x","amount":"12,500","currency":"CNY","payee":{},"timestamp":"2026-11-29T02:13:00+08:00"}}"#)) == "bad_value")
+        #expect(errorCode(try socket.request(#"{"id":"t3","op":"screen","transaction":{"memo":"x","amount":"1","currency":"CNY","payee":{},"timestamp":"yesterday"}}"#)) == "bad_value")
+        #expect(errorCode(try socket.request(#"{"id":"t4","op":"screen","transaction":{"memo":"x","amount":"1","currency":"CNY","timestamp":"2026-11-29T02:13:00Z"}}"#)) == "missing_field")
+    }
+
+    @Test func clientLibraryPipelinesTypedRequests() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let client = try DaemonClient.connect(socketPath: daemon.socketPath); defer { client.close() }
+        let futures = (0..<200).map { i in
+            i % 2 == 0 ? client.send(.screen(text: "刷单就有佣金 \(i)")) : client.send(.screen(text: "明天一起吃饭 \(i)"))
+        }
+        let answers = try futures.map { try $0.wait() }
+        #expect(answers.enumerated().allSatisfy { $0.element.id == "c\($0.offset + 1)" })
+        #expect(answers.enumerated().allSatisfy { $0.element.verdict == ($0.offset % 2 == 0 ? "warn" : "allow") })
+        let transaction = try client.send(.screenTransaction(TransactionRequest(memo: "把钱转到安全账户", amount: "50000.00",
+                                                                                  payeeName: "王五", timestamp: "2026-11-29T02:13:00+08:00"))).wait()
+        #expect(transaction.verdict == "block")
+        #expect(transaction.hits.first?.evidence.first?.field == "memo")
+        let report = try client.send(.report(text: "刷单就有佣金", reporter: "hotline-07", label: "fraud", category: "brushing_rebate")).wait()
+        #expect(report.reportID?.hasPrefix("r-") == true)
+        #expect(report.verdict == "warn")
+        let ping = try client.send(.ping).wait()
+        #expect(ping.rulesVersion?.count == 16)
+    }
+
+    @Test func statsAndPrometheusMetrics() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        let metrics = daemon.directory.appendingPathComponent("m.sock").path
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--metrics-socket", metrics])
+        let socket = try daemon.connect(); defer { socket.close() }
+        for _ in 0..<10 { _ = try socket.request(#"{"id":"s","op":"screen","message":{"text":"刷单就有佣金"}}"#) }
+        _ = try socket.request(#"{"id":"e","op":"nope"}"#)
+        let stats = json(try socket.request(#"{"id":"st","op":"stats"}"#))["stats"] as? [String: Any] ?? [:]
+        #expect((stats["requests"] as? [String: Int])?["screen_message"] == 10)
+        #expect((stats["verdicts"] as? [String: Int])?["warn"] == 10)
+        #expect((stats["errors"] as? [String: Int])?["unknown_op"] == 1)
+        #expect((stats["latency_us"] as? [String: Int])?["p99"] != nil)
+        #expect((stats["rules_version"] as? String)?.count == 16)
+        #expect(stats["uptime_s"] is Int)
+        #expect((stats["connections"] as? [String: Int])?["open"] ?? 0 >= 1)
+        let prometheus = json(try socket.request(#"{"id":"pr","op":"stats","format":"prometheus"}"#))["prometheus"] as? String ?? ""
+        #expect(prometheus.contains("fraudscreen_verdicts_total{verdict=\"warn\"} 10"))
+        let scrape = try LineSocket(path: metrics).readUntilClosed().joined(separator: "\n")
+        #expect(scrape.contains("# TYPE fraudscreen_requests_total counter"))
+        #expect(scrape.contains("fraudscreen_request_duration_seconds{quantile=\"0.99\"}"))
+    }
+
+    @Test func socketFileIsGroupOnlyAndAStaleOneIsReplaced() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        // A stale socket file from a crashed daemon: bound, never listened on, closed.
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in daemon.socketPath.utf8.enumerated() { raw[i] = b } }
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        close(stale)
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path])
+        let attributes = try FileManager.default.attributesOfItem(atPath: daemon.socketPath)
+        #expect((attributes[.posixPermissions] as? Int) == 0o660)
+        // A second daemon on the same path refuses to steal it.
+        let second = try DaemonProcess(); defer { second.stop() }
+        try second.start(["--socket", daemon.socketPath, "--rules", rules.path], waitForSocket: false)
+        #expect(second.waitForExit(timeout: 60) == 1)
+        #expect(second.log.contains("another daemon is listening"))
+        #expect(errorCode(try daemon.connect().request(#"{"id":"p","op":"ping"}"#)) == nil)
+    }
+
+    @Test func overloadedBeyondMaxConnectionsAndIdleConnectionsClosed() throws {
+        let (daemon, _) = try startDaemon(["--max-connections", "1", "--idle-timeout", "1"]); defer { daemon.stop() }
+        /// A connection the daemon admitted (the start-up probe's slot is freed once its close is seen).
+        func admittedConnection() throws -> LineSocket? {
+            for _ in 0..<100 {
+                let socket = try daemon.connect()
+                if let answer = try? socket.request(#"{"id":"p","op":"ping"}"#), errorCode(answer) == nil { return socket }
+                socket.close()
+                usleep(50_000)
+            }
+            return nil
+        }
+        let first = try #require(try admittedConnection()); defer { first.close() }
+        let second = try daemon.connect(); defer { second.close() }
+        let refused = try second.readUntilClosed(timeout: 10)
+        #expect(refused.count == 1 && errorCode(refused[0]) == "overloaded")
+        // The first connection, left idle, is closed after the idle timeout; then a new one is admitted.
+        #expect(try first.readUntilClosed(timeout: 20).isEmpty)
+        let third = try admittedConnection()
+        #expect(third != nil)
+        third?.close()
+    }
+
+    @Test func aClientThatDoesNotReadIsThrottledNotBuffered() throws {
+        let (daemon, _) = try startDaemon(reports: false); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        let flags = fcntl(socket.fd, F_GETFL)
+        _ = fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK)
+        // Write requests without reading answers until the daemon stops reading (our sends would block).
+        let line = Array(#"{"id":"x","op":"screen","message":{"text":"刷单就有佣金，请把钱转到安全账户"}}"#.utf8) + [0x0A]
+        let chunk = Array([[UInt8]](repeating: line, count: 256).joined())
+        var sentRequests = 0, stalledFor = 0.0
+        let deadline = Date().addingTimeInterval(60)
+        while stalledFor < 1.5, Date() < deadline {
+            let n = chunk.withUnsafeBytes { send(socket.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                stalledFor = 0
+                sentRequests += n / line.count
+                let partial = n % line.count
+                if partial > 0 {  // finish the partial line so the stream stays framed
+                    var rest = Array(line[partial...])
+                    while !rest.isEmpty {
+                        let m = rest.withUnsafeBytes { send(socket.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                        if m > 0 { rest.removeFirst(m) } else { usleep(1_000) }
+                    }
+                    sentRequests += 1
+                }
+            } else {
+                usleep(50_000)
+                stalledFor += 0.05
+            }
+        }
+        #expect(stalledFor >= 1.5, "the daemon kept reading from a client that never reads")
+        // Memory stayed bounded: the daemon holds back instead of queueing answers.
+        let status = try String(contentsOfFile: "/proc/\(daemon.pid)/status", encoding: .utf8)
+        let rssKB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        #expect(rssKB > 0 && rssKB < 200_000, "RSS \(rssKB) kB")
+        // Every request sent is answered once the client reads.
+        _ = fcntl(socket.fd, F_SETFL, flags)
+        var answers = 0
+        while answers < sentRequests {
+            let answer = try socket.readLine(timeout: 60)
+            #expect(errorCode(answer) == nil)
+            answers += 1
+        }
+        #expect(answers == sentRequests)
+        #expect(json(try socket.request(#"{"id":"p","op":"ping"}"#))["ok"] as? Bool == true)
+    }
+}

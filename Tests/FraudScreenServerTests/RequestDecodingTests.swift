@@ -1,0 +1,114 @@
+import Testing
+@testable import FraudScreenServer
+
+/// The request decoder in-process: the stable error codes and the transaction validation rules.
+@Suite("Request decoding")
+struct RequestDecodingTests {
+    private func decode(_ text: String) -> (id: String?, result: Result<Request, ProtocolError>) {
+        decode(Array(text.utf8))
+    }
+
+    private func decode(_ bytes: [UInt8]) -> (id: String?, result: Result<Request, ProtocolError>) {
+        let decoded = bytes.withUnsafeBytes { RequestDecoder().decode($0) }
+        return (decoded.id.map { String(decoding: $0, as: UTF8.self) }, decoded.result)
+    }
+
+    private func code(_ text: String) -> ErrorCode? {
+        if case .failure(let error) = decode(text).result { return error.code }
+        return nil
+    }
+
+    @Test func messageRequest() throws {
+        let decoded = decode(#"{"id": "m1", "op": "screen", "message": {"text": "刷单\n返利", "channel": "sms", "sender": "+8613800000000", "extra": [1, {"a": null}]}}"#)
+        #expect(decoded.id == "\"m1\"")
+        guard case .success(let request) = decoded.result, case .screenMessage(let message) = request.operation else {
+            Issue.record("not a message: \(decoded.result)"); return
+        }
+        #expect(message == Message(text: "刷单\n返利", channel: "sms", sender: "+8613800000000"))
+    }
+
+    @Test func escapesAndSurrogatePairs() throws {
+        guard case .success(let request) = decode(#"{"op":"screen","message":{"text":"\u5237\u5355 \ud83d\ude00 \"q\" \\"}}"#).result,
+              case .screenMessage(let message) = request.operation else { Issue.record("not decoded"); return }
+        #expect(message.text == "刷单 😀 \"q\" \\")
+        #expect(code(#"{"op":"screen","message":{"text":"\ud83d"}}"#) == .invalidJSON)
+    }
+
+    @Test func numericIDsAreEchoedVerbatim() {
+        #expect(decode(#"{"id": 12.5e3, "op": "ping"}"#).id == "12.5e3")
+        #expect(code(#"{"id": {"a": 1}, "op": "ping"}"#) == .badValue)
+    }
+
+    @Test func stableErrorCodes() {
+        #expect(code("{bad") == .invalidJSON)
+        #expect(code("[1,2]") == .invalidJSON)
+        #expect(code(#"{"op":"ping"} trailing"#) == .invalidJSON)
+        #expect(code(String(repeating: "[", count: 100_000)) == .invalidJSON)
+        #expect(code(#"{"id":"x"}"#) == .missingField)
+        #expect(code(#"{"op":"screen"}"#) == .missingField)
+        #expect(code(#"{"op":"screen","message":{}}"#) == .missingField)
+        #expect(code(#"{"op":"screen","message":"text"}"#) == .badValue)
+        #expect(code(#"{"op":"screen","message":{"text":42}}"#) == .badValue)
+        #expect(code(#"{"op":7}"#) == .badValue)
+        #expect(code(#"{"op":"fly"}"#) == .unknownOp)
+        #expect(code(#"{"op":"report","message":{"text":"x"},"reporter":"h","label":"maybe"}"#) == .badValue)
+        #expect(code(#"{"op":"report","message":{"text":"x"},"label":"fraud"}"#) == .missingField)
+        let invalid: [UInt8] = Array(#"{"op":"screen","message":{"text":""#.utf8) + [0xC3, 0x28] + Array(#""}}"#.utf8)
+        if case .failure(let error) = decode(invalid).result { #expect(error.code == .invalidUTF8) } else { Issue.record("accepted invalid UTF-8") }
+        for bad: [UInt8] in [[0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80], [0xE4, 0xB8]] {
+            #expect(bad.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) } == 0)
+        }
+        #expect(Array("刷单😀 ascii".utf8).withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) } == nil)
+    }
+
+    @Test func idIsEchoedEvenWhenItComesAfterTheBadMember() {
+        let decoded = decode(#"{"op":"screen","message":{"text":5},"id":"late"}"#)
+        #expect(decoded.id == "\"late\"")
+        if case .failure(let error) = decoded.result { #expect(error.code == .badValue) } else { Issue.record("accepted") }
+    }
+
+    @Test func transactionIsValidated() throws {
+        let good = #"{"id":"t1","op":"screen","transaction":{"memo":"刷单返利","amount":"12500.00","currency":"CNY","payer":{"account":"6222","name":"张三"},"payee":{"account":"6217","name":"李四","bank":"ICBC"},"channel":"mobile","first_time_payee":true,"timestamp":"2026-11-29T02:13:00+08:00","context":"客户称做任务"}}"#
+        guard case .success(let request) = decode(good).result, case .screenTransaction(let transaction) = request.operation else {
+            Issue.record("not decoded: \(decode(good).result)"); return
+        }
+        #expect(transaction.amount.scaledValue == 1_250_000 && transaction.amount.scale == 2)
+        #expect(transaction.amount.doubleValue == 12_500)
+        #expect(transaction.timestamp.secondsSince1970 == 1_795_889_580)
+        #expect(transaction.timestamp.localHour == 2)
+        #expect(transaction.firstTimePayee == true)
+        #expect(transaction.document.fields.map(\.name) == ["memo", "payee_name", "context"])
+
+        func txn(_ members: String) -> String {
+            #"{"op":"screen","transaction":{"#
+                + [#""memo":"x""#, #""amount":"1.00""#, #""currency":"CNY""#, #""payee":{}"#, #""timestamp":"2026-11-29T02:13:00Z""#, members]
+                .filter { !$0.isEmpty }.joined(separator: ",") + "}}"
+        }
+        #expect(code(txn("")) == nil)
+        #expect(code(txn(#""amount":12500"#)) == .badValue)
+        #expect(code(txn(#""amount":"-5""#)) == .badValue)
+        #expect(code(txn(#""amount":"1e5""#)) == .badValue)
+        #expect(code(txn(#""amount":"012""#)) == .badValue)
+        #expect(code(txn(#""currency":"cny""#)) == .badValue)
+        #expect(code(txn(#""timestamp":"2026-11-29 02:13""#)) == .badValue)
+        #expect(code(txn(#""timestamp":"2026-02-30T02:13:00Z""#)) == .badValue)
+        #expect(code(txn(#""timestamp":"2026-11-29T02:13:00""#)) == .badValue)  // no offset
+        #expect(code(txn(#""first_time_payee":"yes""#)) == .badValue)
+        #expect(code(txn(#""payee":"李四""#)) == .badValue)
+        #expect(code(#"{"op":"screen","transaction":{"memo":"x","currency":"CNY","payee":{},"timestamp":"2026-11-29T02:13:00Z"}}"#) == .missingField)
+    }
+
+    @Test func latencyHistogramPercentiles() {
+        var histogram = LatencyHistogram()
+        for micros in 1...1_000 { histogram.record(micros: UInt64(micros)) }
+        #expect(abs(Double(histogram.percentile(0.5)) - 500) < 20)
+        #expect(abs(Double(histogram.percentile(0.99)) - 990) < 40)
+        #expect(histogram.percentile(1) == 1_000)
+    }
+
+    @Test func configurationFileNamesItsErrors() throws {
+        let values = try ConfigurationFile.parse("# comment\nsocket = /run/x.sock\nmax_line_bytes=4096\n", file: "f.conf")
+        #expect(values["socket"] == "/run/x.sock" && values["max_line_bytes"] == "4096")
+        #expect(throws: ConfigurationFile.Failure.self) { try ConfigurationFile.parse("sokcet = /x\n", file: "f.conf") }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// A small rule set with known behaviour, in a temporary directory the test may rewrite (reload tests).
+struct TestRules {
+    let directory: URL
+
+    static let categories = """
+    categories:
+      - id: brushing_rebate
+        name: 刷单返利
+        advice: 所有刷单都是诈骗，请立即停止转账。
+      - id: impersonate_authority
+        name: 冒充公检法及政府机关
+        advice: 公检法不会要求转账到安全账户。
+    """
+
+    static let rules = """
+    rules:
+      - id: brushing.core
+        category: brushing_rebate
+        score: 50
+        description: 刷单返佣
+        keywords:
+          all: [[刷单, 做任务], [佣金, 返利]]
+          window: 20
+        examples:
+          match: [刷单就有佣金]
+      - id: authority.safe_account
+        category: impersonate_authority
+        score: 90
+        description: 安全账户
+        keywords: {any: [安全账户]}
+        examples:
+          match: [把钱转到安全账户]
+    """
+
+    /// The same set with one more rule: a different version, and 冻结 now warns.
+    static let extendedRules = rules + """
+
+      - id: authority.freeze
+        category: impersonate_authority
+        score: 45
+        description: 冻结账户
+        keywords: {any: [冻结]}
+        examples:
+          match: [你的账户将被冻结]
+    """
+
+    /// Broken: names a category that does not exist.
+    static let brokenRules = """
+    rules:
+      - id: broken.rule
+        category: no_such_category
+        score: 10
+        description: broken
+        keywords: {any: [坏]}
+        examples:
+          match: [坏]
+    """
+
+    init(in parent: URL) throws {
+        directory = parent.appendingPathComponent("rules")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("rules.d"), withIntermediateDirectories: true)
+        try "thresholds: {warn: 40, block: 80}\n".write(to: directory.appendingPathComponent("ruleset.yaml"), atomically: true, encoding: .utf8)
+        try TestRules.categories.write(to: directory.appendingPathComponent("categories.yaml"), atomically: true, encoding: .utf8)
+        try write(TestRules.rules)
+    }
+
+    /// Replaces the rules file (atomically, so a reload never reads half a file).
+    func write(_ rules: String) throws {
+        try rules.write(to: directory.appendingPathComponent("rules.d/test.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    var path: String { directory.path }
+}
