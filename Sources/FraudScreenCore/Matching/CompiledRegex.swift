@@ -100,14 +100,7 @@ public final class CompiledRegex: @unchecked Sendable {
                 continue
             case "[":
                 endRun()
-                i += 1
-                if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
-                if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
-                while i < scalars.endIndex, scalars[i] != "]" {
-                    if scalars[i] == "\\" { i += 1 }
-                    i += 1
-                }
-                i += 1
+                i = classEnd(scalars, from: i) + 1
                 continue
             case "(":
                 endRun()
@@ -161,6 +154,19 @@ public final class CompiledRegex: @unchecked Sendable {
         return ma != mb ? ma < mb : a.count > b.count
     }
 
+    /// The index of the `]` closing the character class that opens at `open` (a `]` right after `[` or `[^`
+    /// is a member, escapes are skipped).
+    private static func classEnd(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int {
+        var i = open + 1
+        if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
+        if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
+        while i < scalars.endIndex, scalars[i] != "]" {
+            if scalars[i] == "\\" { i += 1 }
+            i += 1
+        }
+        return i
+    }
+
     private static func splitTopLevel(_ scalars: ArraySlice<Unicode.Scalar>) -> [ArraySlice<Unicode.Scalar>] {
         var parts: [ArraySlice<Unicode.Scalar>] = []
         var depth = 0
@@ -170,13 +176,7 @@ public final class CompiledRegex: @unchecked Sendable {
             switch scalars[i] {
             case "\\": i += 1
             case "[":
-                i += 1
-                if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
-                if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
-                while i < scalars.endIndex, scalars[i] != "]" {
-                    if scalars[i] == "\\" { i += 1 }
-                    i += 1
-                }
+                i = classEnd(scalars, from: i)
             case "(": depth += 1
             case ")": depth -= 1
             case "|" where depth == 0:
@@ -197,13 +197,7 @@ public final class CompiledRegex: @unchecked Sendable {
             switch scalars[i] {
             case "\\": i += 1
             case "[":
-                i += 1
-                if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
-                if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
-                while i < scalars.endIndex, scalars[i] != "]" {
-                    if scalars[i] == "\\" { i += 1 }
-                    i += 1
-                }
+                i = classEnd(scalars, from: i)
             case "(": depth += 1
             case ")":
                 depth -= 1
