@@ -29,6 +29,9 @@ public struct ReplayDiff: Sendable {
         public var benignAfter: Int
         public var unlabelledBefore = 0
         public var unlabelledAfter = 0
+        /// The rule's score (in the new set, or the baseline's for a removed rule): a negative rule's benign
+        /// hits are wanted.
+        public var score = 0
         public var fraudDelta: Int { fraudAfter - fraudBefore }
         public var benignDelta: Int { benignAfter - benignBefore }
     }
@@ -114,7 +117,8 @@ public struct ReplayDiff: Sendable {
             if status == .changed && same { continue }
             rules.append(RuleDelta(id: id, status: status, fraudBefore: b?.fraudHits ?? 0, benignBefore: b?.benignHits ?? 0,
                                    fraudAfter: a?.fraudHits ?? 0, benignAfter: a?.benignHits ?? 0,
-                                   unlabelledBefore: b?.unlabelledHits ?? 0, unlabelledAfter: a?.unlabelledHits ?? 0))
+                                   unlabelledBefore: b?.unlabelledHits ?? 0, unlabelledAfter: a?.unlabelledHits ?? 0,
+                                   score: (current.ruleSet.rule(id: id) ?? baseline.ruleSet.rule(id: id))?.score ?? 0))
         }
         rules.sort {
             let x = abs($0.fraudDelta) + abs($0.benignDelta) + abs($0.unlabelledAfter - $0.unlabelledBefore)

@@ -102,6 +102,7 @@ public struct ReplayHTML {
         var out = "<section id=\"summary\" class=\"cards\">"
         out += card("Items 样本", "\(c.total)", "fraud \(c.fraud) · benign \(c.benign) · unlabelled \(c.unlabelled)"
                     + (c.transactions > 0 ? " · \(c.transactions) transactions" : "")
+                    + (c.textOnlyTransactions > 0 ? " (<span class=\"bad\">\(c.textOnlyTransactions) text only</span>)" : "")
                     + (c.malformed > 0 ? " · <span class=\"bad\">\(c.malformed) malformed</span>" : ""))
         out += card("Recall at warn 召回", pct(r.atWarn.recall), "\(r.atWarn.truePositives) of \(c.fraud) fraud flagged", delta("recall_at_warn"), cls: "accent")
         out += card("Precision at warn 精确", pct(r.atWarn.precision), "\(r.atWarn.falsePositives) false positives", delta("precision_at_warn"))
@@ -361,6 +362,7 @@ public struct ReplayHTML {
             }
             if item.kind == .transaction { out += "<br>" }
         }
+        if let summary = ReplayText.transactionSummary(item) { out += "<span class=\"txn\">\(e(summary))</span>" }
         return out
     }
 
@@ -423,20 +425,18 @@ public struct ReplayHTML {
 
         out += "<h3>Changed items 变化样本 (\(diff.changes.count): <span class=\"bad\">\(diff.count(.broken)) broken</span>, <span class=\"good\">\(diff.count(.fixed)) fixed</span>, \(diff.count(.changed)) other)</h3>"
         if diff.changes.isEmpty { out += "<p class=\"note\">No item's verdict or category changed.</p>" }
-        if diff.changes.count > changeLimit { out += "<p class=\"note\">Showing \(changeLimit) of \(diff.changes.count); --json has them all.</p>" }
-        // One fold per kind; broken is always open, the others when short.
-        var shown = 0
+        // One fold per kind, at most `changeLimit` items each; broken is always open, the others when short.
         for kind in [ReplayDiff.Change.Kind.broken, .fixed, .changed] {
             let list = diff.changes.filter { $0.kind == kind }
-            guard !list.isEmpty, shown < changeLimit else { continue }
+            guard !list.isEmpty else { continue }
             let open = kind == .broken || list.count <= 20
-            out += "<details class=\"changes \(kind.rawValue)\"\(open ? " open" : "")><summary>\(kind.rawValue) (\(list.count))</summary>"
-            for change in list.prefix(changeLimit - shown) {
+            let count = list.count > changeLimit ? "\(changeLimit) of \(list.count); --json has them all" : "\(list.count)"
+            out += "<details class=\"changes \(kind.rawValue)\"\(open ? " open" : "")><summary>\(kind.rawValue) (\(count))</summary>"
+            for change in list.prefix(changeLimit) {
                 out += "<article class=\"example change \(change.kind.rawValue)\" data-kind=\"\(change.kind.rawValue)\"><div class=\"head\"><span class=\"kind\">\(change.kind.rawValue)</span> \(itemHead(change.item))</div>"
                 out += "<div class=\"text\">\(marked(change.item, change.after))</div><div class=\"sides\">"
                 out += "<div class=\"side\"><div class=\"side-title\">baseline \(badge(change.before))</div>\(hits(change.before, other: change.after))</div>"
                 out += "<div class=\"side\"><div class=\"side-title\">new \(badge(change.after))</div>\(hits(change.after, other: change.before))</div></div></article>\n"
-                shown += 1
             }
             out += "</details>"
         }
@@ -445,12 +445,15 @@ public struct ReplayHTML {
         if diff.rules.isEmpty {
             out += "<p class=\"note\">No rule's hits changed.</p>"
         } else {
-            out += "<div class=\"scroll\"><table id=\"rule-delta-table\" class=\"sortable numbers\"><thead><tr><th data-type=\"text\">rule</th><th data-type=\"text\">status</th><th data-type=\"num\">fraud before</th><th data-type=\"num\">fraud after</th><th data-type=\"num\">Δ fraud</th><th data-type=\"num\">benign before</th><th data-type=\"num\">benign after</th><th data-type=\"num\">Δ benign</th><th data-type=\"num\">Δ unlabelled</th></tr></thead><tbody>"
+            out += "<div class=\"scroll\"><table id=\"rule-delta-table\" class=\"sortable numbers\"><thead><tr><th data-type=\"text\">rule</th><th data-type=\"text\">status</th><th data-type=\"num\">score</th><th data-type=\"num\">fraud before</th><th data-type=\"num\">fraud after</th><th data-type=\"num\">Δ fraud</th><th data-type=\"num\">benign before</th><th data-type=\"num\">benign after</th><th data-type=\"num\">Δ benign</th><th data-type=\"num\">Δ unlabelled</th></tr></thead><tbody>"
             for r in diff.rules {
-                out += "<tr><td class=\"id\">\(e(r.id))</td><td>\(r.status.rawValue)</td><td>\(r.fraudBefore)</td><td>\(r.fraudAfter)</td>"
-                out += "<td class=\"\(r.fraudDelta > 0 ? "good" : r.fraudDelta < 0 ? "bad" : "")\">\(ReplayText.signed(r.fraudDelta))</td>"
+                out += "<tr><td class=\"id\">\(e(r.id))</td><td class=\"text\">\(r.status.rawValue)</td><td>\(r.score > 0 ? "+" : "")\(r.score)</td><td>\(r.fraudBefore)</td><td>\(r.fraudAfter)</td>"
+                // More fraud hits are good for a positive rule, more benign hits for a negative one.
+                let sign = r.score < 0 ? -1 : 1
+                func tone(_ delta: Int, wanted: Int) -> String { delta == 0 ? "" : (delta * wanted > 0 ? "good" : "bad") }
+                out += "<td class=\"\(tone(r.fraudDelta, wanted: sign))\">\(ReplayText.signed(r.fraudDelta))</td>"
                 out += "<td>\(r.benignBefore)</td><td>\(r.benignAfter)</td>"
-                out += "<td class=\"\(r.benignDelta < 0 ? "good" : r.benignDelta > 0 ? "bad" : "")\">\(ReplayText.signed(r.benignDelta))</td>"
+                out += "<td class=\"\(tone(r.benignDelta, wanted: -sign))\">\(ReplayText.signed(r.benignDelta))</td>"
                 out += "<td>\(ReplayText.signed(r.unlabelledAfter - r.unlabelledBefore))</td></tr>"
             }
             out += "</tbody></table></div>"
@@ -523,6 +526,7 @@ public struct ReplayHTML {
     details.changes>summary{font-size:13px;text-transform:uppercase;letter-spacing:.03em}
     .side:first-child li.only{text-decoration:line-through;color:var(--muted)}.side:last-child li.only{background:#e9f7ee;border-radius:4px}
     .sides{display:grid;grid-template-columns:1fr 1fr;gap:12px}.side{background:#fafbfc;border-radius:6px;padding:6px 10px}.side-title{font-size:12px;color:var(--muted)}
+    .txn{display:block;font-size:12.5px;color:var(--muted);font-family:ui-monospace,"DejaVu Sans Mono",monospace}
     mark{background:#ffe08a;padding:0 1px;border-radius:2px}
     .badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;color:#fff}.badge.allow{background:#7b8496}.badge.warn{background:var(--warn)}.badge.block{background:var(--bad)}
     .label.fraud{color:var(--fraud);font-weight:600}.label.benign{color:var(--benign);font-weight:600}.label.unlabelled{color:var(--muted)}
@@ -552,6 +556,9 @@ public struct ReplayHTML {
           });
         });
       });
+      // A link can open the page sorted: #sort=TABLE-ID:COLUMN[:desc].
+      var m=/^#sort=([A-Za-z0-9_-]+):([0-9]+)(?::(desc))?$/.exec(location.hash);
+      if(m){var t=document.getElementById(m[1]);if(t&&t.tHead.rows[0].cells[+m[2]]){var th=t.tHead.rows[0].cells[+m[2]];th.click();if(m[3])th.click();}}
       // Marks for tools and tests: the script ran, and how wide each chart was laid out.
       document.querySelectorAll('table.sortable').forEach(function(t){t.setAttribute('data-sortable','ready')});
       document.querySelectorAll('svg.chart').forEach(function(svg){svg.setAttribute('data-rendered-width',Math.round(svg.getBoundingClientRect().width))});

@@ -33,6 +33,7 @@ public enum ReplayJSON {
         json.field("unlabelled", c.unlabelled)
         json.field("messages", c.messages)
         json.field("transactions", c.transactions)
+        json.field("text_only_transactions", c.textOnlyTransactions)
         json.field("files", c.files)
         json.field("malformed", c.malformed)
         json.beginObject(key: "decisions")
@@ -238,6 +239,7 @@ public enum ReplayJSON {
             json.beginObject(key: "fields")
             for field in item.fields { json.field(field.name, field.text) }
             json.endObject()
+            if let problem = item.transactionProblem { json.field("transaction_problem", problem) }
         }
     }
 
@@ -285,6 +287,7 @@ public enum ReplayJSON {
             json.beginObject()
             json.field("id", r.id)
             json.field("status", r.status.rawValue)
+            json.field("score", r.score)
             json.field("fraud_before", r.fraudBefore)
             json.field("fraud_after", r.fraudAfter)
             json.field("benign_before", r.benignBefore)

@@ -21,6 +21,8 @@ public struct ReplayReport: Sendable {
         public var unlabelled = 0
         public var messages = 0
         public var transactions = 0
+        /// Transactions the engine's validation rejected, screened by their text fields only.
+        public var textOnlyTransactions = 0
         public var files = 0
         public var malformed = 0
         public var allow = 0
@@ -220,6 +222,7 @@ extension ReplayReport {
         counts.unlabelled = m.unlabelled
         counts.messages = items.count { $0.kind == .message }
         counts.transactions = items.count { $0.kind == .transaction }
+        counts.textOnlyTransactions = items.count { $0.kind == .transaction && $0.transaction == nil }
         counts.files = files
         counts.malformed = malformed.count
         counts.allow = m.decisions[.allow] ?? 0

@@ -31,8 +31,12 @@ public struct ReplayText {
         var out = ""
         out += "items \(c.total): fraud \(c.fraud), benign \(c.benign), unlabelled \(c.unlabelled)   rules version \(r.ruleSet.version)"
         out += " (\(r.ruleSet.ruleCount) rules, warn ≥ \(r.ruleSet.thresholds.warn), block ≥ \(r.ruleSet.thresholds.block))\n"
-        out += "  messages \(c.messages), transactions \(c.transactions), files \(c.files), malformed lines \(c.malformed);"
-        out += " decisions: allow \(c.allow), warn \(c.warn), block \(c.block)\n\n"
+        out += "  messages \(c.messages), transactions \(c.transactions)"
+        if c.textOnlyTransactions > 0 { out += " (\(c.textOnlyTransactions) screened by their text only)" }
+        out += ", files \(c.files), malformed lines \(c.malformed);"
+        out += " decisions: allow \(c.allow), warn \(c.warn), block \(c.block)\n"
+        if c.fraud + c.benign == 0 { out += "  no labelled items: there is nothing to measure, every rate below is 0\n" }
+        out += "\n"
         out += confusion()
         out += categoryRecall()
         out += categoryConfusionTable()
@@ -129,8 +133,22 @@ public struct ReplayText {
         var out = "\(indent)\(style(item.id, "1"))  \(ReplayText.summary(verdict))  \(item.source)\n"
         out += "\(indent)    " + ReplayText.marked(item, verdict, open: colour ? "\u{1B}[1;31;4m" : "【", close: colour ? "\u{1B}[0m" : "】",
                                                limit: 160) + "\n"
+        if let summary = ReplayText.transactionSummary(item) { out += "\(indent)    \(summary)\n" }
         out += ReplayText.hitLines(verdict, indent: indent + "    ")
         return out
+    }
+
+    /// What a transaction is besides its text: "10000.00 CNY → personal payee, first time · mobile · 2026-…".
+    public static func transactionSummary(_ item: LabelledItem) -> String? {
+        guard let t = item.transaction else { return item.transactionProblem.map { "(text only: \($0))" } }
+        var parts = ["\(t.amount) \(t.currency)"]
+        var payee = "→ " + (t.payee.type.map { "\($0.rawValue) payee" } ?? "payee")
+        if let first = t.firstTimePayee { payee += first ? ", first time" : ", known" }
+        if let account = t.payee.account, !account.isEmpty { payee += " " + account }
+        parts.append(payee)
+        if let channel = t.channel { parts.append(channel) }
+        parts.append(t.timestamp.text)
+        return parts.joined(separator: " · ")
     }
 
     static func summary(_ verdict: Verdict) -> String {
@@ -234,6 +252,7 @@ public struct ReplayText {
             out += "  \(tag) \(change.item.id) (\(change.item.label?.rawValue ?? "unlabelled"))  "
             out += "\(summary(change.before)) → \(summary(change.after))  \(change.item.source)\n"
             out += "      " + marked(change.item, change.after, open: "【", close: "】", limit: 160) + "\n"
+            if let summary = transactionSummary(change.item) { out += "      \(summary)\n" }
             if change.before.hits.map({ "\($0.ruleID) \($0.score)" }) == change.after.hits.map({ "\($0.ruleID) \($0.score)" }) {
                 out += "      hits (the same before and after):\n" + hitLines(change.after, indent: "        ")
             } else {

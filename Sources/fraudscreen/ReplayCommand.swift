@@ -69,6 +69,11 @@ struct ReplayCommand: ParsableCommand {
         let input: Replay.Input
         do { input = try Replay.read(paths: paths) } catch let error as CorpusError { throw ToolFailure(message: error.message) }
         for bad in input.badLines { FileOutput.standardError.write("skipped \(bad)\n") }
+        let textOnly = input.items.filter { $0.transactionProblem != nil }
+        for item in textOnly.prefix(20) {
+            FileOutput.standardError.write("note \(item.source): transaction screened by its text fields only: \(item.transactionProblem!)\n")
+        }
+        if textOnly.count > 20 { FileOutput.standardError.write("note: \(textOnly.count - 20) more transactions screened by their text fields only\n") }
         if strict && !input.badLines.isEmpty {
             throw ToolFailure(message: "\(input.badLines.count) malformed line(s) (--strict)", exitCode: 1)
         }

@@ -81,6 +81,7 @@ struct LintAndReplayTests {
                                           "--html", page.path, corpus.path])
         #expect(result.status == 0)
         #expect(result.stderr.contains("a.jsonl:6: not a JSON object"))
+        #expect(!result.stderr.contains("\u{1B}[2K"), "no progress bar when stderr is not a terminal")
         let root = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(root["schema"] as? String == "fraudscreen.replay/1")
         #expect((root["counts"] as? [String: Any])?["transactions"] as? Int == 1)

@@ -22,13 +22,13 @@ struct ChromiumRenderTests {
     }()
 
     /// Runs Chromium headless on `file` with `arguments`; its standard output, or nil after 90 s.
-    static func runChromium(_ arguments: [String], file: URL) throws -> (status: Int32, stdout: String) {
+    static func runChromium(_ arguments: [String], file: URL, fragment: String = "") throws -> (status: Int32, stdout: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium!)
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-profile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                             "--user-data-dir=\(profile.path)"] + arguments + [file.absoluteString]
+                             "--user-data-dir=\(profile.path)"] + arguments + [file.absoluteString + fragment]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -76,11 +76,26 @@ struct ChromiumRenderTests {
         #expect(dom.contains("<section id=\"diff\">"))
         #expect(dom.contains("<mark>垫付</mark>一下&lt;午饭&gt;钱"))
 
+        // The rule table sorts in the browser: by benign hits (column 6), descending. Rank order is core (0),
+        // safe_account (0), advance (1), genuine_warning (1); a stable descending sort puts advance first.
+        let (_, sorted) = try Self.runChromium(["--dump-dom", "--virtual-time-budget=2000"], file: page, fragment: "#sort=rule-table:6:desc")
+        #expect(sorted.contains("aria-sort=\"descending\">benign hits</th>"))
+        #expect(Self.ruleOrder(in: sorted) == ["brushing.advance", "common.genuine_warning", "brushing.core", "authority.safe_account"])
+        #expect(Self.ruleOrder(in: dom) == ["brushing.core", "authority.safe_account", "brushing.advance", "common.genuine_warning"])
+
         // A screenshot renders too (a non-empty PNG).
         let png = fixture.directory.appendingPathComponent("replay.png")
         _ = try Self.runChromium(["--screenshot=\(png.path)", "--window-size=1280,2400", "--hide-scrollbars"], file: page)
         let bytes = try Data(contentsOf: png)
         #expect(bytes.count > 10_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+    }
+
+    /// Rule ids in the order the rule table's rows are in the DOM.
+    static func ruleOrder(in dom: String) -> [String] {
+        guard let table = dom.range(of: "id=\"rule-table\""), let end = dom.range(of: "</table>", range: table.upperBound..<dom.endIndex) else { return [] }
+        return dom[table.upperBound..<end.lowerBound].components(separatedBy: "<td class=\"rule\"><span class=\"id\">").dropFirst().map {
+            String($0.prefix { $0 != "<" })
+        }
     }
 
     static func renderedWidth(of id: String, in dom: String) -> Int? {

@@ -96,13 +96,13 @@ struct Fixture {
     {"id":"u1","text":"安全账户"}
     """
 
-    /// The daemon's reports log shape.
+    /// A line of the daemon's reports log (docs/PROTOCOL.md, `report`): the stored verdict is ignored.
     static let reports = """
-    {"id":"r1","op":"report","message":{"text":"民警说把钱转入安全账户"},"reporter":"hotline-07","label":"fraud","category":"impersonate_authority"}
+    {"id":"r1","label":"fraud","category":"impersonate_authority","reporter":"hotline-07","received_at":"2026-11-29T04:09:01.967Z","request_id":"q1","peer_uid":1001,"message":{"text":"民警说把钱转入安全账户","channel":null,"sender":null},"verdict":{"verdict":"allow","score":0,"category":null,"hits":[]}}
     """
 
     static let transactions = """
-    {"id":"t1","transaction":{"memo":"刷单佣金","amount":"100.00","payee":{"name":"张三","account":"6222020000000000"},"context":"对方让我转"},"label":"fraud","category":"brushing_rebate"}
+    {"id":"t1","transaction":{"memo":"刷单佣金","amount":"100.00","payee":{"name":"张三","account":"6222020000000000","type":"personal"},"context":"对方让我转","timestamp":"2026-11-29T02:13:00+08:00"},"label":"fraud","category":"brushing_rebate"}
     """
 
     init() throws {

@@ -37,6 +37,52 @@ struct ReplayMetricsTests {
         #expect(t1.kind == .transaction)
         #expect(t1.fields.map(\.name) == ["memo", "payee_name", "context"])
         #expect(t1.fields.map(\.text) == ["刷单佣金", "张三", "对方让我转"])
+        #expect(t1.transaction?.amount.cents == 10_000 && t1.transaction?.payee.type == .personal)
+        #expect(t1.transactionProblem == nil)
+    }
+
+    /// A valid transaction is screened whole (a `transaction:` condition fires); one the engine's validation
+    /// rejects is still screened by its text fields, and says why.
+    @Test func transactionsAreScreenedWholeWhenValid() throws {
+        let fixture = try Fixture(); defer { fixture.remove() }
+        let rules = fixture.directory.appendingPathComponent("txn-rules")
+        try Fixture.writeRules("""
+        rules:
+          - id: txn.personal_payee
+            category: brushing_rebate
+            score: 40
+            description: 转给个人账户
+            transaction: {payee_type: personal}
+            examples:
+              match:
+                - {transaction: {memo: 货款, amount: "10.00", payee: {name: 王某, type: personal}, timestamp: "2026-06-01T14:00:00+08:00"}}
+          - id: brushing.memo
+            category: brushing_rebate
+            score: 50
+            description: 刷单
+            fields: [memo]
+            keywords: {any: [刷单]}
+            examples:
+              match: [刷单]
+        """, to: rules)
+        let corpus = fixture.directory.appendingPathComponent("txn.jsonl")
+        try """
+        {"id":"ok","transaction":{"memo":"货款","amount":"10.00","payee":{"name":"王某","type":"personal"},"timestamp":"2026-06-01T14:00:00+08:00"},"label":"fraud","category":"brushing_rebate"}
+        {"id":"no-time","transaction":{"memo":"刷单","amount":"10.00","payee":{"name":"王某","type":"personal"}},"label":"fraud","category":"brushing_rebate"}
+        {"id":"corporate","transaction":{"memo":"货款","amount":"10.00","payee":{"name":"某公司","type":"corporate"},"timestamp":"2026-06-01T14:00:00+08:00"},"label":"benign"}
+        """.write(to: corpus, atomically: true, encoding: .utf8)
+        let input = try Replay.read(paths: [corpus.path])
+        #expect(input.badLines.isEmpty)
+        #expect(input.items.map { $0.transaction != nil } == [true, false, true])
+        #expect(input.items[1].transactionProblem == "timestamp: is required")
+        #expect(input.items[1].fields.map(\.name) == ["memo", "payee_name"])
+        let result = Replay.run(input, rules: Replay.Rules(try RuleSetLoader.load(directory: rules.path), directory: rules.path))
+        // ok: the personal-payee condition (40, warn); no-time: only its memo text (刷单, 50, warn) — the
+        // condition cannot be checked without a valid transaction; corporate: nothing.
+        #expect(result.verdicts.map { $0.hits.map(\.ruleID) } == [["txn.personal_payee"], ["brushing.memo"], []])
+        #expect(result.verdicts.map(\.decision) == [.warn, .warn, .allow])
+        #expect(result.report.counts.transactions == 3 && result.report.counts.textOnlyTransactions == 1)
+        #expect(result.report.atWarn == CorpusMetrics.Confusion(truePositives: 2, falsePositives: 0, trueNegatives: 1, falseNegatives: 0))
     }
 
     @Test func countsAndConfusionAtBothLevels() throws {

@@ -25,8 +25,8 @@ struct ReplayOutputTests {
         #expect(f4.after.hits.map(\.ruleID) == ["brushing.core", "brushing.advance"])
 
         #expect(diff.rules == [
-            .init(id: "brushing.advance", status: .added, fraudBefore: 0, benignBefore: 0, fraudAfter: 2, benignAfter: 1),
-            .init(id: "greeting.hello", status: .removed, fraudBefore: 1, benignBefore: 0, fraudAfter: 0, benignAfter: 0),
+            .init(id: "brushing.advance", status: .added, fraudBefore: 0, benignBefore: 0, fraudAfter: 2, benignAfter: 1, score: 40),
+            .init(id: "greeting.hello", status: .removed, fraudBefore: 1, benignBefore: 0, fraudAfter: 0, benignAfter: 0, score: 10),
         ])
 
         // Baseline at warn: TP f1 f2 f4 r1 t1 = 5, FN f3 f5, no FP. At block: f2 r1.

@@ -12,6 +12,12 @@ public struct LabelledItem: Sendable {
     /// What is screened: `text` for a message; `memo`, `payee_name`, `context` (those present) for a transaction.
     public var fields: [Document.Field]
     public var kind: Kind
+    /// The transaction, when the line held a valid one: its amount, payee, time… feed rules' `transaction:`
+    /// conditions and payee list look-ups.
+    public var transaction: Transaction?
+    /// Why a transaction line could not be read as a full transaction (it is then screened by its text
+    /// fields only); nil otherwise.
+    public var transactionProblem: String?
     /// nil for unlabelled items (screened and counted, left out of metrics).
     public var label: Label?
     public var category: String?
@@ -33,13 +39,17 @@ public struct LabelledItem: Sendable {
         self.line = line
     }
 
-    /// A transaction, screened by its text fields.
-    public init(id: String, transactionFields fields: [Document.Field], label: Label?, category: String?, notes: String? = nil,
-                file: String = "", line: Int = 0) {
+    /// A transaction: screened as a whole when `transaction` is given (its text fields are then
+    /// `transaction.textFields`), by `fields` alone otherwise.
+    public init(id: String, transactionFields fields: [Document.Field], transaction: Transaction? = nil, problem: String? = nil,
+                label: Label?, category: String?, notes: String? = nil, file: String = "", line: Int = 0) {
+        let fields = transaction?.textFields ?? fields
         self.id = id
         self.text = fields.map { "\($0.name): \($0.text)" }.joined(separator: " · ")
         self.fields = fields
         self.kind = .transaction
+        self.transaction = transaction
+        self.transactionProblem = problem
         self.label = label
         self.category = category
         self.notes = notes
@@ -48,7 +58,7 @@ public struct LabelledItem: Sendable {
     }
 
     /// The document screening sees.
-    public var document: Document { Document(fields: fields) }
+    public var document: Document { Document(fields: fields, transaction: transaction) }
 
     /// `file:line`, for messages about the item.
     public var source: String { "\(file):\(line)" }
@@ -164,9 +174,9 @@ public enum CorpusReader {
         return files
     }
 
-    /// One line: a corpus message (`text`), a corpus or reported transaction (`transaction: {memo, payee:
-    /// {name}, context}`), or a daemon report (`message: {text}`), with optional `id`, `label`, `category`,
-    /// `notes`.
+    /// One line: a corpus message (`text`), a corpus or reported transaction (`transaction: {memo, amount,
+    /// payee: {name, …}, context, timestamp, …}`; see `TransactionJSON`), or a daemon report
+    /// (`message: {text}`), with optional `id`, `label`, `category`, `notes`.
     static func parse(_ line: Data, file: String, line number: Int) -> Result<LabelledItem, BadLine> {
         func bad(_ message: String) -> Result<LabelledItem, BadLine> { .failure(BadLine(file: file, line: number, message: message)) }
         guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
@@ -207,8 +217,13 @@ public enum CorpusReader {
                 guard let text = value as? String else { return bad("transaction field '\(name)' must be a string") }
                 fields.append(Document.Field(name: name, text: text))
             }
-            return .success(LabelledItem(id: id, transactionFields: fields, label: label, category: category, notes: notes,
-                                         file: file, line: number))
+            // A valid transaction is screened whole (conditions on amount, payee, time; payee lists); one the
+            // engine's validation rejects still has its text fields screened, and says why.
+            var parsed: Transaction?
+            var problem: String?
+            do { parsed = try TransactionJSON.transaction(from: transaction) } catch { problem = error.description }
+            return .success(LabelledItem(id: id, transactionFields: fields, transaction: parsed, problem: problem, label: label,
+                                         category: category, notes: notes, file: file, line: number))
         }
 
         // Reports from the daemon nest the text under "message".
