@@ -72,6 +72,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
             case .success(let credentials):
                 handler.peer = credentials
                 handler.isAdmin = credentials.isAdmin(adminUID: handler.configuration.adminUID, adminGID: handler.configuration.adminGID)
+                handler.logger.debug("connection opened", metadata: [
+                    "peer_uid": "\(credentials.uid)", "peer_pid": "\(credentials.pid)", "admin": "\(handler.isAdmin)",
+                ])
             case .failure(let error):
                 // Without credentials nobody on this connection is admin; everything else still works.
                 handler.logger.warning("cannot read peer credentials", metadata: ["error": "\(error)"])

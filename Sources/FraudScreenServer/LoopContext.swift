@@ -17,6 +17,7 @@ final class LoopContext: @unchecked Sendable {
         self.store = store
         let current = store.current
         screener = Screener(ruleSet: current.ruleSet)
+        screener.velocity = store.velocity
         generation = current.generation
     }
 
@@ -26,6 +27,7 @@ final class LoopContext: @unchecked Sendable {
         if current.generation != generation {
             retiredRegexLimitHits += screener.regexLimitHits
             screener = Screener(ruleSet: current.ruleSet)
+            screener.velocity = store.velocity
             generation = current.generation
         }
         return screener

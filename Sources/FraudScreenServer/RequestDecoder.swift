@@ -1,3 +1,4 @@
+import FraudScreenCore
 /// Turns one request line into a `Request`, or a `ProtocolError` with the stable code the protocol
 /// promises (docs/PROTOCOL.md). Unknown members are ignored so clients may send more than this version
 /// reads; known members with the wrong type are `bad_value`, absent required ones `missing_field`.
@@ -137,6 +138,14 @@ private struct DecodingState {
             case "account": party.account = try string(&reader, path + ".account")
             case "name": party.name = try string(&reader, path + ".name")
             case "bank": party.bank = try string(&reader, path + ".bank")
+            case "type":
+                if let type = try string(&reader, path + ".type") {
+                    if let parsed = FraudScreenCore.Transaction.AccountType(rawValue: type) {
+                        party.type = parsed
+                    } else {
+                        record(ProtocolError(.badValue, "\(path).type: must be personal or corporate"))
+                    }
+                }
             default: try reader.skipValue()
             }
         }
@@ -176,7 +185,7 @@ private struct DecodingState {
         guard let memo else { record(ProtocolError(.missingField, "transaction.memo: required (use \"\" when there is none)")); return nil }
         guard let amountText else { record(ProtocolError(.missingField, "transaction.amount: required")); return nil }
         guard let amount = Transaction.Amount(parsing: amountText) else {
-            record(ProtocolError(.badValue, "transaction.amount: '\(amountText)' is not a non-negative decimal with at most 15 digits and 4 decimals"))
+            record(ProtocolError(.badValue, "transaction.amount: '\(amountText)' is not a non-negative decimal with at most 15 digits and 2 decimals"))
             return nil
         }
         guard let currency else { record(ProtocolError(.missingField, "transaction.currency: required")); return nil }

@@ -21,9 +21,14 @@ final class RuleSetStore: Sendable {
 
     private let state: Locked<Current>
     private let counters = Locked(ReloadCounters())
+    /// Per-payer transfers to first-time payees, shared by every event loop and kept across reloads
+    /// (per-daemon state: not persisted, not shared between daemons). Its window comes from the rule set
+    /// the daemon started with.
+    let velocity: VelocityTracker
 
     init(_ ruleSet: RuleSet) {
         state = Locked(Current(ruleSet: ruleSet, generation: 1, loadedAt: Date()))
+        velocity = VelocityTracker(windowSeconds: Int64(ruleSet.settings.velocityWindowMinutes) * 60)
     }
 
     var current: Current { state.current }

@@ -2,20 +2,23 @@ import FraudScreenCore
 
 /// A payment to screen (`"transaction": {...}` in a request), validated.
 ///
-/// Today the engine screens its text (`document`); the typed fields are kept so that transaction-specific
-/// rule conditions (amount, first-time payee, time of day, channel) can be handed to the engine later
-/// without touching the protocol.
+/// `document` hands it to the engine whole (`engineTransaction`): the memo, payee name and context are
+/// screened as text and the typed fields feed the rules' transaction conditions and payee list look-ups.
 public struct Transaction: Sendable, Equatable {
     /// One side of the payment.
     public struct Party: Sendable, Equatable {
         public var account: String?
         public var name: String?
         public var bank: String?
+        /// `personal` or `corporate`, when the bank knows.
+        public var type: FraudScreenCore.Transaction.AccountType?
 
-        public init(account: String? = nil, name: String? = nil, bank: String? = nil) {
+        public init(account: String? = nil, name: String? = nil, bank: String? = nil,
+                    type: FraudScreenCore.Transaction.AccountType? = nil) {
             self.account = account
             self.name = name
             self.bank = bank
+            self.type = type
         }
     }
 
@@ -29,7 +32,8 @@ public struct Transaction: Sendable, Equatable {
         /// Digits after the decimal point.
         public var scale: Int
 
-        /// At most 15 integer digits and 4 decimals: every such value is exact in an `Int64`.
+        /// At most 15 integer digits and 2 decimals (the engine's `DecimalAmount` takes the same): every such
+        /// value is exact in an `Int64`.
         public init?(parsing text: String) {
             let utf8 = Array(text.utf8)
             var integerDigits = 0, fractionDigits = 0, seenPoint = false
@@ -44,7 +48,7 @@ public struct Transaction: Sendable, Equatable {
                 if seenPoint { fractionDigits += 1 } else { integerDigits += 1 }
                 value = value * 10 + Int64(byte - UInt8(ascii: "0"))
             }
-            guard (1...15).contains(integerDigits), fractionDigits <= 4, !(seenPoint && fractionDigits == 0) else { return nil }
+            guard (1...15).contains(integerDigits), fractionDigits <= 2, !(seenPoint && fractionDigits == 0) else { return nil }
             guard integerDigits == 1 || utf8.first != UInt8(ascii: "0") else { return nil }  // no leading zeros
             self.text = text
             self.scaledValue = value
@@ -168,8 +172,10 @@ public struct Transaction: Sendable, Equatable {
         self.context = context
     }
 
-    /// The text the engine screens: `memo`, `payee_name` and `context`, each when present.
+    /// What the engine screens: the whole transaction (text fields `memo`, `payee_name`, `context` plus the
+    /// typed fields for transaction conditions).
     public var document: Document {
+        if let engineTransaction { return Document(transaction: engineTransaction) }
         var fields = [Document.Field(name: "memo", text: memo)]
         if let name = payee.name, !name.isEmpty { fields.append(.init(name: "payee_name", text: name)) }
         if let context, !context.isEmpty { fields.append(.init(name: "context", text: context)) }

@@ -252,4 +252,25 @@ struct DaemonLifecycleTests {
         #expect(daemon.waitForExit(timeout: 60) == 1)
         #expect(daemon.log.contains("no_such_category"))
     }
+
+    @Test func aReportThatCannotBeStoredIsAnsweredInternalAndNotAcknowledged() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        // Today's reports file points at /dev/full: every write fails with ENOSPC, as on a full disk.
+        try FileManager.default.createDirectory(atPath: daemon.reportsDirectory, withIntermediateDirectories: true)
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        let today = daemon.reportsDirectory + "/reports-" + formatter.string(from: Date()) + ".jsonl"
+        try FileManager.default.createSymbolicLink(atPath: today, withDestinationPath: "/dev/full")
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--reports-dir", daemon.reportsDirectory])
+        let socket = try daemon.connect(); defer { socket.close() }
+        let answer = try socket.request(#"{"id":"r","op":"report","message":{"text":"刷单就有佣金"},"reporter":"h","label":"fraud"}"#)
+        #expect(errorCode(answer) == "internal", "\(answer)")
+        #expect(json(answer)["id"] as? String == "r")
+        #expect(json(answer)["report_id"] == nil)
+        // Screening is unaffected and the connection stays usable.
+        #expect(json(try socket.request(#"{"id":"s","op":"screen","message":{"text":"刷单就有佣金"}}"#))["verdict"] as? String == "warn")
+        #expect(daemon.log.contains("report not stored"))
+    }
 }

@@ -101,6 +101,25 @@ struct DaemonProtocolTests {
         try expectAlive()
     }
 
+    @Test func transactionConditionsAndVelocityApplyThroughTheDaemon() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        func transfer(_ id: String, minute: Int) -> String {
+            #"{"id":"\#(id)","op":"screen","transaction":{"memo":"货款","amount":"12500.00","currency":"CNY","payer":{"account":"6222 0200 0000 0001"},"payee":{"account":"6217000000000000","name":"李某","type":"personal"},"channel":"mobile","first_time_payee":true,"timestamp":"2026-11-29T02:\#(minute)0:00+08:00"}}"#
+        }
+        let first = json(try socket.request(transfer("v1", minute: 1)))
+        let rules = (first["hits"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+        #expect(rules == ["txn.large_new_personal"])
+        let evidence = (first["hits"] as? [[String: Any]])?.first?["evidence"] as? [[String: Any]] ?? []
+        #expect(evidence.contains { $0["field"] as? String == "payee.type" && $0["text"] as? String == "personal" })
+        _ = try socket.request(transfer("v2", minute: 2))
+        let third = json(try socket.request(transfer("v3", minute: 3)))
+        let thirdRules = Set((third["hits"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String })
+        #expect(thirdRules == ["txn.large_new_personal", "txn.third_new_payee"])
+        #expect(third["score"] as? Int == 55)
+        #expect(errorCode(try socket.request(#"{"id":"bad","op":"screen","transaction":{"memo":"x","amount":"1.00","payee":{"type":"company"},"timestamp":"2026-11-29T02:13:00Z"}}"#)) == "bad_value")
+    }
+
     @Test func transactionsAreValidatedAndTheirTextScreened() throws {
         let (daemon, _) = try startDaemon(); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }

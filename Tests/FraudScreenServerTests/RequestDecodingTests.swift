@@ -78,6 +78,12 @@ struct RequestDecodingTests {
         #expect(transaction.timestamp.localHour == 2)
         #expect(transaction.firstTimePayee == true)
         #expect(transaction.document.fields.map(\.name) == ["memo", "payee_name", "context"])
+        // The hand-off to the engine's model keeps every value.
+        let engine = try #require(transaction.engineTransaction)
+        #expect(engine.amount.cents == 1_250_000)
+        #expect(engine.timestamp.epochSeconds == 1_795_889_580 && engine.timestamp.offsetMinutes == 480)
+        #expect(engine.payee.name == "李四" && engine.payer.account == "6222" && engine.firstTimePayee == true)
+        #expect(engine.textFields.map(\.name) == transaction.document.fields.map(\.name))
 
         func txn(_ members: String) -> String {
             #"{"op":"screen","transaction":{"#
@@ -89,6 +95,7 @@ struct RequestDecodingTests {
         #expect(code(txn(#""amount":"-5""#)) == .badValue)
         #expect(code(txn(#""amount":"1e5""#)) == .badValue)
         #expect(code(txn(#""amount":"012""#)) == .badValue)
+        #expect(code(txn(#""amount":"1.005""#)) == .badValue)
         #expect(code(txn(#""currency":"cny""#)) == .badValue)
         #expect(code(txn(#""timestamp":"2026-11-29 02:13""#)) == .badValue)
         #expect(code(txn(#""timestamp":"2026-02-30T02:13:00Z""#)) == .badValue)
@@ -110,5 +117,36 @@ struct RequestDecodingTests {
         let values = try ConfigurationFile.parse("# comment\nsocket = /run/x.sock\nmax_line_bytes=4096\n", file: "f.conf")
         #expect(values["socket"] == "/run/x.sock" && values["max_line_bytes"] == "4096")
         #expect(throws: ConfigurationFile.Failure.self) { try ConfigurationFile.parse("sokcet = /x\n", file: "f.conf") }
+    }
+
+    @Test func mutatedRequestsNeverCrashTheDecoder() {
+        // Deterministic mutations of valid requests: truncations, byte flips, insertions. Every one must
+        // decode to a request or a stable error, never trap.
+        let seeds = [
+            #"{"id":"t1","op":"screen","transaction":{"memo":"刷单","amount":"12500.00","currency":"CNY","payee":{"name":"李四"},"timestamp":"2026-11-29T02:13:00+08:00"}}"#,
+            #"{"id":7,"op":"report","message":{"text":"加\u5fae\u4fe1 \ud83d\ude00"},"reporter":"h","label":"fraud","x":[{"a":[1,2,{"b":null}]}]}"#,
+        ].map { Array($0.utf8) }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % 1_000_003)
+        }
+        var outcomes = 0
+        for round in 0..<3_000 {
+            var bytes = seeds[round % seeds.count]
+            switch round % 3 {
+            case 0: bytes = Array(bytes.prefix(next() % bytes.count))
+            case 1: for _ in 0..<(1 + next() % 4) { bytes[next() % bytes.count] = UInt8(truncatingIfNeeded: next()) }
+            default:
+                let syntax = Array("[{\"\\:,".utf8)
+                let start = next() % syntax.count
+                bytes.insert(contentsOf: (0..<(1 + next() % 3)).map { syntax[(start + $0) % syntax.count] }, at: next() % bytes.count)
+            }
+            switch decode(bytes).result {
+            case .success: outcomes += 1
+            case .failure(let error): outcomes += error.message.isEmpty ? 0 : 1
+            }
+        }
+        #expect(outcomes == 3_000)
     }
 }

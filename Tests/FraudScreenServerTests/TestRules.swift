@@ -32,6 +32,22 @@ struct TestRules {
         keywords: {any: [安全账户]}
         examples:
           match: [把钱转到安全账户]
+      - id: txn.large_new_personal
+        category: brushing_rebate
+        score: 30
+        description: 大额转给首次出现的个人收款人
+        transaction: {amount: {min: 10000}, first_time_payee: true, payee_type: personal}
+        examples:
+          match:
+            - transaction: {memo: 货款, amount: "12500.00", timestamp: "2026-11-29T02:13:00+08:00", first_time_payee: true, payee: {type: personal}}
+      - id: txn.third_new_payee
+        category: brushing_rebate
+        score: 25
+        description: 30分钟内第三次转给新收款人
+        transaction: {recent_first_time_payee_transfers: {min: 3}}
+        examples:
+          match:
+            - transaction: {memo: 货款, amount: "200.00", timestamp: "2026-11-29T02:13:00+08:00", first_time_payee: true, payer: {account: "6222"}}
     """
 
     /// The same set with one more rule: a different version, and 冻结 now warns.
