@@ -26,7 +26,17 @@ public enum RuleLinter {
             for (expected, cases) in [(true, definition.matchExamples), (false, definition.noMatchExamples)] {
                 for example in cases {
                     examples += 1
-                    let verdict = screener.screen(example.document)
+                    let verdict: Verdict
+                    if case .transaction = example, let repeats = rule.transaction?.minimumRecentFirstTimeTransfers {
+                        // A velocity condition needs history: the example is replayed as often as it asks,
+                        // against a tracker of its own.
+                        let replaying = Screener(ruleSet: ruleSet)
+                        replaying.velocity = VelocityTracker(windowSeconds: Int64(ruleSet.settings.velocityWindowMinutes) * 60)
+                        for _ in 1..<max(1, repeats) { _ = replaying.screen(example.document) }
+                        verdict = replaying.screen(example.document)
+                    } else {
+                        verdict = screener.screen(example.document)
+                    }
                     let fired = verdict.hits.contains { $0.ruleID == rule.id }
                     guard fired != expected else { continue }
                     var detail = ""
