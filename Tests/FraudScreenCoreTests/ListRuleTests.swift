@@ -50,7 +50,9 @@ struct ListRuleTests {
     @Test("FraudList.normalise strips country prefixes and separators")
     func listNormalisation() {
         let list = FraudList(name: "x", contents: "+86 138-0013-8000 # comment\r\n# only a comment\n  Evil.COM/  \n")
-        #expect(list.entries == ["13800138000", "evil.com"])
+        #expect(list.count == 2)
+        #expect(list.contains("13800138000"))
+        #expect(list.textEntries == ["evil.com"])
         #expect(list.containsDomain("www.evil.com"))
         #expect(!list.containsDomain("com"))
     }
@@ -66,5 +68,30 @@ struct ListRuleTests {
         #expect(screener.firedRules("点击go.evil.cn/abc") == ["l.short"])
         #expect(screener.firedRules("点击t.cn/abc") == ["l.short"])
         #expect(screener.firedRules("点击evil.cn/abc") == [])
+    }
+}
+
+@Suite("Large lists")
+struct LargeListTests {
+    /// Real police lists hold around a million accounts: loading keeps numbers as integers, look-ups are hash
+    /// look-ups. (Load time and memory at 1M are measured by the benchmark, not asserted here.)
+    @Test("a list of 200,000 account numbers loads, normalises and answers look-ups")
+    func largeAccountList() {
+        var text = "# police-flagged accounts\n"
+        var sample: [String] = []
+        for i in 0..<200_000 {
+            let account = String(6_217_000_000_000_000_000 as UInt64 + UInt64(i) * 7919)
+            if i % 3 == 0 { text += "6217 " + account.dropFirst(4) + "  # case \(i)\n" } else { text += account + "\n" }
+            if i % 20_000 == 0 { sample.append(account) }
+        }
+        text += "0123456789\n+86 138-0013-8000\n张某某资金清查中心\n"
+        let list = FraudList(name: "accounts", contents: text)
+        #expect(list.count == 200_003)
+        for account in sample { #expect(list.contains(account)) }
+        #expect(!list.contains("6217000000000000001"))
+        #expect(list.contains("0123456789"))      // a leading zero keeps its own form
+        #expect(!list.contains("123456789"))
+        #expect(list.contains("13800138000"))
+        #expect(list.contains(FraudList.normalise("张某某资金清查中心")))
     }
 }

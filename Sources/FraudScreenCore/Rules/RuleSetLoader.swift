@@ -249,7 +249,7 @@ struct RuleSetCompiler {
             }
         }
 
-        let shortLinks = lists["short_link_hosts"].map { EntityExtractor.defaultShortLinkHosts.union($0.entries) }
+        let shortLinks = lists["short_link_hosts"].map { EntityExtractor.defaultShortLinkHosts.union($0.textEntries) }
             ?? EntityExtractor.defaultShortLinkHosts
         return RuleSet(version: version, settings: settings, categories: categories, rules: compiled, warnings: warnings,
                        foldTable: foldTable, automaton: AhoCorasick(patterns: patterns), patternKeyword: patternKeyword,
