@@ -74,47 +74,12 @@ public struct Transaction: Sendable, Equatable {
         /// The sender's UTC offset in seconds (time-of-day rules want the local hour).
         public var utcOffsetSeconds: Int
 
+        /// Parsed by the engine's `Timestamp`, so the daemon and rules read instants identically.
         public init?(parsing text: String) {
-            let b = Array(text.utf8)
-            func number(_ from: Int, _ count: Int) -> Int? {
-                guard from + count <= b.count else { return nil }
-                var n = 0
-                for i in from..<(from + count) {
-                    guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) else { return nil }
-                    n = n * 10 + Int(b[i] - UInt8(ascii: "0"))
-                }
-                return n
-            }
-            guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-                  b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-                  let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else { return nil }
-            guard (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month: month, year: year),
-                  hour < 24, minute < 60, second <= 60 else { return nil }
-            var i = 19
-            if i < b.count, b[i] == UInt8(ascii: ".") {  // fractional seconds: accepted, not kept
-                i += 1
-                let from = i
-                while i < b.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) { i += 1 }
-                guard i > from, i - from <= 9 else { return nil }
-            }
-            guard i < b.count else { return nil }
-            var offset = 0
-            if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-                i += 1
-            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-                guard i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"), let oh = number(i + 1, 2), let om = number(i + 4, 2),
-                      oh <= 14, om < 60 else { return nil }
-                offset = (oh * 3600 + om * 60) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
-                i += 6
-            } else {
-                return nil
-            }
-            guard i == b.count else { return nil }
-            let days = Timestamp.daysSince1970(year: year, month: month, day: day)
+            guard let parsed = FraudScreenCore.Timestamp(text) else { return nil }
             self.text = text
-            self.secondsSince1970 = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
-            self.utcOffsetSeconds = offset
+            self.secondsSince1970 = parsed.epochSeconds
+            self.utcOffsetSeconds = parsed.offsetMinutes * 60
         }
 
         /// The hour (0–23) in the sender's own time zone.
@@ -124,24 +89,6 @@ public struct Transaction: Sendable, Equatable {
         }
 
         public var description: String { text }
-
-        static func daysIn(month: Int, year: Int) -> Int {
-            switch month {
-            case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-            case 4, 6, 9, 11: return 30
-            default: return 31
-            }
-        }
-
-        /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-        static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
-            let y = month <= 2 ? year - 1 : year
-            let era = (y >= 0 ? y : y - 399) / 400
-            let yoe = y - era * 400
-            let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-            let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-            return era * 146_097 + doe - 719_468
-        }
     }
 
     /// The payment remark, screened as the field `memo`.

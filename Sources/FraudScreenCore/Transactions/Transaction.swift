@@ -95,7 +95,7 @@ public struct Timestamp: Sendable, Equatable, CustomStringConvertible {
             }
             return value
         }
-        guard s.count >= 20, s[4] == UInt8(ascii: "-"), s[7] == UInt8(ascii: "-"), s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: " "),
+        guard s.count >= 20, s[4] == UInt8(ascii: "-"), s[7] == UInt8(ascii: "-"), s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: "t") || s[10] == UInt8(ascii: " "),
               s[13] == UInt8(ascii: ":"), s[16] == UInt8(ascii: ":"),
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
@@ -107,7 +107,7 @@ public struct Timestamp: Sendable, Equatable, CustomStringConvertible {
             i += 1
             let start = i
             while i < s.count, s[i] >= 48 && s[i] <= 57 { i += 1 }
-            guard i > start else { return nil }
+            guard i > start, i - start <= 9 else { return nil }
         }
         var offset = 0
         guard i < s.count else { return nil }  // a zone is required: a bare local time is ambiguous
