@@ -1,3 +1,5 @@
+import FraudScreenCore
+
 /// A request to the daemon (docs/PROTOCOL.md), encoded as one JSON line.
 public enum ClientRequest: Sendable {
     /// Screen a message.
@@ -50,6 +52,8 @@ public struct TransactionRequest: Sendable {
     public var payeeAccount: String?
     public var payeeName: String?
     public var payeeBank: String?
+    /// `personal` or `corporate`.
+    public var payeeType: String?
     public var payerAccount: String?
     public var payerName: String?
     public var channel: String?
@@ -74,6 +78,15 @@ public struct TransactionRequest: Sendable {
         self.context = context
     }
 
+    /// The request for an engine transaction (read from a file or a corpus line).
+    public init(_ transaction: FraudScreenCore.Transaction) {
+        self.init(memo: transaction.memo, amount: transaction.amount.description, currency: transaction.currency,
+                  payeeAccount: transaction.payee.account, payeeName: transaction.payee.name, payeeBank: transaction.payee.bank,
+                  payerAccount: transaction.payer.account, payerName: transaction.payer.name, channel: transaction.channel,
+                  firstTimePayee: transaction.firstTimePayee, timestamp: transaction.timestamp.text, context: transaction.context)
+        payeeType = transaction.payee.type?.rawValue
+    }
+
     func write(to json: inout JSONText) {
         json.member("memo", memo)
         json.member("amount", amount)
@@ -85,6 +98,7 @@ public struct TransactionRequest: Sendable {
             payee.member("account", payeeAccount)
             payee.member("name", payeeName)
             payee.member("bank", payeeBank)
+            payee.member("type", payeeType)
         }
         json.member("channel", channel)
         if let firstTimePayee { json.member("first_time_payee", firstTimePayee) }

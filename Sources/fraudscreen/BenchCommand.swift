@@ -66,7 +66,10 @@ struct BenchCommand: ParsableCommand {
         }
         guard !items.isEmpty else { throw ToolFailure(message: "corpus \(path) has no messages") }
         var options = LoadGenerator.Options(socketPath: socket, requests: items.enumerated().map { index, item in
-            (ping ? ClientRequest.ping : ClientRequest.screen(text: item.text)).line(id: "b\(index)")
+            // Transactions in the corpus are sent as transactions, so a bank can size for its real mix.
+            let request: ClientRequest = ping ? .ping
+                : item.transaction.map { .screenTransaction(TransactionRequest($0)) } ?? .screen(text: item.text)
+            return request.line(id: "b\(index)")
         })
         options.connections = connections
         options.pipeline = pipeline

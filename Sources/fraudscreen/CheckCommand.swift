@@ -36,7 +36,7 @@ struct CheckCommand: ParsableCommand {
         try ArgumentValidation.requireUTF8Arguments()
         if let transaction { return try checkTransaction(transaction) }
         let message = try readMessage()
-        if let socket { return try askDaemon(socket, message) }
+        if let socket { return try askDaemon(socket, .screen(text: message)) }
         let ruleSet = try rules.load()
         let verdict = Screener(ruleSet: ruleSet).screen(message)
         if json {
@@ -47,7 +47,6 @@ struct CheckCommand: ParsableCommand {
     }
 
     private func checkTransaction(_ path: String) throws {
-        if socket != nil { throw ToolFailure(message: "--transaction is screened in-process; drop --socket") }
         if text != nil { throw ToolFailure(message: "give either TEXT or --transaction, not both") }
         let bytes: [UInt8]
         if path == "-" {
@@ -61,6 +60,7 @@ struct CheckCommand: ParsableCommand {
         do { parsed = try TransactionJSON.transaction(from: Data(bytes)) } catch {
             throw ToolFailure(message: "invalid transaction: \(error)")
         }
+        if let socket { return try askDaemon(socket, .screenTransaction(TransactionRequest(parsed))) }
         let document = Document(transaction: parsed)
         let verdict = Screener(ruleSet: try rules.load()).screen(document)
         if json {
@@ -71,12 +71,12 @@ struct CheckCommand: ParsableCommand {
     }
 
     /// `--socket`: the daemon screens; `--json` prints its answer line, otherwise a short report.
-    private func askDaemon(_ socket: String, _ message: String) throws {
+    private func askDaemon(_ socket: String, _ request: ClientRequest) throws {
         let answer: Answer
         do {
             let client = try DaemonClient.connect(socketPath: socket)
             defer { client.close() }
-            answer = try client.send(.screen(text: message)).wait()
+            answer = try client.send(request).wait()
         } catch {
             throw ToolFailure(message: "\(error)")
         }

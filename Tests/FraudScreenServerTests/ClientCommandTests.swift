@@ -55,4 +55,25 @@ struct ClientCommandTests {
         #expect(open.stdout.contains("open loop"))
         #expect(open.stdout.contains("p999"))
     }
+
+    @Test func transactionsGoToTheDaemonAsTransactions() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let file = daemon.directory.appendingPathComponent("txn.json")
+        try #"{"memo":"货款","amount":"12500.00","currency":"CNY","payer":{"account":"6222"},"payee":{"account":"6217","name":"李某","type":"personal"},"first_time_payee":true,"timestamp":"2026-11-29T02:13:00+08:00"}"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        let answer = try run(["check", "--socket", daemon.socketPath, "--json", "--transaction", file.path])
+        #expect(answer.status == 0, "\(answer.stderr)")
+        let rules = (json(answer.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["hits"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+        #expect(rules == ["txn.large_new_personal"])  // the payee type and amount reached the daemon's rules
+
+        let corpus = daemon.directory.appendingPathComponent("transactions.jsonl")
+        try (#"{"id":"t1","label":"fraud","transaction":"# + (try String(contentsOf: file, encoding: .utf8)) + "}\n")
+            .write(to: corpus, atomically: true, encoding: .utf8)
+        let bench = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--pipeline", "2", "--duration", "1",
+                             "--warmup", "0", "--corpus", corpus.path, "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let figures = json(bench.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect((figures["answered"] as? Int ?? 0) > 0)
+        #expect(figures["errors"] as? Int == 0)
+    }
 }

@@ -38,6 +38,22 @@ final class Fixtures {
     }()
 
     /// The shipped rule files, keyed by path relative to the rule-set root (as `RuleSetLoader.compile` wants).
+    /// Every transaction in corpus/transactions/*.jsonl, as the documents the engine screens.
+    lazy var transactions: [Document] = {
+        let directory = root + "/corpus/transactions"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+        var documents: [Document] = []
+        for name in names {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                if let transaction = try? TransactionJSON.transaction(from: Data(line)) { documents.append(Document(transaction: transaction)) }
+            }
+        }
+        precondition(!documents.isEmpty, "no transactions under \(directory)")
+        report("corpus: \(documents.count) transactions from \(directory)")
+        return documents
+    }()
+
     lazy var shippedFiles: [String: String] = {
         var files: [String: String] = [:]
         let manager = FileManager.default

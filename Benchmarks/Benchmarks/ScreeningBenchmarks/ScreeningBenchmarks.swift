@@ -63,6 +63,26 @@ let benchmarks: @Sendable () -> Void = {
               },
               teardown: { syntheticScreener = nil })
 
+    // 2b. Transactions (memo, payee name, context plus the transaction conditions), shipped rules.
+    var transactionScreener: Screener?
+    Benchmark("Screen transactions, shipped rules", configuration: screening) { benchmark in
+        let screener = transactionScreener!
+        let documents = fixtures.transactions
+        var next = 0
+        let start = ContinuousClock.now
+        for _ in benchmark.scaledIterations {
+            blackHole(screener.screen(documents[next]))
+            next = next + 1 == documents.count ? 0 : next + 1
+        }
+        let elapsed = (ContinuousClock.now - start) / .nanoseconds(1)
+        benchmark.measurement(messagesPerSecond, Int(Double(benchmark.scaledIterations.count) * 1e9 / max(elapsed, 1)))
+    } setup: {
+        transactionScreener = Screener(ruleSet: fixtures.shippedRuleSet)
+        _ = fixtures.transactions
+    } teardown: {
+        transactionScreener = nil
+    }
+
     // 3. Rule-set load and compile time.
     let loading = Benchmark.Configuration(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
