@@ -143,4 +143,20 @@ struct TransactionTests {
         let broken = yaml.replacingOccurrences(of: "amount: \"3000.00\", timestamp", with: "amount: \"3000.123\", timestamp")
         #expect(throws: RuleSetError.self) { try RuleSetLoader.compile(files: ["categories.yaml": Fixture.categories, "rules.d/t.yaml": broken]) }
     }
+
+    @Test("a transaction's verdict carries the category's payment advice, a message's the general advice")
+    func paymentAdvice() throws {
+        let categories = """
+            categories:
+              - id: brushing
+                name: 刷单返利
+                advice: 所有刷单都是诈骗！
+                payment_advice: 您正在向个人账户垫付刷单本金，请取消支付。
+            """
+        let rules = "rules:\n" + Fixture.rule("t.fee", score: 50, "keywords: {any: [垫付]}")
+        let ruleSet = try RuleSetLoader.compile(files: ["categories.yaml": categories, "rules.d/t.yaml": rules])
+        let screener = Screener(ruleSet: ruleSet)
+        #expect(screener.screen("先垫付本金").advice == "所有刷单都是诈骗！")
+        #expect(screener.screen(Document(transaction: Self.transaction(memo: "垫付本金"))).advice == "您正在向个人账户垫付刷单本金，请取消支付。")
+    }
 }

@@ -96,6 +96,9 @@ public struct Category: Sendable, Hashable {
     public var name: String
     public var advice: String
     public var thresholds: Thresholds?
+    /// What a banking app shows before a payment of this kind (预警劝阻); transactions get it instead of
+    /// `advice` when it is set.
+    public var paymentAdvice: String? = nil
 }
 
 /// Scores at or above `warn` warn; at or above `block` block.

@@ -65,19 +65,20 @@ struct RuleFileParser {
         var seen = Set<String>()
         for (_, list) in try reader.mapping(root, "categories file", allowedKeys: ["categories"]) {
             for node in try reader.sequence(list, "categories") {
-                var id: String?, name: String?, advice: String?, thresholds: Thresholds?
-                for (key, value) in try reader.mapping(node, "category", allowedKeys: ["id", "name", "advice", "thresholds"]) {
+                var id: String?, name: String?, advice: String?, thresholds: Thresholds?, paymentAdvice: String?
+                for (key, value) in try reader.mapping(node, "category", allowedKeys: ["id", "name", "advice", "thresholds", "payment_advice"]) {
                     switch key {
                     case "id": id = try reader.nonEmptyString(value, "id")
                     case "name": name = try reader.nonEmptyString(value, "name")
                     case "advice": advice = try reader.nonEmptyString(value, "advice")
+                    case "payment_advice": paymentAdvice = try reader.nonEmptyString(value, "payment_advice")
                     default: thresholds = try self.thresholds(value, reader: reader)
                     }
                 }
                 guard let id, let name, let advice else { throw reader.fail(node, "a category needs id, name and advice") }
                 guard RuleFileParser.isValidID(id) else { throw reader.fail(node, "category id '\(id)' may only use a-z, 0-9, _ . -") }
                 guard seen.insert(id).inserted else { throw reader.fail(node, "duplicate category id '\(id)'") }
-                categories.append(Category(id: id, name: name, advice: advice, thresholds: thresholds))
+                categories.append(Category(id: id, name: name, advice: advice, thresholds: thresholds, paymentAdvice: paymentAdvice))
             }
         }
         guard !categories.isEmpty else { throw RuleSetError(file: file, message: "no categories") }

@@ -93,7 +93,9 @@ public final class Screener {
             }
         }
         evaluateMeta()
-        return verdict(document, entities: entities, truncated: truncated)
+        var result = verdict(document, entities: entities, truncated: truncated)
+        result.isTransaction = document.transaction != nil
+        return result
     }
 
     // MARK: Fields

@@ -44,7 +44,12 @@ public struct Verdict: Sendable {
     public var rulesVersion: String
     /// Some field was longer than the rule set's `max_text_scalars` and only its beginning was screened.
     public var truncated: Bool
+    /// The document was a transaction (advice then prefers the category's payment wording).
+    public var isTransaction = false
 
     /// What to tell the person (the category's 劝阻话术); nil when the decision is `allow`.
-    public var advice: String? { decision == .allow ? nil : category?.advice }
+    public var advice: String? {
+        guard decision != .allow, let category else { return nil }
+        return isTransaction ? (category.paymentAdvice ?? category.advice) : category.advice
+    }
 }
