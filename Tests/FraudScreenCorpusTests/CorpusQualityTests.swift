@@ -12,6 +12,7 @@ struct CorpusQualityTests {
         var minRecall: Double
         var maxFalsePositiveRate: Double
         var minCategoryRecall: Double
+        var minTransactionRecall: Double
     }
 
     static func gate() throws -> Gate {
@@ -22,7 +23,7 @@ struct CorpusQualityTests {
             return try #require(Double(part.dropFirst(name.count + 1)))
         }
         return Gate(minRecall: try value("min-recall"), maxFalsePositiveRate: try value("max-false-positive-rate"),
-                    minCategoryRecall: try value("min-category-recall"))
+                    minCategoryRecall: try value("min-category-recall"), minTransactionRecall: try value("min-transaction-recall"))
     }
 
     static func metrics() throws -> CorpusMetrics {
@@ -53,5 +54,21 @@ struct CorpusQualityTests {
             let recall = Double(entry.flagged) / Double(entry.items)
             #expect(recall >= gate.minCategoryRecall, "\(category) recall \(recall)")
         }
+    }
+
+    /// Transactions are screened whole (text fields plus transaction conditions and payee lists); the README
+    /// records their figures next to the messages'.
+    @Test func transactionRecallAndFalsePositiveRate() throws {
+        let ruleSet = try RuleSetLoader.load(directory: Self.root.appendingPathComponent("rules").path)
+        let (items, bad) = try CorpusReader.read(paths: [Self.root.appendingPathComponent("corpus/transactions").path])
+        #expect(bad.isEmpty, "malformed corpus lines: \(bad)")
+        #expect(items.count >= 400)
+        #expect(items.allSatisfy { $0.transaction != nil })
+        let screener = Screener(ruleSet: ruleSet)
+        var metrics = CorpusMetrics()
+        for item in items { metrics.add(item, screener.screen(item.document)) }
+        let gate = try Self.gate()
+        #expect(metrics.atWarn.recall >= gate.minTransactionRecall)
+        #expect(metrics.atWarn.falsePositiveRate <= gate.maxFalsePositiveRate)
     }
 }

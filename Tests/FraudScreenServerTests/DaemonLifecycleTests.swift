@@ -119,6 +119,22 @@ struct DaemonLifecycleTests {
         #expect(daemon.log.contains("reload rejected"))
     }
 
+    @Test func reloadPicksUpAChangedFraudList() throws {
+        let (daemon, rules) = try startDaemon(["--admin-uid", "\(getuid())"]); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        func screen(_ account: String) throws -> [String] {
+            let line = #"{"id":"l","op":"screen","transaction":{"memo":"货款","amount":"100.00","currency":"CNY","payee":{"account":"\#(account)"},"timestamp":"2026-11-29T10:00:00+08:00"}}"#
+            return (json(try socket.request(line))["hits"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+        }
+        #expect(try screen("6217000011112222") == ["txn.flagged_payee"])  // listed with dashes, sent without
+        #expect(try screen("6222000033334444") == [])
+        try rules.writeList("6222 0000 3333 4444\n")
+        let reloaded = json(try socket.request(#"{"id":"r","op":"reload"}"#))
+        #expect(reloaded["reloaded"] as? Bool == true)
+        #expect(try screen("6222000033334444") == ["txn.flagged_payee"])
+        #expect(try screen("6217000011112222") == [])
+    }
+
     @Test func reloadIsRefusedToANonAdminPeer() throws {
         // The test runs as some uid; the daemon's admin is another one.
         let adminUID = getuid() == 4242 ? 4243 : 4242

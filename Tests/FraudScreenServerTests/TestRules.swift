@@ -40,6 +40,14 @@ struct TestRules {
         examples:
           match:
             - transaction: {memo: 货款, amount: "12500.00", timestamp: "2026-11-29T02:13:00+08:00", first_time_payee: true, payee: {type: personal}}
+      - id: txn.flagged_payee
+        category: impersonate_authority
+        score: 100
+        description: 收款账户在涉诈账户名单上
+        lists: [{list: flagged_accounts, entity: payee_account}]
+        examples:
+          match:
+            - transaction: {memo: 货款, amount: "100.00", timestamp: "2026-11-29T02:13:00+08:00", payee: {account: "6217 0000 1111 2222"}}
       - id: txn.third_new_payee
         category: brushing_rebate
         score: 25
@@ -80,6 +88,13 @@ struct TestRules {
         try "thresholds: {warn: 40, block: 80}\n".write(to: directory.appendingPathComponent("ruleset.yaml"), atomically: true, encoding: .utf8)
         try TestRules.categories.write(to: directory.appendingPathComponent("categories.yaml"), atomically: true, encoding: .utf8)
         try write(TestRules.rules)
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("lists"), withIntermediateDirectories: true)
+        try writeList("# police-flagged accounts\n6217-0000-1111-2222\n")
+    }
+
+    /// Replaces the flagged-accounts list (read with the rule set, so a reload picks it up).
+    func writeList(_ contents: String) throws {
+        try contents.write(to: directory.appendingPathComponent("lists/flagged_accounts.txt"), atomically: true, encoding: .utf8)
     }
 
     /// Replaces the rules file (atomically, so a reload never reads half a file).
