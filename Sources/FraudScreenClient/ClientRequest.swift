@@ -15,8 +15,8 @@ public enum ClientRequest: Sendable {
 
     /// The JSON line for this request (without the newline), with `id`.
     public func line(id: String) -> [UInt8] {
-        var json = JSONText()
-        json.begin()
+        var json = JSONWriter(reservingCapacity: 256)
+        json.beginObject()
         json.member("id", id)
         switch self {
         case .screen(let text, let channel, let sender):
@@ -39,7 +39,7 @@ public enum ClientRequest: Sendable {
         case .stats: json.member("op", "stats")
         case .reload: json.member("op", "reload")
         }
-        json.end()
+        json.endObject()
         return json.bytes
     }
 }
@@ -87,7 +87,7 @@ public struct TransactionRequest: Sendable {
         payeeType = transaction.payee.type?.rawValue
     }
 
-    func write(to json: inout JSONText) {
+    func write(to json: inout JSONWriter) {
         json.member("memo", memo)
         json.member("amount", amount)
         json.member("currency", currency)
@@ -107,54 +107,19 @@ public struct TransactionRequest: Sendable {
     }
 }
 
-/// A small JSON object writer for requests (nil members are left out).
-struct JSONText {
-    private(set) var bytes: [UInt8] = []
-    private var first = [true]
-
-    mutating func begin() { bytes.append(UInt8(ascii: "{")); first.append(true) }
-    mutating func end() { bytes.append(UInt8(ascii: "}")); first.removeLast() }
-
-    private mutating func key(_ name: String) {
-        if !first[first.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        first[first.count - 1] = false
-        JSONText.quote(name, into: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
+/// Requests are written with the engine's `JSONWriter` (one escaping routine for the whole project); these
+/// helpers leave nil members out, as the protocol treats an absent member and `null` alike.
+extension JSONWriter {
     mutating func member(_ name: String, _ value: String?) {
         guard let value else { return }
-        key(name)
-        JSONText.quote(value, into: &bytes)
+        field(name, value)
     }
 
-    mutating func member(_ name: String, _ value: Bool) {
-        key(name)
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
-    }
+    mutating func member(_ name: String, _ value: Bool) { field(name, value) }
 
-    mutating func object(_ name: String, _ body: (inout JSONText) -> Void) {
-        key(name)
-        begin()
+    mutating func object(_ name: String, _ body: (inout JSONWriter) -> Void) {
+        beginObject(key: name)
         body(&self)
-        end()
-    }
-
-    static func quote(_ s: String, into bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
-            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        endObject()
     }
 }
