@@ -74,10 +74,12 @@ let package = Package(
             ]
         ),
 
+        // What several test targets share (a small rule-set directory).
+        .target(name: "FraudScreenTestSupport", path: "Tests/FraudScreenTestSupport"),
         .testTarget(name: "FraudScreenCoreTests", dependencies: ["FraudScreenCore"]),
-        .testTarget(name: "FraudScreenCLITests", dependencies: ["FraudScreenCore"]),
+        .testTarget(name: "FraudScreenCLITests", dependencies: ["FraudScreenCore", "FraudScreenTestSupport"]),
         .testTarget(name: "FraudScreenCorpusTests", dependencies: ["FraudScreenCore"]),
-        .testTarget(name: "FraudScreenServerTests", dependencies: ["FraudScreenServer", "FraudScreenClient"]),
-        .testTarget(name: "FraudScreenReplayTests", dependencies: ["FraudScreenReplay"]),
+        .testTarget(name: "FraudScreenServerTests", dependencies: ["FraudScreenServer", "FraudScreenClient", "FraudScreenTestSupport"]),
+        .testTarget(name: "FraudScreenReplayTests", dependencies: ["FraudScreenReplay", "FraudScreenTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import FraudScreenTestSupport
 
 /// Runs the real `fraudscreen` executable (built next to the test bundle) as a child process.
 struct ToolProcess {
@@ -56,15 +57,7 @@ struct ToolProcess {
 struct FixtureRules {
     let directory: URL
 
-    static let categories = """
-    categories:
-      - id: brushing_rebate
-        name: 刷单返利
-        advice: 所有刷单都是诈骗，请立即停止转账。
-      - id: impersonate_authority
-        name: 冒充公检法及政府机关
-        advice: 公检法不会要求转账到安全账户。
-    """
+    static let categories = SampleRuleSet.categories
 
     static let rules = """
     rules:
@@ -98,10 +91,7 @@ struct FixtureRules {
 
     init(rules: String = FixtureRules.rules, categories: String = FixtureRules.categories) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fraudscreen-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("rules.d"), withIntermediateDirectories: true)
-        try "thresholds: {warn: 40, block: 80}\n".write(to: directory.appendingPathComponent("ruleset.yaml"), atomically: true, encoding: .utf8)
-        try categories.write(to: directory.appendingPathComponent("categories.yaml"), atomically: true, encoding: .utf8)
-        try rules.write(to: directory.appendingPathComponent("rules.d/test.yaml"), atomically: true, encoding: .utf8)
+        try SampleRuleSet.write(rules: rules, categories: categories, to: directory)
     }
 
     var path: String { directory.path }

@@ -1,5 +1,6 @@
 import Foundation
 import FraudScreenCore
+import FraudScreenTestSupport
 @testable import FraudScreenReplay
 
 /// A temporary directory with a small rule set and a small corpus whose every figure is worked out by hand
@@ -7,15 +8,7 @@ import FraudScreenCore
 struct Fixture {
     let directory: URL
 
-    static let categories = """
-    categories:
-      - id: brushing_rebate
-        name: 刷单返利
-        advice: 所有刷单都是诈骗，请立即停止转账。
-      - id: impersonate_authority
-        name: 冒充公检法及政府机关
-        advice: 公检法不会要求转账到安全账户。
-    """
+    static let categories = SampleRuleSet.categories
 
     /// warn ≥ 40, block ≥ 80.
     static let rules = """
@@ -117,10 +110,7 @@ struct Fixture {
     }
 
     static func writeRules(_ rules: String, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("rules.d"), withIntermediateDirectories: true)
-        try "thresholds: {warn: 40, block: 80}\n".write(to: directory.appendingPathComponent("ruleset.yaml"), atomically: true, encoding: .utf8)
-        try categories.write(to: directory.appendingPathComponent("categories.yaml"), atomically: true, encoding: .utf8)
-        try rules.write(to: directory.appendingPathComponent("rules.d/test.yaml"), atomically: true, encoding: .utf8)
+        try SampleRuleSet.write(rules: rules, categories: categories, to: directory)
     }
 
     var rulesPath: String { directory.appendingPathComponent("rules").path }

@@ -1,18 +1,11 @@
 import Foundation
+import FraudScreenTestSupport
 
 /// A small rule set with known behaviour, in a temporary directory the test may rewrite (reload tests).
 struct TestRules {
     let directory: URL
 
-    static let categories = """
-    categories:
-      - id: brushing_rebate
-        name: 刷单返利
-        advice: 所有刷单都是诈骗，请立即停止转账。
-      - id: impersonate_authority
-        name: 冒充公检法及政府机关
-        advice: 公检法不会要求转账到安全账户。
-    """
+    static let categories = SampleRuleSet.categories
 
     static let rules = """
     rules:
@@ -84,10 +77,7 @@ struct TestRules {
 
     init(in parent: URL) throws {
         directory = parent.appendingPathComponent("rules")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("rules.d"), withIntermediateDirectories: true)
-        try "thresholds: {warn: 40, block: 80}\n".write(to: directory.appendingPathComponent("ruleset.yaml"), atomically: true, encoding: .utf8)
-        try TestRules.categories.write(to: directory.appendingPathComponent("categories.yaml"), atomically: true, encoding: .utf8)
-        try write(TestRules.rules)
+        try SampleRuleSet.write(rules: TestRules.rules, to: directory)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("lists"), withIntermediateDirectories: true)
         try writeList("# police-flagged accounts\n6217-0000-1111-2222\n")
     }
