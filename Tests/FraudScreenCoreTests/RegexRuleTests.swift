@@ -43,11 +43,15 @@ struct RegexRuleTests {
         #expect(CompiledRegex.requiredLiteral(of: "(安全|监管|清查)账户.{0,2}(转入|转到|汇入)") == "账户")
         #expect(CompiledRegex.requiredLiteral(of: "刷单(返利)?") == "刷单")
         #expect(CompiledRegex.requiredLiteral(of: "解冻费用?") == "解冻费")
-        #expect(CompiledRegex.requiredLiteral(of: "ab?") == nil)
+        #expect(CompiledRegex.requiredLiteral(of: "ab?") == "a")  // one character still gates
+        #expect(CompiledRegex.requiredLiteral(of: "a?b?") == nil)
         #expect(CompiledRegex.requiredLiteral(of: "刷单|返利") == nil)
         #expect(CompiledRegex.requiredLiteral(of: "[转账]+") == nil)
         #expect(CompiledRegex.requiredLiteral(of: #"\Q转账\E"#) == nil)
         #expect(CompiledRegex.requiredLiteral(of: "(转账|汇款)") == nil)
+        #expect(CompiledRegex.requiredLiterals(of: "(转账|汇款)") == ["转账", "汇款"])
+        #expect(CompiledRegex.requiredLiterals(of: "(先|快)(给我)?(转|汇|打)") == ["先", "快"])
+        #expect(CompiledRegex.requiredLiterals(of: #"(转|\d)"#) == nil)
     }
 
     @Test("requiredLiteral: digits of a counted quantifier after a plain atom are not literal")

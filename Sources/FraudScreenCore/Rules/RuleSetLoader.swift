@@ -160,7 +160,7 @@ struct RuleSetCompiler {
                     throw fail("regex '\(pattern)': \(error)")
                 }
                 if let literals = CompiledRegex.requiredLiterals(of: pattern),
-                   literals.allSatisfy({ foldTable.fold($0, compact: true).unicodeScalars.count >= 2 }) {
+                   !literals.contains(where: { foldTable.fold($0, compact: true).isEmpty }) {
                     gates.append(try literals.map { try keyword($0, of: rule, fromRegex: true) })
                 } else {
                     gates.append(nil)
