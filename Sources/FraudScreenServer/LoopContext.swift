@@ -16,7 +16,7 @@ final class LoopContext: @unchecked Sendable {
     init(store: RuleSetStore) {
         self.store = store
         let current = store.current
-        screener = Screener(ruleSet: current.ruleSet)
+        screener = Screener(ruleSet: current.ruleSet, reportsEntities: false)
         screener.velocity = store.velocity
         generation = current.generation
     }
@@ -26,7 +26,7 @@ final class LoopContext: @unchecked Sendable {
         let current = store.current
         if current.generation != generation {
             retiredRegexLimitHits += screener.regexLimitHits
-            screener = Screener(ruleSet: current.ruleSet)
+            screener = Screener(ruleSet: current.ruleSet, reportsEntities: false)
             screener.velocity = store.velocity
             generation = current.generation
         }

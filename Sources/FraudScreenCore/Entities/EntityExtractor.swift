@@ -23,8 +23,25 @@ public struct EntityExtractor: Sendable {
         "click", "download", "host", "run", "plus", "gold", "ai",
     ]
 
+    /// Whether a folded text with these ASCII characters (see `NormalizedText.asciiPresent`) can hold an
+    /// entity of `kind` at all: links need a dot, numbers an ASCII digit, WeChat ids ASCII letters or digits.
+    /// Lets a rule that needs an entity fail without scanning a text that cannot have one.
+    public static func mayFind(_ kind: Entity.Kind, asciiPresent present: (UInt64, UInt64)) -> Bool {
+        switch kind {
+        case .url: return ASCIISet.dot.intersects(present)
+        case .phone, .bankCard, .qq, .amount: return ASCIISet.asciiDigits.intersects(present)
+        case .wechat: return ASCIISet.asciiAlphanumerics.intersects(present)
+        case .appDownload: return true
+        }
+    }
+
     /// Appends the entities of `scalars` to `entities`.
     public func extract(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
+        s.withUnsafeBufferPointer { extract($0, into: &entities) }
+    }
+
+    /// Appends the entities of `scalars` to `entities`.
+    public func extract(_ s: UnsafeBufferPointer<Unicode.Scalar>, into entities: inout [Entity]) {
         var i = 0
         let n = s.count
         while i < n {
@@ -64,7 +81,7 @@ public struct EntityExtractor: Sendable {
 
     // MARK: URLs
 
-    private func urlTokenEnd(_ s: [Unicode.Scalar], from start: Int) -> Int {
+    private func urlTokenEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
         var j = start
         while j < s.count, s[j].isASCII, isURLCharacter(s[j]) { j += 1 }
         // Trailing sentence punctuation is not part of a link.
@@ -72,7 +89,11 @@ public struct EntityExtractor: Sendable {
         return j
     }
 
-    private func url(_ s: [Unicode.Scalar], _ range: Range<Int>) -> Entity? {
+    private func url(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>) -> Entity? {
+        // Without a letter only a dotted IPv4 address can be a link: most dotted tokens are amounts (3.5万).
+        var dots = 0, letters = false
+        for i in range { if s[i] == "." { dots += 1 } else if isASCIILetter(s[i]) { letters = true } }
+        guard letters || dots == 3 else { return nil }
         var token = String(String.UnicodeScalarView(s[range]))
         let start = range.lowerBound
         for scheme in ["http://", "https://"] where token.hasPrefix(scheme) {
@@ -110,7 +131,7 @@ public struct EntityExtractor: Sendable {
 
     // MARK: Numbers: phones, cards, QQ numbers, amounts
 
-    private func number(_ s: [Unicode.Scalar], from start: Int, into entities: inout [Entity]) -> Int {
+    private func number(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int, into entities: inout [Entity]) -> Int {
         var digits: [UInt8] = []
         var j = start
         let plus = s[j] == "+"
@@ -175,7 +196,7 @@ public struct EntityExtractor: Sendable {
         return end
     }
 
-    private func amount(_ s: [Unicode.Scalar], _ range: Range<Int>, integerDigits: [UInt8], decimalDigits: [UInt8])
+    private func amount(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, integerDigits: [UInt8], decimalDigits: [UInt8])
         -> (entity: Entity, end: Int)?
     {
         guard !integerDigits.isEmpty, integerDigits.count <= 15 else { return nil }
@@ -251,7 +272,7 @@ public struct EntityExtractor: Sendable {
 
     private static let wechatMarkers: [[Unicode.Scalar]] = ["微信号", "微信", "vx", "wx", "v信", "weixin", "wechat"].map { Array($0.unicodeScalars) }
 
-    private func wechatIDs(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
+    private func wechatIDs(_ s: UnsafeBufferPointer<Unicode.Scalar>, into entities: inout [Entity]) {
         var i = 0
         while i < s.count {
             let c = s[i]
@@ -274,7 +295,7 @@ public struct EntityExtractor: Sendable {
     private static let downloadVerbs: [[Unicode.Scalar]] = ["下载", "安装", "登录", "注册"].map { Array($0.unicodeScalars) }
     private static let downloadObjects: [[Unicode.Scalar]] = ["app", "apk", "客户端", "软件", "应用"].map { Array($0.unicodeScalars) }
 
-    private func appDownloads(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
+    private func appDownloads(_ s: UnsafeBufferPointer<Unicode.Scalar>, into entities: inout [Entity]) {
         var i = 0
         while i < s.count {
             let c = s[i]
@@ -312,7 +333,7 @@ public struct EntityExtractor: Sendable {
         }
     }
 
-    private func matches(_ s: [Unicode.Scalar], at i: Int, _ word: [Unicode.Scalar]) -> Bool {
+    private func matches(_ s: UnsafeBufferPointer<Unicode.Scalar>, at i: Int, _ word: [Unicode.Scalar]) -> Bool {
         guard i + word.count <= s.count else { return false }
         for k in 0..<word.count where s[i + k] != word[k] { return false }
         return true
@@ -323,7 +344,7 @@ public struct EntityExtractor: Sendable {
 
     /// Whether one of `markers` ends within `distance` scalars before `index` (compared in place: this runs
     /// for every number, so no strings are built).
-    private func precedes(_ s: [Unicode.Scalar], _ index: Int, within distance: Int, any markers: [[Unicode.Scalar]]) -> Bool {
+    private func precedes(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ index: Int, within distance: Int, any markers: [[Unicode.Scalar]]) -> Bool {
         for end in stride(from: index, through: max(0, index - distance), by: -1) {
             for marker in markers where end >= marker.count && matches(s, at: end - marker.count, marker) { return true }
         }
@@ -331,7 +352,7 @@ public struct EntityExtractor: Sendable {
     }
 
     /// Whether a currency sign or word stands right before `index` (one space allowed).
-    private func endsWithCurrency(_ s: [Unicode.Scalar], before index: Int) -> Bool {
+    private func endsWithCurrency(_ s: UnsafeBufferPointer<Unicode.Scalar>, before index: Int) -> Bool {
         let end = index > 0 && s[index - 1] == " " ? index - 1 : index
         return EntityExtractor.currencyMarkers.contains { end >= $0.count && matches(s, at: end - $0.count, $0) }
     }

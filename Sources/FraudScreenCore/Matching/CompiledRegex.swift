@@ -6,6 +6,8 @@ public final class CompiledRegex: @unchecked Sendable {
     public let pattern: String
     let code: OpaquePointer
     public let isJITCompiled: Bool
+    /// ASCII character sets every match needs one character of (see `ASCIISet`).
+    public let asciiRequirements: [ASCIISet]
 
     /// A compile error with PCRE2's message and the offset (in UTF-8 bytes of the pattern) where it occurred.
     public struct CompileError: Error, CustomStringConvertible {
@@ -28,10 +30,18 @@ public final class CompiledRegex: @unchecked Sendable {
             throw CompileError(message: CompiledRegex.message(for: errorCode), offset: errorOffset)
         }
         code = compiled
+        asciiRequirements = ASCIISet.required(by: pattern)
         isJITCompiled = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
     }
 
     deinit { pcre2_code_free_8(code) }
+
+    /// False when the text lacks an ASCII character every match needs, so running the regex is pointless.
+    @inline(__always)
+    func mayMatch(asciiPresent present: (UInt64, UInt64)) -> Bool {
+        for set in asciiRequirements where !set.intersects(present) { return false }
+        return true
+    }
 
     static func message(for code: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
@@ -53,18 +63,25 @@ public final class CompiledRegex: @unchecked Sendable {
     /// regex that runs on every text costs far more than one more automaton pattern (regexes without any
     /// literal were a quarter of screening time).
     public static func requiredLiterals(of pattern: String) -> [String]? {
-        literals(Array(pattern.unicodeScalars)[...]).map { $0.map { String(String.UnicodeScalarView($0)) } }
+        literalSets(Array(pattern.unicodeScalars)[...]).max(by: weaker).map { $0.map { String(String.UnicodeScalarView($0)) } }
     }
 
-    private static func literals(_ scalars: ArraySlice<Unicode.Scalar>) -> [[Unicode.Scalar]]? {
+    /// Every literal set the pattern requires (`账户(清查|审查)` → [账户], [清查, 审查]): a match needs one literal
+    /// of each. Gating a regex on all of them, not just the best one, keeps it from running on every text that
+    /// happens to contain a common word like 账户.
+    public static func requiredLiteralSets(of pattern: String) -> [[String]] {
+        literalSets(Array(pattern.unicodeScalars)[...]).map { $0.map { String(String.UnicodeScalarView($0)) } }
+    }
+
+    private static func literalSets(_ scalars: ArraySlice<Unicode.Scalar>) -> [[[Unicode.Scalar]]] {
         let alternatives = splitTopLevel(scalars)
         if alternatives.count > 1 {
             var union: [[Unicode.Scalar]] = []
             for alternative in alternatives {
-                guard let set = literals(alternative) else { return nil }
+                guard let set = literalSets(alternative).max(by: weaker) else { return [] }
                 for literal in set where !union.contains(literal) { union.append(literal) }
             }
-            return union
+            return [union]
         }
         var candidates: [[[Unicode.Scalar]]] = []
         var run: [Unicode.Scalar] = []
@@ -92,7 +109,7 @@ public final class CompiledRegex: @unchecked Sendable {
             switch s {
             case "\\":
                 endRun()
-                if i + 1 < scalars.endIndex, scalars[i + 1] == "Q" { return candidates.max(by: weaker) }
+                if i + 1 < scalars.endIndex, scalars[i + 1] == "Q" { return candidates }
                 i += 2
                 // \p{Han}, \x{5fae}, \g{1} carry their argument in braces: skip it whole.
                 if i < scalars.endIndex, scalars[i] == "{" {
@@ -106,7 +123,7 @@ public final class CompiledRegex: @unchecked Sendable {
                 continue
             case "(":
                 endRun()
-                guard let close = matchingParenthesis(scalars, from: i) else { return nil }
+                guard let close = matchingParenthesis(scalars, from: i) else { return candidates }
                 var contentStart = i + 1
                 var usable = true
                 if contentStart < close, scalars[contentStart] == "?" {
@@ -122,8 +139,8 @@ public final class CompiledRegex: @unchecked Sendable {
                         usable = false
                     }
                 }
-                if usable, !allowsZero(at: close + 1), contentStart <= close, let set = literals(scalars[contentStart..<close]) {
-                    candidates.append(set)
+                if usable, !allowsZero(at: close + 1), contentStart <= close {
+                    candidates.append(contentsOf: literalSets(scalars[contentStart..<close]))
                 }
                 i = close + 1
                 continue
@@ -147,7 +164,7 @@ public final class CompiledRegex: @unchecked Sendable {
             i += 1
         }
         endRun()
-        return candidates.max(by: weaker)
+        return candidates
     }
 
     /// Which of two literal sets gates worse: fewer characters in its shortest literal, then more literals.
@@ -240,8 +257,11 @@ public final class RegexMatcher {
     /// The first match of `regex` in `bytes` at or after byte `start` (bytes must be valid UTF-8: it is not
     /// checked again).
     public func firstMatch(_ regex: CompiledRegex, in bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) -> Outcome {
-        let rc = pcre2_match_8(regex.code, bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, bytes.count, start,
-                               UInt32(PCRE2_NO_UTF_CHECK), matchData, context)
+        let subject = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        // The JIT entry point skips the interpreter's option checks (the subject is known-valid UTF-8).
+        let rc = regex.isJITCompiled
+            ? pcre2_jit_match_8(regex.code, subject, bytes.count, start, 0, matchData, context)
+            : pcre2_match_8(regex.code, subject, bytes.count, start, UInt32(PCRE2_NO_UTF_CHECK), matchData, context)
         if rc >= 0 {
             let ovector = pcre2_get_ovector_pointer_8(matchData)!
             return .match(Int(ovector[0])..<Int(ovector[1]))

@@ -29,13 +29,14 @@ final class WordBoundaries {
         boundaries.removeAll(keepingCapacity: true)
         var utf16: [UInt16] = []
         var unitToFolded: [Int] = []
-        for (index, scalar) in text.folded.enumerated() {
+        let folded = text.foldedBuffer
+        for (index, scalar) in folded.enumerated() {
             for unit in scalar.utf16 { utf16.append(unit); unitToFolded.append(index) }
         }
-        unitToFolded.append(text.folded.count)
+        unitToFolded.append(folded.count)
         guard let breaker else {
             // Without ICU's breaker every position is a boundary: whole-word rules degrade to plain keywords.
-            boundaries = Set(0...text.folded.count)
+            boundaries = Set(0...folded.count)
             return
         }
         var out = [Int32](repeating: 0, count: utf16.count + 2)

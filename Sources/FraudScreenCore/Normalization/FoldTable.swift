@@ -23,6 +23,9 @@ public struct FoldTable: Sendable {
     static let classShift: UInt32 = 24
     static let variantBit: UInt32 = 1 << 26
     static let multiBit: UInt32 = 1 << 27
+    /// The output is a decimal digit outside ASCII (`٣`): PCRE2's `\d` matches it, so the ASCII gate of a
+    /// regex that needs a digit must not skip it.
+    static let nonASCIIDigitBit: UInt32 = 1 << 28
     static let scalarMask: UInt32 = 0x1F_FFFF
     static let tableSize = 0x20000
 
@@ -82,7 +85,12 @@ public struct FoldTable: Sendable {
     @inline(__always)
     static func entry(forUntabled scalar: Unicode.Scalar) -> UInt32 {
         scalar.value | UInt32(classify(scalar).rawValue) << classShift
+            | (scalar.properties.generalCategory == .decimalNumber ? nonASCIIDigitBit : 0)
     }
+
+    /// How many words a multi-scalar entry expands to.
+    @inline(__always)
+    func expansionLength(_ entry: UInt32) -> Int { Int(expansions[Int(entry & FoldTable.scalarMask)]) }
 
     /// Calls `body` with each word of a multi-scalar entry's expansion.
     @inline(__always)
@@ -153,7 +161,10 @@ public struct FoldTable: Sendable {
         var entries = [UInt32](repeating: UInt32(CharacterClass.drop.rawValue) << classShift, count: tableSize)
         var expansions: [UInt32] = [0]
         for (k, value) in order.enumerated() {
-            let words = outputs[k].map { $0.value | UInt32(classify($0).rawValue) << classShift }
+            let words = outputs[k].map { scalar in
+                scalar.value | UInt32(classify(scalar).rawValue) << classShift
+                    | (scalar.value >= 0x80 && scalar.properties.generalCategory == .decimalNumber ? nonASCIIDigitBit : 0)
+            }
             switch words.count {
             case 0:
                 entries[Int(value)] = UInt32(CharacterClass.drop.rawValue) << classShift

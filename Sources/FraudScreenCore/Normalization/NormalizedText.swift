@@ -17,169 +17,288 @@ public struct TextSpan: Hashable, Sendable, Comparable {
 
 /// One field's text in the three forms screening uses, with the maps between them.
 ///
-/// - original: the text as received, as Unicode scalars (spans are reported in these).
+/// - original: the text as received (spans are reported in its Unicode scalars).
 /// - folded: NFKC, case-folded, simplified, variants folded, zero-width removed; regexes and entities see this.
 /// - compact: the folded text without filler (spaces, punctuation, symbols, emoji); keywords match here.
 ///
-/// Kept as a reusable buffer: a `Screener` resets it for every field instead of allocating anew.
+/// A reusable buffer: a `Screener` resets it for every field. The streams live in manually managed memory
+/// that only grows, so normalising a text is one pass of table look-ups and plain stores — no allocation,
+/// reference counting or uniqueness checks per character (those were most of the cost with arrays).
 public final class NormalizedText {
-    public private(set) var original: [Unicode.Scalar] = []
-    /// Folded scalars.
-    public private(set) var folded: [Unicode.Scalar] = []
-    /// For each folded scalar, the index of the original scalar it came from.
-    public private(set) var foldedOrigin: [Int32] = []
-    /// For each folded scalar, whether it came from a character variant (`薇` for `微`).
-    public private(set) var foldedIsVariant: [Bool] = []
-    /// For each compact scalar, its index in `folded`.
-    public private(set) var compactToFolded: [Int32] = []
-    /// The compact scalars themselves (what the keyword automaton reads).
-    public private(set) var compactScalars: [Unicode.Scalar] = []
+    private var source = Stream<UInt8>()
+    private var originalOffsets = Stream<Int32>()
+    private var foldedStream = Stream<Unicode.Scalar>()
+    private var originStream = Stream<Int32>()
+    private var variantStream = Stream<Bool>()
+    private var compactStream = Stream<Unicode.Scalar>()
+    private var compactToFoldedStream = Stream<Int32>()
+    private var utf8Stream = Stream<UInt8>()
+    private var utf8MapStream = Stream<Int32>()
+    private var compactUTF8Stream = Stream<UInt8>()
+    private var compactUTF8MapStream = Stream<Int32>()
+    private var utf8Valid = false
+    private var compactUTF8Valid = false
+
     /// Whether the text was cut at the rule set's `max_text_scalars`.
     public private(set) var truncated = false
-
-    private var utf8Cache: [UInt8] = []
-    private var utf8ToFoldedCache: [Int32] = []
-    private var utf8Valid = false
-    private var compactUTF8Cache: [UInt8] = []
-    private var compactUTF8ToIndexCache: [Int32] = []
-    private var compactUTF8Valid = false
+    /// Which ASCII characters occur in the folded text (bit c of word c / 64): a cheap necessary condition
+    /// for regexes that need a digit, a dot or a dash before running them.
+    public private(set) var asciiPresent: (UInt64, UInt64) = (0, 0)
 
     public init() {}
 
+    deinit {
+        source.free(); originalOffsets.free(); foldedStream.free(); originStream.free(); variantStream.free()
+        compactStream.free(); compactToFoldedStream.free(); utf8Stream.free(); utf8MapStream.free()
+        compactUTF8Stream.free(); compactUTF8MapStream.free()
+    }
+
     /// Normalises `text` with `table`, replacing whatever this buffer held.
+    public func reset(_ text: String, table: FoldTable, maxScalars: Int = .max) {
+        var text = text
+        text.withUTF8 { reset(utf8: $0, table: table, maxScalars: maxScalars) }
+    }
+
     public func reset(_ text: Substring.UnicodeScalarView, table: FoldTable, maxScalars: Int) {
-        original.removeAll(keepingCapacity: true)
-        folded.removeAll(keepingCapacity: true)
-        foldedOrigin.removeAll(keepingCapacity: true)
-        foldedIsVariant.removeAll(keepingCapacity: true)
-        compactToFolded.removeAll(keepingCapacity: true)
-        compactScalars.removeAll(keepingCapacity: true)
+        reset(String(text), table: table, maxScalars: maxScalars)
+    }
+
+    /// Normalises valid UTF-8 (a Swift string's bytes).
+    func reset(utf8 bytes: UnsafeBufferPointer<UInt8>, table: FoldTable, maxScalars: Int) {
         utf8Valid = false
         compactUTF8Valid = false
         truncated = false
-        // Work on locals and store back once: touching the class's arrays per character costs an exclusivity
-        // check and a retain each, which dominated screening time.
-        var original = self.original, folded = self.folded, origin = self.foldedOrigin
-        var isVariant = self.foldedIsVariant, compact = self.compactToFolded, compactScalars = self.compactScalars
-        self.original = []; self.folded = []; self.foldedOrigin = []; self.foldedIsVariant = []; self.compactToFolded = []
-        self.compactScalars = []
+        source.count = 0; originalOffsets.count = 0; foldedStream.count = 0; originStream.count = 0
+        variantStream.count = 0; compactStream.count = 0; compactToFoldedStream.count = 0
+        let n = bytes.count
+        // Every stream gets room for one entry per input byte (an upper bound on scalars) up front; only an
+        // expansion (one scalar folding to several) can need more, and that path checks.
+        source.reserve(n)
+        originalOffsets.reserve(n + 1)
+        foldedStream.reserve(n + 8); originStream.reserve(n + 8); variantStream.reserve(n + 8)
+        compactStream.reserve(n + 8); compactToFoldedStream.reserve(n + 8)
+        if n > 0 { source.base.update(from: bytes.baseAddress!, count: n) }
+        source.count = n
+
+        var mask0: UInt64 = 0, mask1: UInt64 = 0
+        var originals = 0, folded = 0, compact = 0
+        var offsets = originalOffsets.base
+        var foldedOut = foldedStream.base, origin = originStream.base, variantOut = variantStream.base
+        var compactOut = compactStream.base, compactMap = compactToFoldedStream.base
+        var capacity = foldedStream.capacity
+        let keep = UInt32(CharacterClass.keep.rawValue), drop = UInt32(CharacterClass.drop.rawValue)
+
+        @inline(__always) func emit(_ word: UInt32, _ index: Int32, _ variant: Bool) {
+            let cls = (word >> FoldTable.classShift) & 3
+            if cls == drop { return }
+            let value = word & FoldTable.scalarMask
+            let out = unsafeBitCast(value, to: Unicode.Scalar.self)
+            if value < 64 { mask0 |= 1 << UInt64(value) } else if value < 128 { mask1 |= 1 << UInt64(value - 64) }
+            if word & FoldTable.nonASCIIDigitBit != 0 { mask1 |= ASCIISet.nonASCIIDigit.high }
+            if cls == keep { compactOut[compact] = out; compactMap[compact] = Int32(folded); compact += 1 }
+            foldedOut[folded] = out
+            origin[folded] = index
+            variantOut[folded] = variant
+            folded += 1
+        }
+
         table.entries.withUnsafeBufferPointer { entries in
-            for scalar in text {
-                if original.count == maxScalars {
-                    truncated = true
-                    break
+            var i = 0
+            while i < n {
+                if originals == maxScalars { truncated = true; break }
+                // Decode one scalar of valid UTF-8.
+                let b0 = UInt32(bytes[i])
+                var value: UInt32, width: Int
+                if b0 < 0x80 {
+                    value = b0; width = 1
+                } else if b0 < 0xE0 {
+                    value = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); width = 2
+                } else if b0 < 0xF0 {
+                    value = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); width = 3
+                } else {
+                    value = (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+                        | UInt32(bytes[i + 3] & 0x3F)
+                    width = 4
                 }
-                let index = Int32(original.count)
-                original.append(scalar)
-                let value = Int(scalar.value)
-                let entry = value < FoldTable.tableSize ? entries[value] : FoldTable.entry(forUntabled: scalar)
+                offsets[originals] = Int32(i)
+                let index = Int32(originals)
+                originals += 1
+                i += width
+                let entry = Int(value) < FoldTable.tableSize ? entries[Int(value)]
+                    : FoldTable.entry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self))
                 let variant = entry & FoldTable.variantBit != 0
                 if entry & FoldTable.multiBit == 0 {
-                    let cls = (entry >> FoldTable.classShift) & 3
-                    if cls == UInt32(CharacterClass.drop.rawValue) { continue }
-                    let out = Unicode.Scalar(entry & FoldTable.scalarMask) ?? "\u{FFFD}"
-                    if cls == UInt32(CharacterClass.keep.rawValue) { compact.append(Int32(folded.count)); compactScalars.append(out) }
-                    folded.append(out)
-                    origin.append(index)
-                    isVariant.append(variant)
+                    emit(entry, index, variant)
                 } else {
-                    table.forEachExpansion(entry) { word in
-                        let cls = (word >> FoldTable.classShift) & 3
-                        if cls == UInt32(CharacterClass.drop.rawValue) { return }
-                        let out = Unicode.Scalar(word & FoldTable.scalarMask) ?? "\u{FFFD}"
-                        if cls == UInt32(CharacterClass.keep.rawValue) { compact.append(Int32(folded.count)); compactScalars.append(out) }
-                        folded.append(out)
-                        origin.append(index)
-                        isVariant.append(variant)
+                    let needed = folded + table.expansionLength(entry) + (n - i) + 8
+                    if needed > capacity {
+                        foldedStream.count = folded; originStream.count = folded; variantStream.count = folded
+                        compactStream.count = compact; compactToFoldedStream.count = compact
+                        foldedStream.reserve(needed); originStream.reserve(needed); variantStream.reserve(needed)
+                        compactStream.reserve(needed); compactToFoldedStream.reserve(needed)
+                        foldedOut = foldedStream.base; origin = originStream.base; variantOut = variantStream.base
+                        compactOut = compactStream.base; compactMap = compactToFoldedStream.base
+                        capacity = foldedStream.capacity
                     }
+                    table.forEachExpansion(entry) { emit($0, index, variant) }
                 }
             }
+            offsets[originals] = Int32(i)
         }
-        self.original = original; self.folded = folded; self.foldedOrigin = origin
-        self.foldedIsVariant = isVariant; self.compactToFolded = compact; self.compactScalars = compactScalars
+        _ = offsets
+        originalOffsets.count = originals
+        foldedStream.count = folded; originStream.count = folded; variantStream.count = folded
+        compactStream.count = compact; compactToFoldedStream.count = compact
+        asciiPresent = (mask0, mask1)
     }
 
-    public func reset(_ text: String, table: FoldTable, maxScalars: Int = .max) {
-        reset(text[...].unicodeScalars, table: table, maxScalars: maxScalars)
-    }
+    // MARK: Views for the screener (valid until the next reset)
 
-    public var compactCount: Int { compactToFolded.count }
+    var originalCount: Int { originalOffsets.count }
+    var foldedCount: Int { foldedStream.count }
+    public var compactCount: Int { compactStream.count }
+    var foldedBuffer: UnsafeBufferPointer<Unicode.Scalar> { foldedStream.buffer }
+    var compactBuffer: UnsafeBufferPointer<Unicode.Scalar> { compactStream.buffer }
+    var compactToFoldedBuffer: UnsafeBufferPointer<Int32> { compactToFoldedStream.buffer }
 
     @inline(__always)
-    public func compactScalar(_ index: Int) -> Unicode.Scalar { compactScalars[index] }
+    public func compactScalar(_ index: Int) -> Unicode.Scalar { compactStream.base[index] }
+
+    // MARK: Copies for tools and tests
+
+    /// The original scalars (up to where the text was cut).
+    public var original: [Unicode.Scalar] { Array(text(of: TextSpan(start: 0, end: originalCount)).unicodeScalars) }
+    public var folded: [Unicode.Scalar] { Array(foldedStream.buffer) }
+    /// For each folded scalar, the index of the original scalar it came from.
+    public var foldedOrigin: [Int32] { Array(originStream.buffer) }
+    /// For each folded scalar, whether it came from a character variant (`薇` for `微`).
+    public var foldedIsVariant: [Bool] { Array(variantStream.buffer) }
+    /// For each compact scalar, its index in `folded`.
+    public var compactToFolded: [Int32] { Array(compactToFoldedStream.buffer) }
+    /// The compact scalars themselves (what the keyword automaton reads).
+    public var compactScalars: [Unicode.Scalar] { Array(compactStream.buffer) }
+    /// The folded text as a String (for display and tests).
+    public var foldedString: String { String(String.UnicodeScalarView(foldedStream.buffer)) }
+    /// The compact text as a String (for display and tests).
+    public var compactString: String { String(String.UnicodeScalarView(compactStream.buffer)) }
+
+    // MARK: Spans
 
     /// The original span of folded scalars `start..<end`.
     public func originalSpan(foldedStart start: Int, foldedEnd end: Int) -> TextSpan {
+        let origin = originStream.base
         guard start < end else {
-            let at = start < foldedOrigin.count ? Int(foldedOrigin[start]) : original.count
+            let at = start < foldedStream.count ? Int(origin[start]) : originalOffsets.count
             return TextSpan(start: at, end: at)
         }
-        return TextSpan(start: Int(foldedOrigin[start]), end: Int(foldedOrigin[end - 1]) + 1)
+        return TextSpan(start: Int(origin[start]), end: Int(origin[end - 1]) + 1)
     }
 
     /// The original span of compact scalars `start..<end`.
     public func originalSpan(compactStart start: Int, compactEnd end: Int) -> TextSpan {
+        let map = compactToFoldedStream.base
         guard start < end else {
-            let at = start < compactToFolded.count ? Int(compactToFolded[start]) : folded.count
+            let at = start < compactToFoldedStream.count ? Int(map[start]) : foldedStream.count
             return originalSpan(foldedStart: at, foldedEnd: at)
         }
-        return originalSpan(foldedStart: Int(compactToFolded[start]), foldedEnd: Int(compactToFolded[end - 1]) + 1)
+        return originalSpan(foldedStart: Int(map[start]), foldedEnd: Int(map[end - 1]) + 1)
     }
 
-    /// The original text of a span.
+    /// The original text of a span: a slice of the field's own UTF-8, no re-encoding.
     public func text(of span: TextSpan) -> String {
-        // Through UTF-8 bytes: appending scalars to a String one by one is several times slower.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(span.length * 3)
-        for scalar in original[max(0, span.start)..<min(original.count, span.end)] { UTF8.encode(scalar) { bytes.append($0) } }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The folded text as a String (for display and tests).
-    public var foldedString: String { String(String.UnicodeScalarView(folded)) }
-
-    /// The compact text as a String (for display and tests).
-    public var compactString: String {
-        String(String.UnicodeScalarView(compactScalars))
+        let count = originalOffsets.count
+        let start = max(0, min(span.start, count)), end = max(start, min(span.end, count))
+        let offsets = originalOffsets.base
+        let from = Int(offsets[start]), to = Int(offsets[end])
+        return String(decoding: UnsafeBufferPointer(rebasing: source.buffer[from..<to]), as: UTF8.self)
     }
 
     /// Whether compact scalars `start..<end` needed evasion to match: filler or zero-width characters were
     /// skipped between them, or a character variant was folded.
     public func isEvasive(compactStart start: Int, compactEnd end: Int) -> Bool {
-        let foldedStart = Int(compactToFolded[start])
-        let foldedEnd = Int(compactToFolded[end - 1]) + 1
-        if foldedIsVariant[foldedStart..<foldedEnd].contains(true) { return true }
+        let map = compactToFoldedStream.base
+        let foldedStart = Int(map[start])
+        let foldedEnd = Int(map[end - 1]) + 1
+        let variants = variantStream.base
+        for i in foldedStart..<foldedEnd where variants[i] { return true }
         let span = originalSpan(foldedStart: foldedStart, foldedEnd: foldedEnd)
         return span.length > end - start
     }
 
+    // MARK: UTF-8 for regexes
+
     /// The folded text as UTF-8 with a map from byte offsets to folded indices, built on first use (only
     /// regexes need it).
-    public func utf8() -> (bytes: [UInt8], byteToIndex: [Int32]) {
+    func utf8() -> (bytes: UnsafeBufferPointer<UInt8>, byteToIndex: UnsafeBufferPointer<Int32>) {
         if !utf8Valid {
-            encode(folded.indices, into: &utf8Cache, map: &utf8ToFoldedCache) { self.folded[$0] }
+            NormalizedText.encode(foldedStream.buffer, into: &utf8Stream, map: &utf8MapStream)
             utf8Valid = true
         }
-        return (utf8Cache, utf8ToFoldedCache)
+        return (utf8Stream.buffer, utf8MapStream.buffer)
     }
 
     /// The compact text as UTF-8 with a map from byte offsets to compact indices, built on first use.
-    public func compactUTF8() -> (bytes: [UInt8], byteToIndex: [Int32]) {
+    func compactUTF8() -> (bytes: UnsafeBufferPointer<UInt8>, byteToIndex: UnsafeBufferPointer<Int32>) {
         if !compactUTF8Valid {
-            encode(compactToFolded.indices, into: &compactUTF8Cache, map: &compactUTF8ToIndexCache) { self.compactScalar($0) }
+            NormalizedText.encode(compactStream.buffer, into: &compactUTF8Stream, map: &compactUTF8MapStream)
             compactUTF8Valid = true
         }
-        return (compactUTF8Cache, compactUTF8ToIndexCache)
+        return (compactUTF8Stream.buffer, compactUTF8MapStream.buffer)
     }
 
-    private func encode(_ indices: Range<Int>, into bytes: inout [UInt8], map: inout [Int32], scalar: (Int) -> Unicode.Scalar) {
-        bytes.removeAll(keepingCapacity: true)
-        map.removeAll(keepingCapacity: true)
-        for index in indices {
-            let before = bytes.count
-            UTF8.encode(scalar(index)) { bytes.append($0) }
-            for _ in before..<bytes.count { map.append(Int32(index)) }
+    private static func encode(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, into bytes: inout Stream<UInt8>,
+                               map: inout Stream<Int32>) {
+        let capacity = scalars.count * 4 + 1
+        bytes.reserve(capacity)
+        map.reserve(capacity)
+        let out = bytes.base, indices = map.base
+        var k = 0
+        for index in 0..<scalars.count {
+            let v = scalars[index].value
+            let i32 = Int32(index)
+            if v < 0x80 {
+                out[k] = UInt8(v); indices[k] = i32; k += 1
+            } else if v < 0x800 {
+                out[k] = UInt8(0xC0 | v >> 6); out[k + 1] = UInt8(0x80 | v & 0x3F)
+                indices[k] = i32; indices[k + 1] = i32; k += 2
+            } else if v < 0x10000 {
+                out[k] = UInt8(0xE0 | v >> 12); out[k + 1] = UInt8(0x80 | (v >> 6) & 0x3F); out[k + 2] = UInt8(0x80 | v & 0x3F)
+                indices[k] = i32; indices[k + 1] = i32; indices[k + 2] = i32; k += 3
+            } else {
+                out[k] = UInt8(0xF0 | v >> 18); out[k + 1] = UInt8(0x80 | (v >> 12) & 0x3F)
+                out[k + 2] = UInt8(0x80 | (v >> 6) & 0x3F); out[k + 3] = UInt8(0x80 | v & 0x3F)
+                indices[k] = i32; indices[k + 1] = i32; indices[k + 2] = i32; indices[k + 3] = i32; k += 4
+            }
         }
-        map.append(Int32(indices.upperBound))
+        indices[k] = Int32(scalars.count)
+        bytes.count = k
+        map.count = k + 1
     }
+}
+
+/// A growable run of trivial values in manually managed memory: grows, never shrinks, freed by its owner.
+struct Stream<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private(set) var capacity: Int
+    var count = 0
+
+    init() {
+        capacity = 16
+        base = .allocate(capacity: capacity)
+    }
+
+    var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// Makes room for at least `minimum` elements, keeping the first `count`.
+    mutating func reserve(_ minimum: Int) {
+        guard minimum > capacity else { return }
+        let newCapacity = max(minimum, capacity * 2)
+        let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        grown.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    func free() { base.deallocate() }
 }

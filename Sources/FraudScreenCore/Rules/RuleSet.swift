@@ -34,6 +34,8 @@ public final class RuleSet: Sendable {
     let selfStartingMeta: [Int32]
     let entityExtractor: EntityExtractor
     let usesWholeWords: Bool
+    /// The rules' hot-path conditions, packed (see `RuleTable`).
+    let table: RuleTable
 
     init(version: String, settings: RuleSetSettings, categories: [Category], rules: [CompiledRule], warnings: [String],
          foldTable: FoldTable, automaton: AhoCorasick, patternKeyword: [Int32], patternIsVariant: [Bool],
@@ -64,6 +66,7 @@ public final class RuleSet: Sendable {
         self.selfStartingMeta = metaOrder.filter { rules[Int($0)].hasFieldConditions || rules[Int($0)].hasDocumentConditions }
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
+        self.table = RuleTable(rules: rules, keywordAnchors: keywordAnchors, metaDependents: dependents)
     }
 
     public func category(id: String) -> Category? { categoryIndex[id].map { categories[$0] } }

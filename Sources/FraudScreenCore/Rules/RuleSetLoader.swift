@@ -154,17 +154,16 @@ struct RuleSetCompiler {
             let all = try rule.keywords?.all.map { try $0.map { try keyword($0, of: rule) } } ?? []
             let unless = try rule.unless.map { try keyword($0, of: rule) }
             var regexes: [CompiledRegex] = []
-            var gates: [[Int32]?] = []
+            var gates: [[[Int32]]] = []
             for pattern in rule.regexes {
                 do { regexes.append(try CompiledRegex(pattern)) } catch let error as CompiledRegex.CompileError {
                     throw fail("regex '\(pattern)': \(error)")
                 }
-                if let literals = CompiledRegex.requiredLiterals(of: pattern),
-                   !literals.contains(where: { foldTable.fold($0, compact: true).isEmpty }) {
-                    gates.append(try literals.map { try keyword($0, of: rule, fromRegex: true) })
-                } else {
-                    gates.append(nil)
+                // A set with a literal that folds to nothing in the compact text (punctuation) cannot gate.
+                let sets = CompiledRegex.requiredLiteralSets(of: pattern).filter { set in
+                    !set.contains(where: { foldTable.fold($0, compact: true).isEmpty })
                 }
+                gates.append(try sets.map { set in try set.map { try keyword($0, of: rule, fromRegex: true) } })
             }
             var ruleLists: [(FraudList, Entity.Kind)] = []
             var payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)] = []
@@ -221,8 +220,10 @@ struct RuleSetCompiler {
                 anchorSet = rule.anyKeywords
             } else if let first = rule.allGroups.first {
                 anchorSet = first
-            } else if !rule.regexes.isEmpty, rule.entities.isEmpty, rule.lists.isEmpty, rule.regexGates.allSatisfy({ $0 != nil }) {
-                anchorSet = rule.regexGates.flatMap { $0! }
+            } else if !rule.regexes.isEmpty, rule.entities.isEmpty, rule.lists.isEmpty, rule.regexGates.allSatisfy({ !$0.isEmpty }) {
+                // Each regex is anchored on its rarest-looking set: the one whose shortest literal is longest.
+                func shortest(_ set: [Int32]) -> Int { set.map { keywordTexts[Int($0)].unicodeScalars.count }.min() ?? 0 }
+                anchorSet = rule.regexGates.flatMap { sets in sets.max { shortest($0) < shortest($1) }! }
             } else {
                 unanchored.append(Int32(i))
                 continue

@@ -1,31 +1,39 @@
 /// Screens documents against one rule set. Holds the scratch buffers, regex match data and word breaker a
 /// screening needs, so steady-state screening allocates little: keep one per thread (it is not thread-safe)
 /// and make a new one when the rule set changes.
+///
+/// A field goes through three steps. The keyword automaton runs over its compact text once, recording each
+/// keyword occurrence and collecting as candidates the rules anchored on the keywords seen. Each candidate
+/// is then tested against the packed `RuleTable` (needed keywords seen, field applies) — most fail here
+/// without touching a rule object. The few left are evaluated in full (occurrence options, windows, regexes,
+/// entities, lists), writing their evidence into one flat buffer. Meta rules and the verdict come last.
 public final class Screener {
     public let ruleSet: RuleSet
+    private let table: RuleTable
     private let regexMatcher: RegexMatcher
     private let wordBoundaries = WordBoundaries()
     private let text = NormalizedText()
 
     // Keyword occurrences of the current field, chained per keyword (newest first).
-    private var occurrenceStart: [Int32] = []
-    private var occurrenceEnd: [Int32] = []
-    private var occurrenceEvasive: [Bool] = []
-    private var occurrenceNext: [Int32] = []
-    private var keywordHead: [Int32]
-    private var keywordStamp: [UInt32]
+    private var occurrences = Stream<Occurrence>()
+    private let keywordHead: UnsafeMutableBufferPointer<Int32>
+    private let keywordStamp: UnsafeMutableBufferPointer<UInt32>
     private var fieldGeneration: UInt32 = 0
 
-    private var ruleStamp: [UInt32]
-    private var metaStamp: [UInt32]
+    private let ruleStamp: UnsafeMutableBufferPointer<UInt32>
+    private let metaStamp: UnsafeMutableBufferPointer<UInt32>
     private var metaGeneration: UInt32 = 0
-    private var candidates: [Int32] = []
+    private var candidates = Stream<Int32>()
     private var fieldEntities: [Entity] = []
 
-    // Per document.
-    private var fired: [Bool]
+    // Per document: which rules fired, and their evidence chained per rule (newest first).
+    private let fired: UnsafeMutableBufferPointer<Bool>
+    private let evidenceHead: UnsafeMutableBufferPointer<Int32>
     private var firedRules: [Int32] = []
-    private var evidence: [Int32: [Verdict.Evidence]] = [:]
+    private var evidence = Stream<RawEvidence>()
+    /// Field names evidence refers to: the document's fields, then names of transaction fields.
+    private var evidenceFields: [String] = []
+    private var evidenceTexts: [String] = []
 
     /// Transfers to first-time payees per payer, for velocity conditions (per-process state; share one
     /// tracker between the screeners of a process).
@@ -42,15 +50,53 @@ public final class Screener {
     public let reportsEntities: Bool
     private var entitiesExtracted = false
 
+    private struct Occurrence {
+        var start: Int32
+        var end: Int32
+        var next: Int32
+        var evasive: Bool
+    }
+
+    /// One piece of evidence without strings: a span of a field (or, for transaction conditions, a text in
+    /// `evidenceTexts`). Strings are made only once a rule has fired, in `finishField`.
+    private struct RawEvidence: Equatable {
+        var field: Int32
+        var start: Int32
+        var end: Int32
+        /// Index into `evidenceTexts`, or -1 until the field's texts are cut out.
+        var text: Int32
+        var source: Verdict.Evidence.Source
+        var evasive: Bool
+        var next: Int32 = -1
+
+        func sameContent(_ other: RawEvidence) -> Bool {
+            field == other.field && start == other.start && end == other.end && source == other.source
+                && evasive == other.evasive && text == other.text
+        }
+    }
+
     public init(ruleSet: RuleSet, reportsEntities: Bool = true) {
         self.ruleSet = ruleSet
+        self.table = ruleSet.table
         self.reportsEntities = reportsEntities
         regexMatcher = RegexMatcher(matchLimit: ruleSet.settings.regexMatchLimit, depthLimit: ruleSet.settings.regexDepthLimit)
-        keywordHead = [Int32](repeating: -1, count: ruleSet.keywordCount)
-        keywordStamp = [UInt32](repeating: 0, count: ruleSet.keywordCount)
-        ruleStamp = [UInt32](repeating: 0, count: ruleSet.rules.count)
-        metaStamp = [UInt32](repeating: 0, count: ruleSet.rules.count)
-        fired = [Bool](repeating: false, count: ruleSet.rules.count)
+        func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
+            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, count))
+            b.initialize(repeating: value)
+            return b
+        }
+        keywordHead = buffer(ruleSet.keywordCount, -1)
+        keywordStamp = buffer(ruleSet.keywordCount, 0)
+        ruleStamp = buffer(ruleSet.rules.count, 0)
+        metaStamp = buffer(ruleSet.rules.count, 0)
+        fired = buffer(ruleSet.rules.count, false)
+        evidenceHead = buffer(ruleSet.rules.count, -1)
+    }
+
+    deinit {
+        occurrences.free(); candidates.free(); evidence.free()
+        keywordHead.deallocate(); keywordStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
+        fired.deallocate(); evidenceHead.deallocate()
     }
 
     /// How many regex matches were abandoned at the PCRE2 work limits.
@@ -61,9 +107,12 @@ public final class Screener {
 
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
-        for rule in firedRules { fired[Int(rule)] = false }
+        for rule in firedRules { fired[Int(rule)] = false; evidenceHead[Int(rule)] = -1 }
         firedRules.removeAll(keepingCapacity: true)
-        evidence.removeAll(keepingCapacity: true)
+        evidence.count = 0
+        evidenceTexts.removeAll(keepingCapacity: true)
+        evidenceFields.removeAll(keepingCapacity: true)
+        for field in document.fields { evidenceFields.append(field.name) }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
         transaction = document.transaction
@@ -75,144 +124,212 @@ public final class Screener {
             }
         }
 
-        for field in document.fields {
-            text.reset(field.text[...].unicodeScalars, table: ruleSet.foldTable, maxScalars: ruleSet.settings.maxTextScalars)
+        for (index, field) in document.fields.enumerated() {
+            text.reset(field.text, table: ruleSet.foldTable, maxScalars: ruleSet.settings.maxTextScalars)
             truncated = truncated || text.truncated
-            screenField(field.name)
-            for entity in fieldEntities {
-                entities.append(.init(field: field.name, entity: entity,
-                                      span: text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)))
+            let evidenceBefore = evidence.count
+            screenField(index: Int32(index), name: field.name)
+            // Cut the matched texts out now, while this field's buffers are current.
+            for i in evidenceBefore..<evidence.count where evidence.base[i].text < 0 {
+                let e = evidence.base[i]
+                evidence.base[i].text = Int32(evidenceTexts.count)
+                evidenceTexts.append(text.text(of: TextSpan(start: Int(e.start), end: Int(e.end))))
+            }
+            if reportsEntities {
+                for entity in fieldEntities {
+                    entities.append(.init(field: field.name, entity: entity,
+                                          span: text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)))
+                }
             }
         }
         if transaction != nil {
             for index in ruleSet.documentRules {
-                guard let found = documentEvidence(ruleSet.rules[Int(index)]) else { continue }
-                fired[Int(index)] = true
-                firedRules.append(index)
-                evidence[index] = found
+                let mark = evidence.count
+                guard documentEvidence(ruleSet.rules[Int(index)]) else { evidence.count = mark; continue }
+                fire(index, evidenceFrom: mark)
             }
         }
         evaluateMeta()
-        var result = verdict(document, entities: entities, truncated: truncated)
+        var result = verdict()
+        result.entities = entities
+        result.truncated = truncated
         result.isTransaction = document.transaction != nil
         return result
     }
 
+    /// Marks `rule` fired and chains the evidence written since `mark` to it.
+    private func fire(_ rule: Int32, evidenceFrom mark: Int) {
+        let r = Int(rule)
+        if !fired[r] {
+            fired[r] = true
+            if !table.flags[r].contains(.isMeta) { firedRules.append(rule) }
+        }
+        for i in mark..<evidence.count {
+            evidence.base[i].next = evidenceHead[r]
+            evidenceHead[r] = Int32(i)
+        }
+    }
+
     // MARK: Fields
 
-    private func screenField(_ fieldName: String) {
+    private func screenField(index fieldIndex: Int32, name fieldName: String) {
         fieldGeneration &+= 1
         if fieldGeneration == 0 {  // wrapped: stale stamps could look current
-            for i in keywordStamp.indices { keywordStamp[i] = 0 }
-            for i in ruleStamp.indices { ruleStamp[i] = 0 }
+            keywordStamp.update(repeating: 0)
+            ruleStamp.update(repeating: 0)
             fieldGeneration = 1
         }
         let generation = fieldGeneration
-        occurrenceStart.removeAll(keepingCapacity: true)
-        occurrenceEnd.removeAll(keepingCapacity: true)
-        occurrenceEvasive.removeAll(keepingCapacity: true)
-        occurrenceNext.removeAll(keepingCapacity: true)
-        candidates.removeAll(keepingCapacity: true)
+        candidates.count = 0
         fieldEntities.removeAll(keepingCapacity: true)
         wordBoundaries.invalidate()
+        entitiesExtracted = false
 
-        let ruleSet = self.ruleSet
-        let text = self.text
-        // Locals, stored back after the pass: per-occurrence access to the class's arrays would cost an
-        // exclusivity check and a retain each.
-        var starts = occurrenceStart, ends = occurrenceEnd, evasives = occurrenceEvasive, next = occurrenceNext
-        var heads = keywordHead, stamps = keywordStamp, ruleStamps = ruleStamp, candidates = self.candidates
-        occurrenceStart = []; occurrenceEnd = []; occurrenceEvasive = []; occurrenceNext = []
-        keywordHead = []; keywordStamp = []; ruleStamp = []; self.candidates = []
-        text.compactScalars.withUnsafeBufferPointer { scalars in
-            ruleSet.automaton.forEachMatch(in: scalars) { pattern, start, end in
-                guard starts.count < Screener.maxOccurrencesPerField else { return }
-                let keyword = Int(ruleSet.patternKeyword[pattern])
-                let index = Int32(starts.count)
-                starts.append(Int32(start))
-                ends.append(Int32(end))
-                evasives.append(ruleSet.patternIsVariant[pattern] || text.isEvasive(compactStart: start, compactEnd: end))
+        let ruleSet = self.ruleSet, table = self.table, text = self.text
+        let heads = keywordHead, stamps = keywordStamp, ruleStamps = ruleStamp
+        var occurrences = self.occurrences, candidates = self.candidates
+        occurrences.count = 0
+        occurrences.reserve(min(text.compactCount * 2 + 16, Screener.maxOccurrencesPerField))
+        ruleSet.patternKeyword.withUnsafeBufferPointer { patternKeyword in
+        ruleSet.patternIsVariant.withUnsafeBufferPointer { patternIsVariant in
+            ruleSet.automaton.forEachMatch(in: text.compactBuffer) { pattern, start, end in
+                guard occurrences.count < Screener.maxOccurrencesPerField else { return }
+                let keyword = Int(patternKeyword[pattern])
+                let index = Int32(occurrences.count)
+                let evasive = patternIsVariant[pattern] || text.isEvasive(compactStart: start, compactEnd: end)
+                var next: Int32 = -1
                 if stamps[keyword] == generation {
-                    next.append(heads[keyword])
+                    next = heads[keyword]
                 } else {
-                    next.append(-1)
                     stamps[keyword] = generation
-                    for rule in ruleSet.keywordAnchors[keyword] where ruleStamps[Int(rule)] != generation {
+                    for rule in table.anchors[keyword] where ruleStamps[Int(rule)] != generation {
                         ruleStamps[Int(rule)] = generation
-                        candidates.append(rule)
+                        candidates.reserve(candidates.count + 1)
+                        candidates.base[candidates.count] = rule
+                        candidates.count += 1
                     }
                 }
+                occurrences.reserve(occurrences.count + 1)
+                occurrences.base[occurrences.count] = Occurrence(start: Int32(start), end: Int32(end), next: next, evasive: evasive)
+                occurrences.count += 1
                 heads[keyword] = index
             }
         }
-        occurrenceStart = starts; occurrenceEnd = ends; occurrenceEvasive = evasives; occurrenceNext = next
-        keywordHead = heads; keywordStamp = stamps; ruleStamp = ruleStamps; self.candidates = candidates
-        for rule in ruleSet.unanchoredRules where ruleStamp[Int(rule)] != generation {
-            ruleStamp[Int(rule)] = generation
-            candidates.append(rule)
         }
+        self.occurrences = occurrences
+        for rule in ruleSet.unanchoredRules where ruleStamps[Int(rule)] != generation {
+            ruleStamps[Int(rule)] = generation
+            candidates.reserve(candidates.count + 1)
+            candidates.base[candidates.count] = rule
+            candidates.count += 1
+        }
+        self.candidates = candidates
 
-        entitiesExtracted = false
         if reportsEntities { extractEntities() }
 
-        for candidate in candidates {
-            let rule = ruleSet.rules[Int(candidate)]
-            guard rule.applies(to: fieldName), let found = evaluate(rule, field: fieldName) else { continue }
-            if !fired[Int(candidate)] {
-                fired[Int(candidate)] = true
-                if rule.meta == nil { firedRules.append(candidate) }
+        let fieldBit = table.fieldBit(fieldName)
+        for i in 0..<candidates.count {
+            let candidate = candidates.base[i]
+            let r = Int(candidate)
+            guard table.fieldMasks[r] & fieldBit != 0, canFire(r) else { continue }
+            let rule = ruleSet.rules[r]
+            guard rule.applies(to: fieldName) else { continue }
+            let mark = evidence.count
+            if evaluate(rule, field: fieldIndex) {
+                fire(candidate, evidenceFrom: mark)
+            } else {
+                evidence.count = mark
             }
-            evidence[candidate, default: []].append(contentsOf: found)
         }
+    }
+
+    @inline(__always)
+    private func seen(_ keyword: Int32) -> Bool { keywordStamp[Int(keyword)] == fieldGeneration }
+
+    /// Necessary conditions on "was the keyword seen at all", from the packed table: most candidates fail
+    /// here, before any evidence or per-occurrence work.
+    @inline(__always)
+    private func canFire(_ r: Int) -> Bool {
+        for keyword in table.unless[r] where seen(keyword) { return false }
+        let any = table.any[r]
+        if !any.isEmpty {
+            var found = false
+            for keyword in any where seen(keyword) { found = true; break }
+            if !found { return false }
+        }
+        for group in table.groupsOfRule[r] {
+            var found = false
+            for keyword in table.groups[Int(group)] where seen(keyword) { found = true; break }
+            if !found { return false }
+        }
+        if table.flags[r].contains(.hasRegex) && !table.flags[r].contains(.ungatedRegex) {
+            // Per regex: a count of sets, then their indices; some regex must have every set seen.
+            let gates = table.regexGates[r]
+            var k = 0, open = false
+            while k < gates.count && !open {
+                let sets = Int(gates[k])
+                open = true
+                for set in gates[(k + 1)..<(k + 1 + sets)] {
+                    var found = false
+                    for keyword in table.regexGateSets[Int(set)] where seen(keyword) { found = true; break }
+                    if !found { open = false; break }
+                }
+                k += 1 + sets
+            }
+            if !open { return false }
+        }
+        return true
     }
 
     private func extractEntities() {
         guard !entitiesExtracted else { return }
         entitiesExtracted = true
-        ruleSet.entityExtractor.extract(text.folded, into: &fieldEntities)
+        ruleSet.entityExtractor.extract(text.foldedBuffer, into: &fieldEntities)
     }
 
-    /// The evidence if `rule` fires on the current field, nil otherwise.
-    private func evaluate(_ rule: CompiledRule, field: String) -> [Verdict.Evidence]? {
+    /// Whether `rule` fires on the current field; its evidence is appended to `evidence` as it goes (the
+    /// caller drops it when the rule does not fire).
+    private func evaluate(_ rule: CompiledRule, field: Int32) -> Bool {
         let maxSpans = ruleSet.settings.maxSpansPerRule
-        var found: [Verdict.Evidence] = []
+        let mark = evidence.count
+        var spans: Int { evidence.count - mark }
 
-        // Necessary conditions on "was the keyword seen at all" first: most candidates fail here, before
-        // any evidence or per-occurrence work.
-        @inline(__always) func seen(_ keyword: Int32) -> Bool { keywordStamp[Int(keyword)] == fieldGeneration }
-        for keyword in rule.unlessKeywords where seen(keyword) { return nil }
-        if !rule.anyKeywords.isEmpty && !rule.anyKeywords.contains(where: seen) { return nil }
-        for group in rule.allGroups where !group.contains(where: seen) { return nil }
-        if !rule.regexes.isEmpty && !rule.regexGates.contains(where: { $0 == nil || $0!.contains(where: seen) }) { return nil }
         if !rule.anyKeywords.isEmpty {
             var matched = false
             for keyword in rule.anyKeywords {
                 forEachOccurrence(of: keyword, rule) { start, end, evasive in
                     matched = true
-                    if found.count < maxSpans { appendUnique(keywordEvidence(field, start, end, evasive), to: &found) }
+                    if spans < maxSpans { appendUnique(keywordEvidence(field, start, end, evasive), from: mark) }
                 }
             }
-            guard matched else { return nil }
+            guard matched else { return false }
         }
         if !rule.allGroups.isEmpty {
-            guard let occurrences = allGroupsMatch(rule) else { return nil }
-            for (start, end, evasive) in occurrences where found.count < maxSpans {
-                appendUnique(keywordEvidence(field, start, end, evasive), to: &found)
+            guard let occurrences = allGroupsMatch(rule) else { return false }
+            for (start, end, evasive) in occurrences where spans < maxSpans {
+                appendUnique(keywordEvidence(field, start, end, evasive), from: mark)
             }
         }
         if !rule.regexes.isEmpty {
             var matched = false
+            let present = text.asciiPresent
             for (regex, gate) in zip(rule.regexes, rule.regexGates) {
-                if let gate, !gate.contains(where: { keywordStamp[Int($0)] == fieldGeneration }) { continue }
+                guard gate.allSatisfy({ $0.contains(where: seen) }) else { continue }
+                guard regex.mayMatch(asciiPresent: present) else { continue }
                 if let span = firstRegexMatch(regex, compact: rule.regexOnCompact) {
-                    found.append(Verdict.Evidence(field: field, span: span, text: "", source: .regex, evasive: false))
+                    append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: .regex, evasive: false))
                     matched = true
                     break
                 }
             }
-            guard matched else { return nil }
+            guard matched else { return false }
         }
-        if !rule.entities.isEmpty || !rule.lists.isEmpty { extractEntities() }
+        if !rule.entities.isEmpty || !rule.lists.isEmpty {
+            let present = text.asciiPresent
+            for requirement in rule.entities where !EntityExtractor.mayFind(requirement.kind, asciiPresent: present) { return false }
+            for requirement in rule.lists where !EntityExtractor.mayFind(requirement.entity, asciiPresent: present) { return false }
+            extractEntities()
+        }
         for requirement in rule.entities {
             var matched = false
             for entity in fieldEntities where entity.kind == requirement.kind {
@@ -220,10 +337,10 @@ public final class Screener {
                 if let minimum = requirement.minimum, (entity.amount ?? -.infinity) < minimum { continue }
                 if let maximum = requirement.maximum, (entity.amount ?? .infinity) > maximum { continue }
                 matched = true
-                if found.count < maxSpans { found.append(entityEvidence(field, entity, .entity)) }
+                if spans < maxSpans { append(entityEvidence(field, entity, .entity)) }
                 break
             }
-            guard matched else { return nil }
+            guard matched else { return false }
         }
         for requirement in rule.lists {
             var matched = false
@@ -233,27 +350,25 @@ public final class Screener {
                     : requirement.list.contains(entity.value)
                 if listed {
                     matched = true
-                    if found.count < maxSpans { found.append(entityEvidence(field, entity, .list)) }
+                    if spans < maxSpans { append(entityEvidence(field, entity, .list)) }
                     break
                 }
             }
-            guard matched else { return nil }
+            guard matched else { return false }
         }
         if rule.hasDocumentConditions {
-            guard let documentFound = documentEvidence(rule) else { return nil }
-            found.append(contentsOf: documentFound)
+            guard documentEvidence(rule) else { return false }
         }
-        return found
+        return true
     }
 
-    /// The evidence when the rule's transaction conditions and payee list look-ups hold, nil otherwise.
-    private func documentEvidence(_ rule: CompiledRule) -> [Verdict.Evidence]? {
-        guard let transaction else { return nil }
-        var found: [Verdict.Evidence] = []
+    /// Whether the rule's transaction conditions and payee list look-ups hold; appends their evidence.
+    private func documentEvidence(_ rule: CompiledRule) -> Bool {
+        guard let transaction else { return false }
         if let condition = rule.transaction {
-            guard let evidence = condition.evaluate(transaction, recentFirstTimeTransfers: recentFirstTimeTransfers,
-                                                    localOffsetMinutes: ruleSet.settings.localOffsetMinutes) else { return nil }
-            found.append(contentsOf: evidence)
+            guard let found = condition.evaluate(transaction, recentFirstTimeTransfers: recentFirstTimeTransfers,
+                                                 localOffsetMinutes: ruleSet.settings.localOffsetMinutes) else { return false }
+            for e in found { appendDocumentEvidence(e) }
         }
         for (list, target) in rule.payeeLists {
             let field: String, raw: String?
@@ -262,41 +377,61 @@ public final class Screener {
             case .payeeName: field = "payee.name"; raw = transaction.payee.name
             case .entity: continue
             }
-            guard let raw, list.contains(FraudList.normalise(raw)) else { return nil }
-            found.append(Verdict.Evidence(field: field, span: TextSpan(start: 0, end: raw.unicodeScalars.count), text: raw,
-                                          source: .list, evasive: false))
+            guard let raw, list.contains(FraudList.normalise(raw)) else { return false }
+            appendDocumentEvidence(Verdict.Evidence(field: field, span: TextSpan(start: 0, end: raw.unicodeScalars.count), text: raw,
+                                                    source: .list, evasive: false))
         }
-        return found
+        return true
+    }
+
+    private func appendDocumentEvidence(_ e: Verdict.Evidence) {
+        var field = evidenceFields.firstIndex(of: e.field) ?? -1
+        if field < 0 { field = evidenceFields.count; evidenceFields.append(e.field) }
+        evidenceTexts.append(e.text)
+        append(RawEvidence(field: Int32(field), start: Int32(e.span.start), end: Int32(e.span.end),
+                           text: Int32(evidenceTexts.count - 1), source: e.source, evasive: e.evasive))
+    }
+
+    @inline(__always)
+    private func append(_ e: RawEvidence) {
+        evidence.reserve(evidence.count + 1)
+        evidence.base[evidence.count] = e
+        evidence.count += 1
     }
 
     /// The same span can satisfy several conditions of one rule; report it once.
     @inline(__always)
-    private func appendUnique(_ evidence: Verdict.Evidence, to found: inout [Verdict.Evidence]) {
-        if !found.contains(where: { $0.span == evidence.span && $0.field == evidence.field }) { found.append(evidence) }
+    private func appendUnique(_ e: RawEvidence, from mark: Int) {
+        for i in mark..<evidence.count {
+            let other = evidence.base[i]
+            if other.start == e.start && other.end == e.end && other.field == e.field { return }
+        }
+        append(e)
     }
 
-    private func keywordEvidence(_ field: String, _ start: Int, _ end: Int, _ evasive: Bool) -> Verdict.Evidence {
+    private func keywordEvidence(_ field: Int32, _ start: Int, _ end: Int, _ evasive: Bool) -> RawEvidence {
         let span = text.originalSpan(compactStart: start, compactEnd: end)
-        return Verdict.Evidence(field: field, span: span, text: "", source: .keyword, evasive: evasive)
+        return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: .keyword, evasive: evasive)
     }
 
-    private func entityEvidence(_ field: String, _ entity: Entity, _ source: Verdict.Evidence.Source) -> Verdict.Evidence {
+    private func entityEvidence(_ field: Int32, _ entity: Entity, _ source: Verdict.Evidence.Source) -> RawEvidence {
         let span = text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)
-        return Verdict.Evidence(field: field, span: span, text: "", source: source, evasive: false)
+        return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: source, evasive: false)
     }
 
     /// Calls `body` for each occurrence of `keyword` in the current field that the rule's options accept.
     @inline(__always)
     private func forEachOccurrence(of keyword: Int32, _ rule: CompiledRule, _ body: (Int, Int, Bool) -> Void) {
-        guard keywordStamp[Int(keyword)] == fieldGeneration else { return }
+        guard seen(keyword) else { return }
         var index = keywordHead[Int(keyword)]
+        let occurrences = self.occurrences.base
         while index >= 0 {
-            let i = Int(index)
-            let start = Int(occurrenceStart[i]), end = Int(occurrenceEnd[i]), evasive = occurrenceEvasive[i]
-            if (!rule.evasiveOnly || evasive) && (!rule.wholeWord || isWholeWord(start, end)) {
-                body(start, end, evasive)
+            let o = occurrences[Int(index)]
+            let start = Int(o.start), end = Int(o.end)
+            if (!rule.evasiveOnly || o.evasive) && (!rule.wholeWord || isWholeWord(start, end)) {
+                body(start, end, o.evasive)
             }
-            index = occurrenceNext[i]
+            index = o.next
         }
     }
 
@@ -310,8 +445,9 @@ public final class Screener {
             perGroup.append(occurrences.sorted { $0.0 < $1.0 })
         }
         // One occurrence per element, no occurrence standing for two elements (`all: [[开通会员], [会员]]`
-        // needs 会员 twice; an occurrence inside another counts as the same), all within the window when there is one. A depth-first search over the
-        // (few) occurrences, with a work bound so a text full of keywords cannot make it explode.
+        // needs 会员 twice; an occurrence inside another counts as the same), all within the window when
+        // there is one. A depth-first search over the (few) occurrences, with a work bound so a text full
+        // of keywords cannot make it explode.
         let window = rule.window ?? Int.max
         var chosen: [(Int, Int, Bool)] = []
         var budget = 20_000
@@ -335,15 +471,15 @@ public final class Screener {
     }
 
     private func isWholeWord(_ start: Int, _ end: Int) -> Bool {
-        let foldedStart = Int(text.compactToFolded[start])
-        let foldedEnd = Int(text.compactToFolded[end - 1]) + 1
+        let map = text.compactToFoldedBuffer
+        let foldedStart = Int(map[start])
+        let foldedEnd = Int(map[end - 1]) + 1
         return wordBoundaries.isBoundary(foldedStart, in: text) && wordBoundaries.isBoundary(foldedEnd, in: text)
     }
 
     private func firstRegexMatch(_ regex: CompiledRegex, compact: Bool) -> TextSpan? {
         let (bytes, byteToIndex) = compact ? text.compactUTF8() : text.utf8()
-        let outcome = bytes.withUnsafeBufferPointer { regexMatcher.firstMatch(regex, in: $0) }
-        guard case .match(let range) = outcome else { return nil }
+        guard case .match(let range) = regexMatcher.firstMatch(regex, in: bytes) else { return nil }
         let start = Int(byteToIndex[range.lowerBound]), end = Int(byteToIndex[range.upperBound])
         if compact { return text.originalSpan(compactStart: start, compactEnd: end) }
         return text.originalSpan(foldedStart: start, foldedEnd: end)
@@ -355,78 +491,94 @@ public final class Screener {
         // A meta rule can only fire when a rule it names fired (or it has conditions of its own): mark those,
         // then walk the dependency order looking only at marked ones. Most texts mark none.
         metaGeneration &+= 1
-        if metaGeneration == 0 { for i in metaStamp.indices { metaStamp[i] = 0 }; metaGeneration = 1 }
+        if metaGeneration == 0 { metaStamp.update(repeating: 0); metaGeneration = 1 }
+        let generation = metaGeneration
         var marked = 0
         for rule in firedRules {
-            for dependent in ruleSet.metaDependents[Int(rule)] where metaStamp[Int(dependent)] != metaGeneration {
-                metaStamp[Int(dependent)] = metaGeneration; marked += 1
+            for dependent in table.metaDependents[Int(rule)] where metaStamp[Int(dependent)] != generation {
+                metaStamp[Int(dependent)] = generation; marked += 1
             }
         }
-        for index in ruleSet.selfStartingMeta where metaStamp[Int(index)] != metaGeneration {
-            metaStamp[Int(index)] = metaGeneration; marked += 1
+        for index in ruleSet.selfStartingMeta where metaStamp[Int(index)] != generation {
+            metaStamp[Int(index)] = generation; marked += 1
         }
         guard marked > 0 else { return }
-        for index in ruleSet.metaOrder where metaStamp[Int(index)] == metaGeneration {
-            let rule = ruleSet.rules[Int(index)]
+        for index in ruleSet.metaOrder where metaStamp[Int(index)] == generation {
+            let r = Int(index)
+            let rule = ruleSet.rules[r]
             guard let meta = rule.meta else { continue }
+            let flags = table.flags[r]
             // A meta rule with field conditions of its own needs them to have held in some field.
-            if rule.hasFieldConditions && !fired[Int(index)] { continue }
-            if !rule.hasFieldConditions && rule.hasDocumentConditions {
-                guard let found = documentEvidence(rule) else { continue }
-                evidence[index] = found
-            }
+            if flags.contains(.hasFieldConditions) && !fired[r] { continue }
             let ok = meta.all.allSatisfy { fired[Int($0)] }
                 && (meta.any.isEmpty || meta.any.contains { fired[Int($0)] })
                 && !meta.none.contains { fired[Int($0)] }
                 && (meta.atLeast == 0 || meta.of.reduce(0) { $0 + (fired[Int($1)] ? 1 : 0) } >= meta.atLeast)
-            if !ok {
-                fired[Int(index)] = false
-                evidence[index] = nil
+            var mark = evidence.count
+            if ok && !flags.contains(.hasFieldConditions) && flags.contains(.hasDocumentConditions) {
+                if !documentEvidence(rule) { evidence.count = mark; mark = -1 }
+            }
+            guard ok, mark >= 0 else {
+                // Its own field conditions held but the combination did not: the rule does not fire.
+                fired[r] = false
+                evidenceHead[r] = -1
                 continue
             }
-            fired[Int(index)] = true
-            firedRules.append(index)
-            for dependent in ruleSet.metaDependents[Int(index)] { metaStamp[Int(dependent)] = metaGeneration }
-            var combined = evidence[index] ?? []
+            // The meta rule's evidence is its own plus that of every named rule that fired.
             for dependency in meta.all + meta.any + meta.of where fired[Int(dependency)] {
-                for e in evidence[dependency] ?? [] where !combined.contains(e) { combined.append(e) }
+                var i = evidenceHead[Int(dependency)]
+                while i >= 0 {
+                    let e = evidence.base[Int(i)]
+                    if !isChained(e, to: r, since: mark) { append(e) }
+                    i = e.next
+                }
             }
-            evidence[index] = combined
+            fired[r] = true
+            firedRules.append(index)
+            fire(index, evidenceFrom: mark)
+            for dependent in table.metaDependents[r] { metaStamp[Int(dependent)] = generation }
         }
     }
 
-    private func verdict(_ document: Document, entities: [Verdict.FoundEntity], truncated: Bool) -> Verdict {
-        // Evidence from text fields carries only its span until here: the matched text is cut out of the
-        // original only for rules that fired, not for every partial match along the way.
-        var fieldScalars: [String: [Unicode.Scalar]] = [:]
-        func matchedText(_ e: Verdict.Evidence) -> String {
-            guard e.text.isEmpty, let field = document.fields.first(where: { $0.name == e.field }) else { return e.text }
-            if fieldScalars[e.field] == nil { fieldScalars[e.field] = Array(field.text.unicodeScalars) }
-            let scalars = fieldScalars[e.field]!
-            var bytes: [UInt8] = []
-            for scalar in scalars[max(0, e.span.start)..<min(scalars.count, e.span.end)] { UTF8.encode(scalar) { bytes.append($0) } }
-            return String(decoding: bytes, as: UTF8.self)
+    /// Whether evidence with the same content is already the rule's (chained, or written since `mark`).
+    private func isChained(_ e: RawEvidence, to rule: Int, since mark: Int) -> Bool {
+        for i in mark..<evidence.count where evidence.base[i].sameContent(e) { return true }
+        var i = evidenceHead[rule]
+        while i >= 0 {
+            if evidence.base[Int(i)].sameContent(e) { return true }
+            i = evidence.base[Int(i)].next
         }
+        return false
+    }
+
+    private func verdict() -> Verdict {
         let categories = ruleSet.categories
         var scores = [Int](repeating: 0, count: categories.count)
         var adjustment = 0
         var hits: [Verdict.RuleHit] = []
         hits.reserveCapacity(firedRules.count)
         for index in firedRules {
-            let rule = ruleSet.rules[Int(index)]
-            if let category = rule.categoryIndex { scores[category] += rule.score } else { adjustment += rule.score }
-            var spans = evidence[index] ?? []
-            for i in spans.indices where spans[i].text.isEmpty { spans[i].text = matchedText(spans[i]) }
-            spans.sort { ($0.field, $0.span) < ($1.field, $1.span) }
-            hits.append(Verdict.RuleHit(ruleID: rule.id, category: rule.categoryIndex.map { categories[$0].id } ?? "*",
-                                        score: rule.score, description: rule.definition.description, evidence: spans))
+            let r = Int(index)
+            let score = Int(table.scores[r]), category = Int(table.categories[r])
+            if category >= 0 { scores[category] += score } else { adjustment += score }
+            var spans: [Verdict.Evidence] = []
+            var i = evidenceHead[r]
+            while i >= 0 {
+                let e = evidence.base[Int(i)]
+                spans.append(Verdict.Evidence(field: evidenceFields[Int(e.field)], span: TextSpan(start: Int(e.start), end: Int(e.end)),
+                                              text: evidenceTexts[Int(e.text)], source: e.source, evasive: e.evasive))
+                i = e.next
+            }
+            if spans.count > 1 { spans.sort { ($0.field, $0.span) < ($1.field, $1.span) } }
+            let rule = ruleSet.rules[r]
+            hits.append(Verdict.RuleHit(ruleID: rule.id, category: category >= 0 ? categories[category].id : "*",
+                                        score: score, description: rule.definition.description, evidence: spans))
         }
         var categoryScores: [(category: String, score: Int)] = []
         var best: Int?
-        for i in categories.indices {
+        for i in categories.indices where scores[i] != 0 {
             // An adjustment alone (no rule of the category fired) does not make a category score.
-            let hasOwnHit = scores[i] != 0
-            let score = hasOwnHit ? max(0, scores[i] + adjustment) : 0
+            let score = max(0, scores[i] + adjustment)
             scores[i] = score
             if score > 0 {
                 categoryScores.append((categories[i].id, score))
@@ -446,6 +598,6 @@ public final class Screener {
             decision = score >= thresholds.block ? .block : score >= thresholds.warn ? .warn : .allow
         }
         return Verdict(decision: decision, category: category, score: score, categoryScores: categoryScores, hits: hits,
-                       entities: entities, rulesVersion: ruleSet.version, truncated: truncated)
+                       entities: [], rulesVersion: ruleSet.version, truncated: false)
     }
 }
