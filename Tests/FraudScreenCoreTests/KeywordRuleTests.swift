@@ -61,6 +61,11 @@ struct KeywordRuleTests {
         #expect(screener.firedRules("vxabc") == ["k.part"])
         #expect(screener.firedRules("vx abc") == ["k.whole", "k.part"])
         #expect(screener.firedRules("加vx") == ["k.whole", "k.part"])
+        // Only the stretch around the keyword is segmented; punctuation that sits inside a word (vx.com) keeps
+        // it in one run, while CJK punctuation and spaces end runs.
+        #expect(screener.firedRules("请访问vx.com") == ["k.part"])
+        #expect(screener.firedRules("今天天气很好，办理信用卡，个人信用") == ["k.whole", "k.part"])
+        #expect(screener.firedRules("今天天气很好，办理信用卡") == ["k.part"])
     }
 
     @Test("evasive: only evasive occurrences count")

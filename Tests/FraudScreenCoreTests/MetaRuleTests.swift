@@ -91,6 +91,35 @@ struct MetaRuleTests {
         #expect(screener.firedRules("解冻费") == [])
     }
 
+    @Test("a meta rule with field conditions fires whichever field, or meta rule, its named rules fired in")
+    func deferredFieldConditions() throws {
+        // On the last field a meta rule's own conditions are checked only once the plain rules are decided;
+        // named meta rules are decided later still, so they must not stop it.
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("m.outer", "keywords: {any: [解冻费]}\nmeta: {all: [m.inner]}"),
+            Fixture.rule("m.inner", "meta: {all: [x.loan]}"),
+            Fixture.rule("m.fee", "keywords: {any: [解冻费]}\nmeta: {at_least: 1, of: [x.loan]}"),
+            Fixture.rule("x.loan", "keywords: {any: [贷款]}"),
+        ]))
+        #expect(screener.firedRules("贷款需交解冻费") == ["m.fee", "m.inner", "m.outer", "x.loan"])
+        #expect(screener.firedRules("需交解冻费") == [])
+        let loanFirst = Document(fields: [.init(name: "memo", text: "贷款"), .init(name: "context", text: "解冻费")])
+        #expect(screener.firedRules(loanFirst) == ["m.fee", "m.inner", "m.outer", "x.loan"])
+        let feeFirst = Document(fields: [.init(name: "memo", text: "解冻费"), .init(name: "context", text: "贷款")])
+        #expect(screener.firedRules(feeFirst) == ["m.fee", "m.inner", "m.outer", "x.loan"])
+    }
+
+    @Test("a span two named rules share is one piece of the meta rule's evidence")
+    func sharedEvidenceOnce() throws {
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("m.both", "meta: {all: [x.a, x.b]}"),
+            Fixture.rule("x.a", "keywords: {any: [刷单]}"),
+            Fixture.rule("x.b", "keywords: {all: [[刷单], [佣金]]}"),
+        ]))
+        let hit = try #require(screener.screen("刷单赚佣金").hit("m.both"))
+        #expect(hit.evidence.map(\.text) == ["刷单", "佣金"])
+    }
+
     @Test("a screener resets fired meta rules between documents")
     func resetBetweenDocuments() {
         #expect(screener.firedRules("刷单赚佣金").contains("m.all"))

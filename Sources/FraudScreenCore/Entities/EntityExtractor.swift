@@ -35,13 +35,40 @@ public struct EntityExtractor: Sendable {
         }
     }
 
-    /// Appends the entities of `scalars` to `entities`.
-    public func extract(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
-        s.withUnsafeBufferPointer { extract($0, into: &entities) }
+    /// The independent scans of the extractor: links and numbers share one pass (a number inside a link is
+    /// not a number), WeChat ids and app-download prompts have one each.
+    public struct Scans: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let linksAndNumbers = Scans(rawValue: 1)
+        public static let wechatIDs = Scans(rawValue: 2)
+        public static let appDownloads = Scans(rawValue: 4)
+        public static let all: Scans = [.linksAndNumbers, .wechatIDs, .appDownloads]
+
+        /// The scan that finds entities of `kind`.
+        public init(finding kind: Entity.Kind) {
+            switch kind {
+            case .url, .phone, .bankCard, .qq, .amount: self = .linksAndNumbers
+            case .wechat: self = .wechatIDs
+            case .appDownload: self = .appDownloads
+            }
+        }
     }
 
     /// Appends the entities of `scalars` to `entities`.
-    public func extract(_ s: UnsafeBufferPointer<Unicode.Scalar>, into entities: inout [Entity]) {
+    public func extract(_ s: [Unicode.Scalar], into entities: inout [Entity]) {
+        s.withUnsafeBufferPointer { extract($0, scans: .all, into: &entities) }
+    }
+
+    /// Appends the entities that `scans` find in `scalars` to `entities` (a screener runs only the scans its
+    /// rules need, each at most once per field).
+    public func extract(_ s: UnsafeBufferPointer<Unicode.Scalar>, scans: Scans = .all, into entities: inout [Entity]) {
+        if scans.contains(.linksAndNumbers) { linksAndNumbers(s, into: &entities) }
+        if scans.contains(.wechatIDs) { wechatIDs(s, into: &entities) }
+        if scans.contains(.appDownloads) { appDownloads(s, into: &entities) }
+    }
+
+    private func linksAndNumbers(_ s: UnsafeBufferPointer<Unicode.Scalar>, into entities: inout [Entity]) {
         var i = 0
         let n = s.count
         while i < n {
@@ -75,8 +102,6 @@ public struct EntityExtractor: Sendable {
             }
             i += 1
         }
-        wechatIDs(s, into: &entities)
-        appDownloads(s, into: &entities)
     }
 
     // MARK: URLs
@@ -132,7 +157,15 @@ public struct EntityExtractor: Sendable {
     // MARK: Numbers: phones, cards, QQ numbers, amounts
 
     private func number(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int, into entities: inout [Entity]) -> Int {
-        var digits: [UInt8] = []
+        // Digits go to a small stack buffer: nothing longer than 32 digits is an amount, phone, card or QQ.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            number(s, from: start, digitBuffer: buffer, into: &entities)
+        }
+    }
+
+    private func number(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int, digitBuffer: UnsafeMutableBufferPointer<UInt8>,
+                        into entities: inout [Entity]) -> Int {
+        var count = 0
         var j = start
         let plus = s[j] == "+"
         if plus { j += 1 }
@@ -144,7 +177,8 @@ public struct EntityExtractor: Sendable {
         while j < s.count {
             let c = s[j]
             if isDigit(c) {
-                digits.append(UInt8(c.value - 48))
+                if count < digitBuffer.count { digitBuffer[count] = UInt8(c.value - 48) }
+                count += 1
                 if sawDecimalPoint { decimalDigits += 1 }
                 groupLength += 1
                 j += 1
@@ -171,9 +205,11 @@ public struct EntityExtractor: Sendable {
             return k
         }
         let range = start..<end
-        let integerDigits = digits.dropLast(decimalDigits)
+        guard count <= digitBuffer.count else { return end }
+        let digits = UnsafeBufferPointer(rebasing: digitBuffer[..<count])
 
-        if let amount = amount(s, range, integerDigits: Array(integerDigits), decimalDigits: Array(digits.suffix(decimalDigits))) {
+        if let amount = amount(s, range, integerDigits: UnsafeBufferPointer(rebasing: digits.dropLast(decimalDigits)),
+                               decimalDigits: UnsafeBufferPointer(rebasing: digits.suffix(decimalDigits))) {
             entities.append(amount.entity)
             return amount.end
         }
@@ -196,7 +232,8 @@ public struct EntityExtractor: Sendable {
         return end
     }
 
-    private func amount(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, integerDigits: [UInt8], decimalDigits: [UInt8])
+    private func amount(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, integerDigits: UnsafeBufferPointer<UInt8>,
+                        decimalDigits: UnsafeBufferPointer<UInt8>)
         -> (entity: Entity, end: Int)?
     {
         guard !integerDigits.isEmpty, integerDigits.count <= 15 else { return nil }
@@ -258,7 +295,7 @@ public struct EntityExtractor: Sendable {
         return nil
     }
 
-    func luhn(_ digits: [UInt8]) -> Bool {
+    func luhn<Digits: BidirectionalCollection<UInt8>>(_ digits: Digits) -> Bool {
         var sum = 0
         for (i, d) in digits.reversed().enumerated() {
             var v = Int(d)

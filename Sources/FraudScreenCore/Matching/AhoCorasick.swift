@@ -108,46 +108,65 @@ public struct AhoCorasick: Sendable {
         self.patternLengths = patterns.map { Int32($0.count) }
     }
 
-    @inline(__always)
-    private func alphabetClass(_ scalar: Unicode.Scalar) -> Int {
-        let v = Int(scalar.value)
-        if v < AhoCorasick.directClassLimit { return Int(directClass[v]) }
-        return Int(otherClass[scalar.value] ?? 0)
-    }
-
-    @inline(__always)
-    private func step(_ state: Int, _ c: Int) -> Int {
-        var s = state
-        while true {
-            if s == 0 { return c == 0 ? 0 : Int(rootRow[c]) }
-            if c != 0 {
-                var e = Int(edgeStart[s])
-                let end = Int(edgeStart[s + 1])
-                while e < end {
-                    let ec = Int(edgeClass[e])
-                    if ec == c { return Int(edgeTarget[e]) }
-                    if ec > c { break }
-                    e += 1
-                }
-            }
-            s = Int(fail[s])
-        }
-    }
-
     /// Calls `report(pattern, start, end)` for every occurrence (overlapping ones included), in order of end
     /// position; `start..<end` are indices into `scalars`.
     @inline(__always)
     public func forEachMatch(in scalars: UnsafeBufferPointer<Unicode.Scalar>, _ report: (Int, Int, Int) -> Void) {
-        var state = 0
-        for i in 0..<scalars.count {
-            state = step(state, alphabetClass(scalars[i]))
-            var o = Int(outputStart[state])
-            let end = Int(outputStart[state + 1])
-            while o < end {
-                let pattern = Int(outputs[o])
-                report(pattern, i + 1 - Int(patternLengths[pattern]), i + 1)
-                o += 1
+        // Raw pointers into the tables for the scan: this loop runs per character of every text, and array
+        // accesses cost a bounds check each (the tables are immutable and outlive the call).
+        directClass.withUnsafeBufferPointer { direct in
+        rootRow.withUnsafeBufferPointer { root in
+        edgeStart.withUnsafeBufferPointer { edgeStart in
+        edgeClass.withUnsafeBufferPointer { edgeClass in
+        edgeTarget.withUnsafeBufferPointer { edgeTarget in
+        fail.withUnsafeBufferPointer { fail in
+        outputStart.withUnsafeBufferPointer { outputStart in
+        outputs.withUnsafeBufferPointer { outputs in
+        patternLengths.withUnsafeBufferPointer { lengths in
+            let direct = direct.baseAddress!, root = root.baseAddress!, edgeStart = edgeStart.baseAddress!
+            let edgeClass = edgeClass.baseAddress!, edgeTarget = edgeTarget.baseAddress!, fail = fail.baseAddress!
+            let outputStart = outputStart.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
+            var state = 0
+            for i in 0..<scalars.count {
+                let v = Int(scalars[i].value)
+                let c = v < AhoCorasick.directClassLimit ? Int(direct[v]) : Int(otherClass[scalars[i].value] ?? 0)
+                // One transition: the state's sorted edge list, else its failure link, down to the dense root row.
+                var s = state
+                while true {
+                    if s == 0 { s = c == 0 ? 0 : Int(root[c]); break }
+                    if c != 0 {
+                        var e = Int(edgeStart[s])
+                        let end = Int(edgeStart[s + 1])
+                        var next = -1
+                        while e < end {
+                            let ec = Int(edgeClass[e])
+                            if ec >= c {
+                                if ec == c { next = Int(edgeTarget[e]) }
+                                break
+                            }
+                            e += 1
+                        }
+                        if next >= 0 { s = next; break }
+                    }
+                    s = Int(fail[s])
+                }
+                state = s
+                var o = Int(outputStart[state])
+                let end = Int(outputStart[state + 1])
+                while o < end {
+                    let pattern = Int(outputs[o])
+                    report(pattern, i + 1 - Int(lengths[pattern]), i + 1)
+                    o += 1
+                }
             }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
         }
     }
 }

@@ -1,14 +1,20 @@
 import CICU
 
 /// ICU word segmentation ("zh" dictionary) of a field's folded text, computed only when a rule asks for
-/// whole words and only once per field: at ~10 µs per SMS it costs more than everything else together.
+/// whole words, and then only for the stretch of text around the position asked about.
+///
+/// Segmenting a whole SMS costs ~10 µs, more than everything else screening does together. Word breaks
+/// always fall around spaces, CJK punctuation and symbols, so the text splits into runs (letters, digits
+/// and the ASCII punctuation that can sit inside a word, as in `qq.com` or `3.5`) that segment
+/// independently: only the run holding the position is segmented, once per field.
 final class WordBoundaries {
     /// Opened once and only ever cloned (never iterated), which ICU allows from any thread.
     private struct Prototype: @unchecked Sendable { let pointer: OpaquePointer? }
     private static let prototype = Prototype(pointer: cicu_word_breaker_open("zh"))
     private var breaker: OpaquePointer?
+    /// Boundaries found so far in the current field, and the runs already segmented (by start).
     private var boundaries: Set<Int> = []
-    private var valid = false
+    private var segmentedRuns: Set<Int> = []
 
     init() {
         if let prototype = WordBoundaries.prototype.pointer { breaker = cicu_word_breaker_clone(prototype) }
@@ -16,27 +22,44 @@ final class WordBoundaries {
 
     deinit { cicu_word_breaker_close(breaker) }
 
-    func invalidate() { valid = false }
+    func invalidate() {
+        boundaries.removeAll(keepingCapacity: true)
+        segmentedRuns.removeAll(keepingCapacity: true)
+    }
 
-    /// Whether a word boundary falls before folded index `index` (the end of the text counts).
+    /// Whether a word boundary falls before folded index `index` (the start and end of the text count).
     func isBoundary(_ index: Int, in text: NormalizedText) -> Bool {
-        if !valid { compute(text) }
+        let folded = text.foldedBuffer
+        guard index > 0, index < folded.count else { return true }
+        guard WordBoundaries.joinsWords(folded[index - 1]), WordBoundaries.joinsWords(folded[index]) else { return true }
+        var start = index - 1
+        while start > 0, WordBoundaries.joinsWords(folded[start - 1]) { start -= 1 }
+        if !segmentedRuns.contains(start) {
+            segmentedRuns.insert(start)
+            var end = index + 1
+            while end < folded.count, WordBoundaries.joinsWords(folded[end]) { end += 1 }
+            segment(UnsafeBufferPointer(rebasing: folded[start..<end]), offset: start)
+        }
         return boundaries.contains(index)
     }
 
-    private func compute(_ text: NormalizedText) {
-        valid = true
-        boundaries.removeAll(keepingCapacity: true)
+    /// Characters that can be inside a word: letters, digits, and ASCII punctuation that ICU keeps between
+    /// letters or digits (`'`, `.`, `:`, `,`, `_` …). Spaces, other punctuation and symbols always break.
+    private static func joinsWords(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value > 0x20 && scalar.value < 0x7F }
+        return FoldTable.classify(scalar) == .keep
+    }
+
+    private func segment(_ run: UnsafeBufferPointer<Unicode.Scalar>, offset: Int) {
         var utf16: [UInt16] = []
         var unitToFolded: [Int] = []
-        let folded = text.foldedBuffer
-        for (index, scalar) in folded.enumerated() {
-            for unit in scalar.utf16 { utf16.append(unit); unitToFolded.append(index) }
+        for (index, scalar) in run.enumerated() {
+            for unit in scalar.utf16 { utf16.append(unit); unitToFolded.append(offset + index) }
         }
-        unitToFolded.append(folded.count)
+        unitToFolded.append(offset + run.count)
         guard let breaker else {
             // Without ICU's breaker every position is a boundary: whole-word rules degrade to plain keywords.
-            boundaries = Set(0...folded.count)
+            for i in offset...(offset + run.count) { boundaries.insert(i) }
             return
         }
         var out = [Int32](repeating: 0, count: utf16.count + 2)

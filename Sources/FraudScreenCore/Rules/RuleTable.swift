@@ -44,6 +44,8 @@ final class RuleTable: @unchecked Sendable {
         static let isMeta = Flags(rawValue: 1 << 2)
         static let hasFieldConditions = Flags(rawValue: 1 << 3)
         static let hasDocumentConditions = Flags(rawValue: 1 << 4)
+        /// Decided only after every field: meta rules and rules about the transaction alone.
+        static let decidedAfterFields = Flags(rawValue: 1 << 5)
     }
 
     /// For each keyword: the rules that cannot fire without it.
@@ -98,6 +100,7 @@ final class RuleTable: @unchecked Sendable {
             if rule.meta != nil { f.insert(.isMeta) }
             if rule.hasFieldConditions { f.insert(.hasFieldConditions) }
             if rule.hasDocumentConditions { f.insert(.hasDocumentConditions) }
+            if rule.meta != nil || (rule.hasDocumentConditions && !rule.hasFieldConditions) { f.insert(.decidedAfterFields) }
             flags[i] = f
             // Fields no rule names share the last bit; a rule restricted to named fields never has it.
             fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? 63) } } ?? ~0

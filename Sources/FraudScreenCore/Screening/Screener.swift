@@ -24,6 +24,11 @@ public final class Screener {
     private let metaStamp: UnsafeMutableBufferPointer<UInt32>
     private var metaGeneration: UInt32 = 0
     private var candidates = Stream<Int32>()
+    private var deferredMeta = Stream<Int32>()
+    // Scratch of `allGroupsMatch`.
+    private var groupOccurrences = Stream<Occurrence>()
+    private var groupBounds = Stream<Int32>()
+    private var chosen = Stream<Int32>()
     private var fieldEntities: [Entity] = []
 
     // Per document: which rules fired, and their evidence chained per rule (newest first).
@@ -48,18 +53,21 @@ public final class Screener {
     /// Whether verdicts list every entity found; when false, entities are extracted only for fields where
     /// a rule needs them (faster: most texts fire no entity rule).
     public let reportsEntities: Bool
-    private var entitiesExtracted = false
+    /// The extractor scans already run on the current field.
+    private var scansDone: EntityExtractor.Scans = []
 
     private struct Occurrence {
         var start: Int32
         var end: Int32
         var next: Int32
-        var evasive: Bool
+        /// Matched through a word variant (`vx` for 微信); whether it is evasive otherwise is worked out only
+        /// for the occurrences a rule looks at.
+        var variant: Bool
     }
 
     /// One piece of evidence without strings: a span of a field (or, for transaction conditions, a text in
     /// `evidenceTexts`). Strings are made only once a rule has fired, in `finishField`.
-    private struct RawEvidence: Equatable {
+    private struct RawEvidence {
         var field: Int32
         var start: Int32
         var end: Int32
@@ -68,11 +76,12 @@ public final class Screener {
         var source: Verdict.Evidence.Source
         var evasive: Bool
         var next: Int32 = -1
+    }
 
-        func sameContent(_ other: RawEvidence) -> Bool {
-            field == other.field && start == other.start && end == other.end && source == other.source
-                && evasive == other.evasive && text == other.text
-        }
+    /// Whether two pieces of evidence say the same (two rules can point at the same span).
+    private func sameContent(_ a: RawEvidence, _ b: RawEvidence) -> Bool {
+        a.field == b.field && a.start == b.start && a.end == b.end && a.source == b.source && a.evasive == b.evasive
+            && (a.text == b.text || evidenceTexts[Int(a.text)] == evidenceTexts[Int(b.text)])
     }
 
     public init(ruleSet: RuleSet, reportsEntities: Bool = true) {
@@ -94,7 +103,8 @@ public final class Screener {
     }
 
     deinit {
-        occurrences.free(); candidates.free(); evidence.free()
+        occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free()
+        groupOccurrences.free(); groupBounds.free(); chosen.free()
         keywordHead.deallocate(); keywordStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate()
     }
@@ -128,7 +138,7 @@ public final class Screener {
             text.reset(field.text, table: ruleSet.foldTable, maxScalars: ruleSet.settings.maxTextScalars)
             truncated = truncated || text.truncated
             let evidenceBefore = evidence.count
-            screenField(index: Int32(index), name: field.name)
+            screenField(index: Int32(index), name: field.name, isLastField: index == document.fields.count - 1)
             // Cut the matched texts out now, while this field's buffers are current.
             for i in evidenceBefore..<evidence.count where evidence.base[i].text < 0 {
                 let e = evidence.base[i]
@@ -172,7 +182,7 @@ public final class Screener {
 
     // MARK: Fields
 
-    private func screenField(index fieldIndex: Int32, name fieldName: String) {
+    private func screenField(index fieldIndex: Int32, name fieldName: String, isLastField: Bool) {
         fieldGeneration &+= 1
         if fieldGeneration == 0 {  // wrapped: stale stamps could look current
             keywordStamp.update(repeating: 0)
@@ -183,7 +193,7 @@ public final class Screener {
         candidates.count = 0
         fieldEntities.removeAll(keepingCapacity: true)
         wordBoundaries.invalidate()
-        entitiesExtracted = false
+        scansDone = []
 
         let ruleSet = self.ruleSet, table = self.table, text = self.text
         let heads = keywordHead, stamps = keywordStamp, ruleStamps = ruleStamp
@@ -196,7 +206,6 @@ public final class Screener {
                 guard occurrences.count < Screener.maxOccurrencesPerField else { return }
                 let keyword = Int(patternKeyword[pattern])
                 let index = Int32(occurrences.count)
-                let evasive = patternIsVariant[pattern] || text.isEvasive(compactStart: start, compactEnd: end)
                 var next: Int32 = -1
                 if stamps[keyword] == generation {
                     next = heads[keyword]
@@ -210,7 +219,7 @@ public final class Screener {
                     }
                 }
                 occurrences.reserve(occurrences.count + 1)
-                occurrences.base[occurrences.count] = Occurrence(start: Int32(start), end: Int32(end), next: next, evasive: evasive)
+                occurrences.base[occurrences.count] = Occurrence(start: Int32(start), end: Int32(end), next: next, variant: patternIsVariant[pattern])
                 occurrences.count += 1
                 heads[keyword] = index
             }
@@ -225,22 +234,55 @@ public final class Screener {
         }
         self.candidates = candidates
 
-        if reportsEntities { extractEntities() }
+        if reportsEntities { extractEntities(.all) }
 
         let fieldBit = table.fieldBit(fieldName)
+        // On the last field, meta rules with conditions of their own wait until every plain rule of the field
+        // has been decided: most of them then cannot hold and are dropped before their (costly) entity or
+        // regex conditions run. On earlier fields a rule they name may still fire later, so they run as usual.
+        var deferred = self.deferredMeta
+        deferred.count = 0
         for i in 0..<candidates.count {
             let candidate = candidates.base[i]
             let r = Int(candidate)
             guard table.fieldMasks[r] & fieldBit != 0, canFire(r) else { continue }
-            let rule = ruleSet.rules[r]
-            guard rule.applies(to: fieldName) else { continue }
-            let mark = evidence.count
-            if evaluate(rule, field: fieldIndex) {
-                fire(candidate, evidenceFrom: mark)
-            } else {
-                evidence.count = mark
+            if isLastField && table.flags[r].contains(.isMeta) {
+                deferred.reserve(deferred.count + 1)
+                deferred.base[deferred.count] = candidate
+                deferred.count += 1
+                continue
             }
+            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName)
         }
+        self.deferredMeta = deferred
+        for i in 0..<deferred.count {
+            let candidate = deferred.base[i]
+            guard let meta = ruleSet.rules[Int(candidate)].meta, metaMayHold(meta) else { continue }
+            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName)
+        }
+    }
+
+    private func evaluateCandidate(_ candidate: Int32, fieldIndex: Int32, fieldName: String) {
+        let rule = ruleSet.rules[Int(candidate)]
+        guard rule.applies(to: fieldName) else { return }
+        let mark = evidence.count
+        if evaluate(rule, field: fieldIndex) {
+            fire(candidate, evidenceFrom: mark)
+        } else {
+            evidence.count = mark
+        }
+    }
+
+    /// Whether a meta rule could still hold given the rules fired so far; rules decided only after the fields
+    /// (meta and transaction-only rules) count as possibly firing. `none` is not checked: it can only block.
+    private func metaMayHold(_ meta: CompiledMeta) -> Bool {
+        @inline(__always) func maybe(_ d: Int32) -> Bool {
+            fired[Int(d)] || table.flags[Int(d)].contains(.decidedAfterFields)
+        }
+        if !meta.all.allSatisfy(maybe) { return false }
+        if !meta.any.isEmpty && !meta.any.contains(where: maybe) { return false }
+        if meta.atLeast > 0 && meta.of.reduce(0, { $0 + (maybe($1) ? 1 : 0) }) < meta.atLeast { return false }
+        return true
     }
 
     @inline(__always)
@@ -281,10 +323,11 @@ public final class Screener {
         return true
     }
 
-    private func extractEntities() {
-        guard !entitiesExtracted else { return }
-        entitiesExtracted = true
-        ruleSet.entityExtractor.extract(text.foldedBuffer, into: &fieldEntities)
+    private func extractEntities(_ scans: EntityExtractor.Scans) {
+        let missing = scans.subtracting(scansDone)
+        guard !missing.isEmpty else { return }
+        scansDone.formUnion(missing)
+        ruleSet.entityExtractor.extract(text.foldedBuffer, scans: missing, into: &fieldEntities)
     }
 
     /// Whether `rule` fires on the current field; its evidence is appended to `evidence` as it goes (the
@@ -305,9 +348,10 @@ public final class Screener {
             guard matched else { return false }
         }
         if !rule.allGroups.isEmpty {
-            guard let occurrences = allGroupsMatch(rule) else { return false }
-            for (start, end, evasive) in occurrences where spans < maxSpans {
-                appendUnique(keywordEvidence(field, start, end, evasive), from: mark)
+            guard allGroupsMatch(rule) else { return false }
+            for d in 0..<chosen.count where spans < maxSpans {
+                let o = groupOccurrences.base[Int(chosen.base[d])]
+                appendUnique(keywordEvidence(field, Int(o.start), Int(o.end), o.variant), from: mark)
             }
         }
         if !rule.regexes.isEmpty {
@@ -326,9 +370,16 @@ public final class Screener {
         }
         if !rule.entities.isEmpty || !rule.lists.isEmpty {
             let present = text.asciiPresent
-            for requirement in rule.entities where !EntityExtractor.mayFind(requirement.kind, asciiPresent: present) { return false }
-            for requirement in rule.lists where !EntityExtractor.mayFind(requirement.entity, asciiPresent: present) { return false }
-            extractEntities()
+            var scans: EntityExtractor.Scans = []
+            for requirement in rule.entities {
+                guard EntityExtractor.mayFind(requirement.kind, asciiPresent: present) else { return false }
+                scans.insert(.init(finding: requirement.kind))
+            }
+            for requirement in rule.lists {
+                guard EntityExtractor.mayFind(requirement.entity, asciiPresent: present) else { return false }
+                scans.insert(.init(finding: requirement.entity))
+            }
+            extractEntities(scans)
         }
         for requirement in rule.entities {
             var matched = false
@@ -428,46 +479,83 @@ public final class Screener {
         while index >= 0 {
             let o = occurrences[Int(index)]
             let start = Int(o.start), end = Int(o.end)
-            if (!rule.evasiveOnly || o.evasive) && (!rule.wholeWord || isWholeWord(start, end)) {
-                body(start, end, o.evasive)
+            let evasive = o.variant || text.isEvasive(compactStart: start, compactEnd: end)
+            if (!rule.evasiveOnly || evasive) && (!rule.wholeWord || isWholeWord(start, end)) {
+                body(start, end, evasive)
             }
             index = o.next
         }
     }
 
-    /// One accepted occurrence per `all` element, all within the rule's window when it has one; nil if none.
-    private func allGroupsMatch(_ rule: CompiledRule) -> [(Int, Int, Bool)]? {
-        var perGroup: [[(Int, Int, Bool)]] = []
+    /// Whether one accepted occurrence per `all` element can be chosen, all within the rule's window when it
+    /// has one; the choice is left in `chosen` (one index into `groupOccurrences` per element).
+    ///
+    /// One occurrence per element, no occurrence standing for two elements (`all: [[开通会员], [会员]]` needs
+    /// 会员 twice; an occurrence inside another counts as the same), all within the window. A depth-first
+    /// search over the (few) occurrences, iterative and in scratch buffers (no allocation per rule), with a
+    /// work bound so a text full of keywords cannot make it explode.
+    private func allGroupsMatch(_ rule: CompiledRule) -> Bool {
+        var found = groupOccurrences, bounds = groupBounds, chosen = self.chosen
+        defer { groupOccurrences = found; groupBounds = bounds; self.chosen = chosen }
+        found.count = 0
+        bounds.count = 0
+        bounds.reserve(rule.allGroups.count + 1)
+        bounds.base[0] = 0
+        bounds.count = 1
         for group in rule.allGroups {
-            var occurrences: [(Int, Int, Bool)] = []
-            for keyword in group { forEachOccurrence(of: keyword, rule) { occurrences.append(($0, $1, $2)) } }
-            if occurrences.isEmpty { return nil }
-            perGroup.append(occurrences.sorted { $0.0 < $1.0 })
-        }
-        // One occurrence per element, no occurrence standing for two elements (`all: [[开通会员], [会员]]`
-        // needs 会员 twice; an occurrence inside another counts as the same), all within the window when
-        // there is one. A depth-first search over the (few) occurrences, with a work bound so a text full
-        // of keywords cannot make it explode.
-        let window = rule.window ?? Int.max
-        var chosen: [(Int, Int, Bool)] = []
-        var budget = 20_000
-        func search(_ group: Int, _ from: Int, _ to: Int) -> Bool {
-            if group == perGroup.count { return true }
-            for occurrence in perGroup[group] {
-                budget -= 1
-                if budget < 0 { return false }
-                let lower = min(from, occurrence.0), upper = max(to, occurrence.1)
-                guard upper - lower <= window else { continue }
-                // Nested occurrences are one phrase read twice; partly overlapping ones (暂停提现|提现功能) are two.
-                guard !chosen.contains(where: { ($0.0 <= occurrence.0 && occurrence.1 <= $0.1) || (occurrence.0 <= $0.0 && $0.1 <= occurrence.1) })
-                else { continue }
-                chosen.append(occurrence)
-                if search(group + 1, lower, upper) { return true }
-                chosen.removeLast()
+            let before = found.count
+            for keyword in group {
+                forEachOccurrence(of: keyword, rule) { start, end, evasive in
+                    found.reserve(found.count + 1)
+                    // Here the flag holds the occurrence's full evasiveness, already worked out.
+                    found.base[found.count] = Occurrence(start: Int32(start), end: Int32(end), next: -1, variant: evasive)
+                    found.count += 1
+                }
             }
-            return false
+            if found.count == before { return false }
+            // Insertion sort by start: a group has a handful of occurrences.
+            let o = found.base
+            for i in (before + 1)..<found.count {
+                let item = o[i]
+                var j = i
+                while j > before && o[j - 1].start > item.start { o[j] = o[j - 1]; j -= 1 }
+                o[j] = item
+            }
+            bounds.base[bounds.count] = Int32(found.count)
+            bounds.count += 1
         }
-        return search(0, Int.max, Int.min) ? chosen : nil
+        let groups = rule.allGroups.count
+        let window = rule.window ?? Int.max
+        let o = found.base, b = bounds.base
+        chosen.reserve(groups)
+        chosen.count = groups
+        let cursor = chosen.base
+        var budget = 20_000
+        var depth = 0
+        cursor[0] = b[0] - 1
+        while depth >= 0 {
+            cursor[depth] += 1
+            if cursor[depth] >= b[depth + 1] { depth -= 1; continue }
+            budget -= 1
+            if budget < 0 { return false }
+            let candidate = o[Int(cursor[depth])]
+            var lower = Int(candidate.start), upper = Int(candidate.end)
+            var usable = true
+            for d in 0..<depth {
+                let other = o[Int(cursor[d])]
+                lower = min(lower, Int(other.start)); upper = max(upper, Int(other.end))
+                // Nested occurrences are one phrase read twice; partly overlapping ones (暂停提现|提现功能) are two.
+                if (other.start <= candidate.start && candidate.end <= other.end) || (candidate.start <= other.start && other.end <= candidate.end) {
+                    usable = false
+                    break
+                }
+            }
+            guard usable, upper - lower <= window else { continue }
+            if depth == groups - 1 { return true }
+            depth += 1
+            cursor[depth] = b[depth] - 1
+        }
+        return false
     }
 
     private func isWholeWord(_ start: Int, _ end: Int) -> Bool {
@@ -542,16 +630,20 @@ public final class Screener {
 
     /// Whether evidence with the same content is already the rule's (chained, or written since `mark`).
     private func isChained(_ e: RawEvidence, to rule: Int, since mark: Int) -> Bool {
-        for i in mark..<evidence.count where evidence.base[i].sameContent(e) { return true }
+        for i in mark..<evidence.count where sameContent(evidence.base[i], e) { return true }
         var i = evidenceHead[rule]
         while i >= 0 {
-            if evidence.base[Int(i)].sameContent(e) { return true }
+            if sameContent(evidence.base[Int(i)], e) { return true }
             i = evidence.base[Int(i)].next
         }
         return false
     }
 
     private func verdict() -> Verdict {
+        guard !firedRules.isEmpty else {  // most texts: nothing to score
+            return Verdict(decision: .allow, category: nil, score: 0, categoryScores: [], hits: [], entities: [],
+                           rulesVersion: ruleSet.version, truncated: false)
+        }
         let categories = ruleSet.categories
         var scores = [Int](repeating: 0, count: categories.count)
         var adjustment = 0

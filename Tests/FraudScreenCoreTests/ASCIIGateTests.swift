@@ -1,0 +1,75 @@
+import Testing
+@testable import FraudScreenCore
+
+/// Regexes and entity rules skip texts that lack an ASCII character every match needs; the gate must never
+/// change what fires.
+@Suite("ASCII gates")
+struct ASCIIGateTests {
+    private func set(_ characters: String) -> ASCIISet {
+        var set = ASCIISet()
+        for byte in characters.utf8 { set.insertCaseless(byte) }
+        return set
+    }
+
+    @Test("required sets: literals, escaped punctuation, \\d, ASCII classes; optional atoms and lookarounds need nothing")
+    func requiredSets() {
+        #expect(ASCIISet.required(by: #"[a-z0-9]+-[a-z0-9]+\.(?:com|cn)"#) == [set("abcdefghijklmnopqrstuvwxyz0123456789"), set("-"), set("abcdefghijklmnopqrstuvwxyz0123456789"), set("."), set("c")])
+        #expect(ASCIISet.required(by: #"\d{3}"#) == [.digits])
+        #expect(ASCIISet.required(by: #"(?<![\d])转账"#) == [])
+        #expect(ASCIISet.required(by: "a?b*c{0,2}") == [])
+        #expect(ASCIISet.required(by: #"\s\w\p{Han}.\x41\k<name>"#) == [])
+        #expect(ASCIISet.required(by: "[^a]") == [])
+        #expect(ASCIISet.required(by: "[a-c转]") == [])
+    }
+
+    @Test("an alternation needs one character from the union of its alternatives' narrowest sets")
+    func alternation() {
+        #expect(ASCIISet.required(by: #"(?:\+\d|0\d)"#) == [set("+0")])
+        #expect(ASCIISet.required(by: "(?:a|转)") == [])
+    }
+
+    @Test("\\d also admits digits outside ASCII, which folding keeps and PCRE2 matches")
+    func nonASCIIDigits() throws {
+        let screener = Screener(ruleSet: try Fixture.ruleSet([Fixture.rule("r.digits", #"regex: 'code\d{3}'"#)]))
+        #expect(screener.firedRules("code٣٣٣") == ["r.digits"])
+        #expect(screener.firedRules("code123") == ["r.digits"])
+        #expect(screener.firedRules("code") == [])
+    }
+
+    @Test("a regex with no literal fires exactly when its ASCII characters are there")
+    func gatedRegex() throws {
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("r.hyphen", #"regex: '[a-z0-9]+-[a-z0-9]+\.(?:com|cn)'"#),
+        ]))
+        #expect(screener.firedRules("登录 icbc-vip.com 领取") == ["r.hyphen"])
+        #expect(screener.firedRules("登录 ICBC-VIP.COM 领取") == ["r.hyphen"])
+        #expect(screener.firedRules("登录 icbcvip.com 领取") == [])
+        #expect(screener.firedRules("请登录网银") == [])
+    }
+
+    @Test("every literal set gates: 账户(清查|审查) runs only when 账户 and one of the pair were seen")
+    func literalSets() throws {
+        #expect(CompiledRegex.requiredLiteralSets(of: "账户(清查|审查)") == [["账户"], ["清查", "审查"]])
+        #expect(CompiledRegex.requiredLiteralSets(of: #"(转|汇)(我|给我)\d+(万|元)"#) == [["转", "汇"], ["我", "给我"], ["万", "元"]])
+        let screener = Screener(ruleSet: try Fixture.ruleSet([Fixture.rule("r.check", "regex: '账户(清查|审查)'")]))
+        #expect(screener.firedRules("配合账户清查") == ["r.check"])
+        #expect(screener.firedRules("账户余额清零") == [])
+    }
+
+    @Test("entity rules: a text without the characters an entity needs cannot hold one; scans run as needed")
+    func entityPrerequisites() throws {
+        #expect(!EntityExtractor.mayFind(.url, asciiPresent: (0, 0)))
+        #expect(!EntityExtractor.mayFind(.phone, asciiPresent: (0, 0)))
+        #expect(EntityExtractor.mayFind(.appDownload, asciiPresent: (0, 0)))
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("e.link", "entities: {url: true}"),
+            Fixture.rule("e.phone", "entities: {phone: true}"),
+            Fixture.rule("e.app", "entities: {app_download: true}"),
+        ]), reportsEntities: false)
+        #expect(screener.firedRules("点击 t.cn/abc 领取") == ["e.link"])
+        #expect(screener.firedRules("致电13812345678") == ["e.phone"])
+        #expect(screener.firedRules("请下载app") == ["e.app"])
+        #expect(screener.firedRules("访问t.cn/abc或致电13812345678，下载app") == ["e.link", "e.phone", "e.app"])
+        #expect(screener.firedRules("无链接无电话") == [])
+    }
+}
