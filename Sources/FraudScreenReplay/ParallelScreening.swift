@@ -38,7 +38,7 @@ public enum ParallelScreening {
         defer { shared.buffer.deinitialize(); shared.buffer.deallocate() }
 
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let screener = Screener(ruleSet: ruleSet)
+            let screener = Screener(ruleSet: ruleSet, reportsEntities: false)
             while let block = shared.take(), block < blocks {
                 let range = (block * blockSize)..<min(count, (block + 1) * blockSize)
                 for i in range { shared.buffer[i] = screener.screen(items[i].document) }

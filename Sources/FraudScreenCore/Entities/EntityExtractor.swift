@@ -27,11 +27,16 @@ public struct EntityExtractor: Sendable {
     /// entity of `kind` at all: links need a dot, numbers an ASCII digit, WeChat ids ASCII letters or digits.
     /// Lets a rule that needs an entity fail without scanning a text that cannot have one.
     public static func mayFind(_ kind: Entity.Kind, asciiPresent present: (UInt64, UInt64)) -> Bool {
+        prerequisite(of: kind).map { $0.intersects(present) } ?? true
+    }
+
+    /// The ASCII characters of which an entity of `kind` needs at least one (nil: none in particular).
+    public static func prerequisite(of kind: Entity.Kind) -> ASCIISet? {
         switch kind {
-        case .url: return ASCIISet.dot.intersects(present)
-        case .phone, .bankCard, .qq, .amount: return ASCIISet.asciiDigits.intersects(present)
-        case .wechat: return ASCIISet.asciiAlphanumerics.intersects(present)
-        case .appDownload: return true
+        case .url: return .dot
+        case .phone, .bankCard, .qq, .amount: return .asciiDigits
+        case .wechat: return .asciiAlphanumerics
+        case .appDownload: return nil
         }
     }
 

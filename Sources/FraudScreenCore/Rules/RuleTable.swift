@@ -38,9 +38,6 @@ struct PackedLists {
 final class RuleTable: @unchecked Sendable {
     struct Flags: OptionSet {
         let rawValue: UInt32
-        static let hasRegex = Flags(rawValue: 1 << 0)
-        /// Some regex of the rule has no keyword gate.
-        static let ungatedRegex = Flags(rawValue: 1 << 1)
         static let isMeta = Flags(rawValue: 1 << 2)
         static let hasFieldConditions = Flags(rawValue: 1 << 3)
         static let hasDocumentConditions = Flags(rawValue: 1 << 4)
@@ -50,14 +47,12 @@ final class RuleTable: @unchecked Sendable {
 
     /// For each keyword: the rules that cannot fire without it.
     let anchors: PackedLists
-    let unless: PackedLists
-    let any: PackedLists
-    /// For each rule, the indices (into `groups`) of its `all` elements.
-    let groupsOfRule: PackedLists
-    let groups: PackedLists
-    /// For each rule, per regex: how many literal sets gate it, then their indices into `regexGateSets`.
-    let regexGates: PackedLists
-    let regexGateSets: PackedLists
+    /// For each rule, its keyword conditions as one run of integers, so that testing a candidate reads one
+    /// or two cache lines (separate lists per condition cost a cache miss each):
+    /// `unless` count and ids, `any` count and ids, `all` element count then per element its count and ids,
+    /// then — when every regex is gated — the regex count and per regex its literal-set count, then per set
+    /// its count and ids (no regex part when some regex runs ungated).
+    let checks: PackedLists
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists
     let flags: UnsafeMutableBufferPointer<Flags>
@@ -66,24 +61,22 @@ final class RuleTable: @unchecked Sendable {
     let scores: UnsafeMutableBufferPointer<Int32>
     /// For each rule, its category index, or -1 for a `"*"` adjustment.
     let categories: UnsafeMutableBufferPointer<Int32>
+    /// For each rule, ASCII characters its entity and list conditions need (the first two such sets; an
+    /// empty set needs nothing): a text without them cannot satisfy the rule.
+    let entityNeeds: UnsafeMutableBufferPointer<(ASCIISet, ASCIISet)>
     private let fieldBits: [String: Int]
 
     init(rules: [CompiledRule], keywordAnchors: [[Int32]], metaDependents: [[Int32]]) {
         anchors = PackedLists(keywordAnchors)
-        unless = PackedLists(rules.map(\.unlessKeywords))
-        any = PackedLists(rules.map(\.anyKeywords))
-        var groupLists: [[Int32]] = []
-        groupsOfRule = PackedLists(rules.map { rule in
-            rule.allGroups.map { group in groupLists.append(group); return Int32(groupLists.count - 1) }
-        })
-        groups = PackedLists(groupLists)
-        var gateSets: [[Int32]] = []
-        regexGates = PackedLists(rules.map { rule in
-            rule.regexGates.flatMap { sets in
-                [Int32(sets.count)] + sets.map { set in gateSets.append(set); return Int32(gateSets.count - 1) }
+        checks = PackedLists(rules.map { rule in
+            func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
+            var code = counted(rule.unlessKeywords) + counted(rule.anyKeywords)
+            code += [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
+            if !rule.regexes.isEmpty && !rule.regexGates.contains(where: \.isEmpty) {
+                code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { sets in [Int32(sets.count)] + sets.flatMap(counted) }
             }
+            return code
         })
-        regexGateSets = PackedLists(gateSets)
         self.metaDependents = PackedLists(metaDependents)
 
         var bits: [String: Int] = [:]
@@ -93,10 +86,9 @@ final class RuleTable: @unchecked Sendable {
         fieldMasks = .allocate(capacity: max(1, rules.count))
         scores = .allocate(capacity: max(1, rules.count))
         categories = .allocate(capacity: max(1, rules.count))
+        entityNeeds = .allocate(capacity: max(1, rules.count))
         for (i, rule) in rules.enumerated() {
             var f: Flags = []
-            if !rule.regexes.isEmpty { f.insert(.hasRegex) }
-            if rule.regexGates.contains(where: \.isEmpty) { f.insert(.ungatedRegex) }
             if rule.meta != nil { f.insert(.isMeta) }
             if rule.hasFieldConditions { f.insert(.hasFieldConditions) }
             if rule.hasDocumentConditions { f.insert(.hasDocumentConditions) }
@@ -106,12 +98,15 @@ final class RuleTable: @unchecked Sendable {
             fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? 63) } } ?? ~0
             scores[i] = Int32(rule.score)
             categories[i] = Int32(rule.categoryIndex ?? -1)
+            let needs = (rule.entities.map(\.kind) + rule.lists.map(\.entity)).compactMap(EntityExtractor.prerequisite(of:))
+            entityNeeds[i] = (needs.first ?? ASCIISet(), needs.dropFirst().first ?? ASCIISet())
         }
     }
 
     deinit {
-        for lists in [anchors, unless, any, groupsOfRule, groups, regexGates, regexGateSets, metaDependents] { lists.free() }
+        for lists in [anchors, checks, metaDependents] { lists.free() }
         flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate()
+        entityNeeds.deallocate()
     }
 
     /// The bit standing for a document field in `fieldMasks`.

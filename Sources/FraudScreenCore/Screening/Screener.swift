@@ -288,39 +288,51 @@ public final class Screener {
     @inline(__always)
     private func seen(_ keyword: Int32) -> Bool { keywordStamp[Int(keyword)] == fieldGeneration }
 
-    /// Necessary conditions on "was the keyword seen at all", from the packed table: most candidates fail
-    /// here, before any evidence or per-occurrence work.
+    /// Necessary conditions on "was the keyword seen at all", read from the rule's packed checks (layout in
+    /// `RuleTable.checks`): most candidates fail here, before any evidence or per-occurrence work.
     @inline(__always)
     private func canFire(_ r: Int) -> Bool {
-        for keyword in table.unless[r] where seen(keyword) { return false }
-        let any = table.any[r]
-        if !any.isEmpty {
-            var found = false
-            for keyword in any where seen(keyword) { found = true; break }
-            if !found { return false }
+        let stamps = keywordStamp.baseAddress!, generation = fieldGeneration
+        let code = table.checks[r]
+        var p = code.baseAddress!
+        @inline(__always) func anySeen(_ list: UnsafePointer<Int32>, _ count: Int) -> Bool {
+            for k in 0..<count where stamps[Int(list[k])] == generation { return true }
+            return false
         }
-        for group in table.groupsOfRule[r] {
-            var found = false
-            for keyword in table.groups[Int(group)] where seen(keyword) { found = true; break }
-            if !found { return false }
+        var n = Int(p[0])
+        if anySeen(p + 1, n) { return false }  // unless
+        p += 1 + n
+        n = Int(p[0])
+        if n > 0 && !anySeen(p + 1, n) { return false }  // any
+        p += 1 + n
+        let groups = Int(p[0])
+        p += 1
+        for _ in 0..<groups {  // all
+            n = Int(p[0])
+            if !anySeen(p + 1, n) { return false }
+            p += 1 + n
         }
-        if table.flags[r].contains(.hasRegex) && !table.flags[r].contains(.ungatedRegex) {
-            // Per regex: a count of sets, then their indices; some regex must have every set seen.
-            let gates = table.regexGates[r]
-            var k = 0, open = false
-            while k < gates.count && !open {
-                let sets = Int(gates[k])
-                open = true
-                for set in gates[(k + 1)..<(k + 1 + sets)] {
-                    var found = false
-                    for keyword in table.regexGateSets[Int(set)] where seen(keyword) { found = true; break }
-                    if !found { open = false; break }
-                }
-                k += 1 + sets
+        let needs = table.entityNeeds[r]
+        if !needs.0.isEmpty {
+            let present = text.asciiPresent
+            if !needs.0.intersects(present) || !needs.1.isEmpty && !needs.1.intersects(present) { return false }
+        }
+        guard p < code.baseAddress! + code.count else { return true }
+        let regexes = Int(p[0])  // some regex must have every literal set seen
+        p += 1
+        var open = false
+        for _ in 0..<regexes {
+            let sets = Int(p[0])
+            p += 1
+            var all = true
+            for _ in 0..<sets {
+                n = Int(p[0])
+                if all && !anySeen(p + 1, n) { all = false }
+                p += 1 + n
             }
-            if !open { return false }
+            if all { open = true; break }
         }
-        return true
+        return open
     }
 
     private func extractEntities(_ scans: EntityExtractor.Scans) {
@@ -661,7 +673,10 @@ public final class Screener {
                                               text: evidenceTexts[Int(e.text)], source: e.source, evasive: e.evasive))
                 i = e.next
             }
-            if spans.count > 1 { spans.sort { ($0.field, $0.span) < ($1.field, $1.span) } }
+            // By field and span; the same span found two ways lists keyword, regex, entity, list in that order.
+            if spans.count > 1 {
+                spans.sort { ($0.field, $0.span.start, $0.span.end, $0.source.rank) < ($1.field, $1.span.start, $1.span.end, $1.source.rank) }
+            }
             let rule = ruleSet.rules[r]
             hits.append(Verdict.RuleHit(ruleID: rule.id, category: category >= 0 ? categories[category].id : "*",
                                         score: score, description: rule.definition.description, evidence: spans))

@@ -9,7 +9,12 @@ public struct Verdict: Sendable {
 
     /// Where a rule's evidence is: a span of the ORIGINAL text of a field (Unicode scalars, half-open).
     public struct Evidence: Sendable, Hashable {
-        public enum Source: String, Sendable { case keyword, regex, entity, list, transaction }
+        public enum Source: String, Sendable, CaseIterable {
+            case keyword, regex, entity, list, transaction
+
+            /// Position in the declaration: the order evidence on one span is listed in.
+            var rank: Int { Source.allCases.firstIndex(of: self)! }
+        }
         public var field: String
         public var span: TextSpan
         public var text: String
