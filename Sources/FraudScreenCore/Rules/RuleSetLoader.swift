@@ -215,16 +215,21 @@ struct RuleSetCompiler {
             !compiled[$0].hasFieldConditions && compiled[$0].hasDocumentConditions && compiled[$0].meta == nil
         }.map { Int32($0) }
         for (i, rule) in compiled.enumerated() where rule.hasFieldConditions {
-            let anchorSet: [Int32]
-            if !rule.anyKeywords.isEmpty {
-                anchorSet = rule.anyKeywords
-            } else if let first = rule.allGroups.first {
-                anchorSet = first
-            } else if !rule.regexes.isEmpty, rule.entities.isEmpty, rule.lists.isEmpty, rule.regexGates.allSatisfy({ !$0.isEmpty }) {
-                // Each regex is anchored on its rarest-looking set: the one whose shortest literal is longest.
-                func shortest(_ set: [Int32]) -> Int { set.map { keywordTexts[Int($0)].unicodeScalars.count }.min() ?? 0 }
-                anchorSet = rule.regexGates.flatMap { sets in sets.max { shortest($0) < shortest($1) }! }
-            } else {
+            // Any keyword set the rule cannot fire without will do as its anchor: the `any` list, each `all`
+            // element, or (when every regex is gated) one literal set per regex. The fewer texts an anchor
+            // occurs in, the fewer candidates to test, so take the rarest-looking one: longest shortest
+            // keyword, then fewest keywords.
+            func shortest(_ set: [Int32]) -> Int { set.map { keywordTexts[Int($0)].unicodeScalars.count }.min() ?? 0 }
+            func rarer(_ a: [Int32], _ b: [Int32]) -> Bool {
+                shortest(a) != shortest(b) ? shortest(a) > shortest(b) : a.count < b.count
+            }
+            var choices: [[Int32]] = rule.allGroups
+            if !rule.anyKeywords.isEmpty { choices.append(rule.anyKeywords) }
+            if !rule.regexes.isEmpty, rule.regexGates.allSatisfy({ !$0.isEmpty }) {
+                // Any one regex firing fires the rule, so the anchor is one set per regex, together.
+                choices.append(rule.regexGates.flatMap { sets in sets.min(by: rarer)! })
+            }
+            guard let anchorSet = choices.min(by: rarer) else {
                 unanchored.append(Int32(i))
                 continue
             }
