@@ -124,30 +124,57 @@ public struct EntityExtractor: Sendable {
         var dots = 0, letters = false
         for i in range { if s[i] == "." { dots += 1 } else if isASCIILetter(s[i]) { letters = true } }
         guard letters || dots == 3 else { return nil }
-        var token = String(String.UnicodeScalarView(s[range]))
-        let start = range.lowerBound
-        for scheme in ["http://", "https://"] where token.hasPrefix(scheme) {
-            token = String(token.dropFirst(scheme.count))
+        // The token is ASCII (see `urlTokenEnd`): read it in place, and build strings only for a real link.
+        var tokenStart = range.lowerBound
+        for scheme in EntityExtractor.schemes where matches(s, at: tokenStart, scheme) && tokenStart + scheme.count <= range.upperBound {
+            tokenStart += scheme.count
+            break
         }
-        if token.contains("://") { return nil }
-        let hostEnd = token.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? token.endIndex
-        var host = String(token[..<hostEnd])
-        if let colon = host.firstIndex(of: ":") { host = String(host[..<colon]) }
-        if let at = host.lastIndex(of: "@") { host = String(host[host.index(after: at)...]) }
-        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } })
-        else { return nil }
-        let isIP = labels.count == 4 && labels.allSatisfy { Int($0).map { (0...255).contains($0) } ?? false }
+        var hostEnd = range.upperBound
+        for i in tokenStart..<range.upperBound {
+            if s[i] == ":", i + 2 < range.upperBound, s[i + 1] == "/", s[i + 2] == "/" { return nil }  // another scheme
+            if hostEnd == range.upperBound, s[i] == "/" || s[i] == "?" || s[i] == "#" { hostEnd = i }
+        }
+        var hostStart = tokenStart, hostStop = hostEnd
+        for i in tokenStart..<hostEnd where s[i] == ":" { hostStop = i; break }  // port
+        for i in stride(from: hostStop - 1, through: hostStart, by: -1) where s[i] == "@" { hostStart = i + 1; break }  // user
+        // Labels: non-empty runs of letters, digits and '-', at least two.
+        var labels = 0, labelStart = hostStart, allNumericUpTo255 = true, lastLabel = hostStart..<hostStart
+        var earlierLabelIsWord = false
+        var i = hostStart
+        while i <= hostStop {
+            if i == hostStop || s[i] == "." {
+                guard i > labelStart else { return nil }
+                labels += 1
+                var value = 0, numeric = true, hasLetter = false
+                for k in labelStart..<i {
+                    if isDigit(s[k]) { value = min(value * 10 + Int(s[k].value - 48), 1000) } else { numeric = false }
+                    if isASCIILetter(s[k]) { hasLetter = true }
+                }
+                if !numeric || value > 255 { allNumericUpTo255 = false }
+                if i < hostStop && (hasLetter || i - labelStart > 1) { earlierLabelIsWord = true }
+                lastLabel = labelStart..<i
+                labelStart = i + 1
+            } else if !isASCIIAlnum(s[i]) && s[i] != "-" {
+                return nil
+            }
+            i += 1
+        }
+        guard labels >= 2 else { return nil }
+        let isIP = labels == 4 && allNumericUpTo255
         if !isIP {
-            guard let tld = labels.last, EntityExtractor.topLevelDomains.contains(String(tld)),
-                  labels.dropLast().contains(where: { $0.contains(where: \.isLetter) || $0.count > 1 })
-            else { return nil }
+            let tld = String(String.UnicodeScalarView(s[lastLabel]))
+            guard EntityExtractor.topLevelDomains.contains(tld), earlierLabelIsWord else { return nil }
         }
-        var value = host + String(token[hostEnd...])
-        while value.hasSuffix("/") { value.removeLast() }
+        let host = String(String.UnicodeScalarView(s[hostStart..<hostStop]))
+        var valueEnd = range.upperBound
+        while valueEnd > hostEnd, s[valueEnd - 1] == "/" { valueEnd -= 1 }
+        let value = hostEnd < valueEnd ? host + String(String.UnicodeScalarView(s[hostEnd..<valueEnd])) : host
         let subkind = isIP ? "ip" : (isShortLink(host) ? "short_link" : "domain")
-        return Entity(kind: .url, subkind: subkind, value: value, host: host, foldedRange: start..<range.upperBound)
+        return Entity(kind: .url, subkind: subkind, value: value, host: host, foldedRange: range.lowerBound..<range.upperBound)
     }
+
+    private static let schemes: [[Unicode.Scalar]] = ["http://", "https://"].map { Array($0.unicodeScalars) }
 
     private func isShortLink(_ host: String) -> Bool {
         if shortLinkHosts.contains(host) { return true }

@@ -61,9 +61,9 @@ final class RuleTable: @unchecked Sendable {
     let scores: UnsafeMutableBufferPointer<Int32>
     /// For each rule, its category index, or -1 for a `"*"` adjustment.
     let categories: UnsafeMutableBufferPointer<Int32>
-    /// For each rule, ASCII characters its entity and list conditions need (the first two such sets; an
-    /// empty set needs nothing): a text without them cannot satisfy the rule.
-    let entityNeeds: UnsafeMutableBufferPointer<(ASCIISet, ASCIISet)>
+    /// For each rule, two sets of ASCII characters its entity, list or regex conditions need one character
+    /// of each (an empty set needs nothing): a text without them cannot satisfy the rule.
+    let asciiNeeds: UnsafeMutableBufferPointer<(ASCIISet, ASCIISet)>
     private let fieldBits: [String: Int]
 
     init(rules: [CompiledRule], keywordAnchors: [[Int32]], metaDependents: [[Int32]]) {
@@ -86,7 +86,7 @@ final class RuleTable: @unchecked Sendable {
         fieldMasks = .allocate(capacity: max(1, rules.count))
         scores = .allocate(capacity: max(1, rules.count))
         categories = .allocate(capacity: max(1, rules.count))
-        entityNeeds = .allocate(capacity: max(1, rules.count))
+        asciiNeeds = .allocate(capacity: max(1, rules.count))
         for (i, rule) in rules.enumerated() {
             var f: Flags = []
             if rule.meta != nil { f.insert(.isMeta) }
@@ -98,15 +98,19 @@ final class RuleTable: @unchecked Sendable {
             fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? 63) } } ?? ~0
             scores[i] = Int32(rule.score)
             categories[i] = Int32(rule.categoryIndex ?? -1)
-            let needs = (rule.entities.map(\.kind) + rule.lists.map(\.entity)).compactMap(EntityExtractor.prerequisite(of:))
-            entityNeeds[i] = (needs.first ?? ASCIISet(), needs.dropFirst().first ?? ASCIISet())
+            // Entity, list and regex conditions all have to hold, so any of their ASCII needs will do: keep the
+            // two narrowest. (With several regexes any one may match, so their needs are not combined here.)
+            var needs = (rule.entities.map(\.kind) + rule.lists.map(\.entity)).compactMap(EntityExtractor.prerequisite(of:))
+            if rule.regexes.count == 1 { needs += rule.regexes[0].asciiRequirements }
+            needs.sort { $0.count < $1.count }
+            asciiNeeds[i] = (needs.first ?? ASCIISet(), needs.dropFirst().first ?? ASCIISet())
         }
     }
 
     deinit {
         for lists in [anchors, checks, metaDependents] { lists.free() }
         flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate()
-        entityNeeds.deallocate()
+        asciiNeeds.deallocate()
     }
 
     /// The bit standing for a document field in `fieldMasks`.

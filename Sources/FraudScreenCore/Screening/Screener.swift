@@ -312,7 +312,7 @@ public final class Screener {
             if !anySeen(p + 1, n) { return false }
             p += 1 + n
         }
-        let needs = table.entityNeeds[r]
+        let needs = table.asciiNeeds[r]
         if !needs.0.isEmpty {
             let present = text.asciiPresent
             if !needs.0.intersects(present) || !needs.1.isEmpty && !needs.1.intersects(present) { return false }
