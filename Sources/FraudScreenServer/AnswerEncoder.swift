@@ -5,7 +5,7 @@ import NIOCore
 /// straight from the values with `JSONWriter` (no `Encodable`, stable member order).
 enum AnswerEncoder {
     private static func begin(_ id: [UInt8]?) -> JSONWriter {
-        var json = JSONWriter(reservingCapacity: 1_024)
+        var json = JSONWriter(reservingCapacity: 4_096)  // a flagged verdict with advice runs to 2–3 KB
         json.beginObject()
         json.key("id")
         if let id { json.raw(id) } else { json.null() }

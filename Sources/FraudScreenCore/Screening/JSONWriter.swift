@@ -2,7 +2,11 @@
 /// writing them directly costs a fraction of going through `Encodable` and keeps key order stable.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
-    private var needsComma: [Bool] = []
+    /// Per open container, one bit: whether the next member needs a comma (bit 0 is the innermost). Bits
+    /// instead of a stack of Bools: pushing and popping an array cost more than writing most values.
+    private var commaBits: UInt64 = 0
+    private var depth = 0
+    private var afterKey = false
 
     public init(reservingCapacity capacity: Int = 512) {
         bytes.reserveCapacity(capacity)
@@ -10,35 +14,47 @@ public struct JSONWriter {
 
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
-    private var afterKey = false
-
     private mutating func beforeValue() {
         if afterKey {
             afterKey = false
-        } else if let last = needsComma.last {
-            if last { bytes.append(UInt8(ascii: ",")) }
-            needsComma[needsComma.count - 1] = true
+        } else if depth > 0 {
+            if commaBits & 1 != 0 { bytes.append(UInt8(ascii: ",")) }
+            commaBits |= 1
         }
     }
 
-    public mutating func beginObject() { beforeValue(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
-    public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
-    public mutating func beginArray() { beforeValue(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
-    public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+    private mutating func open(_ bracket: UInt8) {
+        beforeValue()
+        bytes.append(bracket)
+        precondition(depth < 64, "JSON nested deeper than 64 levels")
+        depth += 1
+        commaBits <<= 1
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        depth -= 1
+        commaBits >>= 1
+        bytes.append(bracket)
+    }
+
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
     public mutating func beginObject(key name: String) { key(name); beginObject() }
     public mutating func beginArray(key name: String) { key(name); beginArray() }
 
     /// Writes `"name":` inside an object; the value written next belongs to it.
     public mutating func key(_ name: String) {
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        if commaBits & 1 != 0 { bytes.append(UInt8(ascii: ",")) }
+        commaBits |= 1
         appendQuoted(name)
         bytes.append(UInt8(ascii: ":"))
         afterKey = true
     }
 
     public mutating func value(_ s: String) { beforeValue(); appendQuoted(s) }
-    public mutating func value(_ n: Int) { beforeValue(); bytes.append(contentsOf: String(n).utf8) }
+    public mutating func value(_ n: Int) { beforeValue(); appendDecimal(n) }
     public mutating func value(_ b: Bool) { beforeValue(); bytes.append(contentsOf: (b ? "true" : "false").utf8) }
     public mutating func null() { beforeValue(); bytes.append(contentsOf: "null".utf8) }
     /// A complete JSON value written as given.
@@ -49,6 +65,22 @@ public struct JSONWriter {
     public mutating func field(_ name: String, _ b: Bool) { key(name); value(b) }
     public mutating func field(_ name: String, _ s: String?) { key(name); if let s { value(s) } else { null() } }
 
+    /// Digits written straight into the buffer (no intermediate `String`).
+    private mutating func appendDecimal(_ n: Int) {
+        if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = n.magnitude
+        if magnitude < 10 { bytes.append(UInt8(48 + magnitude)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var k = 20
+            while magnitude > 0 {
+                k -= 1
+                digits[k] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[k..<20]))
+        }
+    }
+
     private mutating func appendQuoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         var s = s
@@ -56,17 +88,19 @@ public struct JSONWriter {
             // Copy runs that need no escaping in one go: appending byte by byte was a quarter of the daemon's
             // time per answer.
             var runStart = 0
-            for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            for i in 0..<utf8.count {
+                let byte = utf8[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
                 runStart = i + 1
                 switch byte {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
-                case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
-                case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
-                case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+                case UInt8(ascii: "\""): bytes.append(92); bytes.append(34)
+                case UInt8(ascii: "\\"): bytes.append(92); bytes.append(92)
+                case 0x0A: bytes.append(92); bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(92); bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(92); bytes.append(UInt8(ascii: "t"))
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    let hex = JSONWriter.hexDigits
                     bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
                 }
             }
@@ -74,6 +108,8 @@ public struct JSONWriter {
         }
         bytes.append(UInt8(ascii: "\""))
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }
 
 extension Verdict {
