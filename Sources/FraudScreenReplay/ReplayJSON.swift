@@ -332,7 +332,7 @@ public enum VerdictsFile {
             for hit in verdict.hits { out.value(hit.ruleID) }
             out.endArray()
             out.endObject()
-            bytes.append(contentsOf: out.bytes)
+            out.withBytes { bytes.append(contentsOf: $0) }
             bytes.append(UInt8(ascii: "\n"))
         }
         return bytes

@@ -7,14 +7,14 @@ enum AnswerEncoder {
     private static func begin(_ id: [UInt8]?) -> JSONWriter {
         var json = JSONWriter(reservingCapacity: 4_096)  // a flagged verdict with advice runs to 2–3 KB
         json.beginObject()
-        json.key("id")
+        json.key(static: "id")
         if let id { json.raw(id) } else { json.null() }
         return json
     }
 
     private static func finish(_ json: inout JSONWriter, into buffer: inout ByteBuffer) {
         json.endObject()
-        buffer.writeBytes(json.bytes)
+        json.withBytes { buffer.writeBytes($0) }
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
@@ -22,8 +22,8 @@ enum AnswerEncoder {
     static func verdict(id: [UInt8]?, _ verdict: Verdict, elapsedMicros: Int, reportID: String? = nil, into buffer: inout ByteBuffer) {
         var json = begin(id)
         verdict.writeMembers(to: &json)
-        if let reportID { json.field("report_id", reportID) }
-        json.field("elapsed_us", elapsedMicros)
+        if let reportID { json.member("report_id", reportID) }
+        json.member("elapsed_us", elapsedMicros)
         finish(&json, into: &buffer)
     }
 

@@ -102,3 +102,41 @@ struct VerdictJSONTests {
         #expect(wholeEvidence.first?["text"] as? String == text)
     }
 }
+
+/// The writer escapes exactly what JSON needs wherever it falls in the eight-byte words it scans by.
+@Suite("JSON writer")
+struct JSONWriterTests {
+    @Test("every string survives a round trip, whatever the position of the characters that need escaping")
+    func escapingAtEveryOffset() throws {
+        let specials = ["\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "é", "银行", "\u{7F}", " "]
+        for special in specials {
+            for offset in 0..<20 {
+                let text = String(repeating: "a", count: offset) + special + String(repeating: "银", count: offset % 5)
+                var writer = JSONWriter()
+                writer.beginArray()
+                writer.value(text)
+                writer.value(-120)
+                writer.value(0)
+                writer.endArray()
+                let parsed = try #require(try JSONSerialization.jsonObject(with: Data(writer.string.utf8)) as? [Any])
+                #expect(parsed[0] as? String == text)
+                #expect(parsed[1] as? Int == -120)
+                #expect(parsed[2] as? Int == 0)
+            }
+        }
+    }
+
+    @Test("objects nest with commas in the right places, static and dynamic keys alike")
+    func nesting() throws {
+        var writer = JSONWriter(reservingCapacity: 1)  // grows as it goes
+        writer.beginObject()
+        writer.member("a", 1)
+        writer.key(static: "b"); writer.beginArray()
+        writer.beginObject(); writer.field("c", "x"); writer.member("d", true); writer.endObject()
+        writer.beginObject(); writer.endObject()
+        writer.endArray()
+        writer.member("e", nil as String?)
+        writer.endObject()
+        #expect(writer.string == #"{"a":1,"b":[{"c":"x","d":true},{}],"e":null}"#)
+    }
+}
