@@ -113,6 +113,33 @@ final class RuleTable: @unchecked Sendable {
         asciiNeeds.deallocate()
     }
 
+    /// The `any` list and `all` elements of rule `r`, read from its packed checks (no array retained).
+    @inline(__always)
+    func keywordConditions(_ r: Int) -> KeywordConditions {
+        var p = checks[r].baseAddress!
+        p += 1 + Int(p[0])  // unless
+        let any = UnsafeBufferPointer(start: p + 1, count: Int(p[0]))
+        p += 1 + Int(p[0])
+        return KeywordConditions(any: any, groupCount: Int(p[0]), groups: p + 1)
+    }
+
+    struct KeywordConditions {
+        let any: UnsafeBufferPointer<Int32>
+        let groupCount: Int
+        /// The `all` elements, each as a count followed by keyword ids.
+        let groups: UnsafePointer<Int32>
+
+        /// Calls `body` with each `all` element in order.
+        @inline(__always)
+        func forEachGroup(_ body: (UnsafeBufferPointer<Int32>) -> Void) {
+            var p = groups
+            for _ in 0..<groupCount {
+                body(UnsafeBufferPointer(start: p + 1, count: Int(p[0])))
+                p += 1 + Int(p[0])
+            }
+        }
+    }
+
     /// The bit standing for a document field in `fieldMasks`.
     func fieldBit(_ name: String) -> UInt64 { 1 << UInt64(fieldBits[name] ?? 63) }
 }

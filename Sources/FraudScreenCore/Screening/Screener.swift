@@ -266,7 +266,7 @@ public final class Screener {
         let rule = ruleSet.rules[Int(candidate)]
         guard rule.applies(to: fieldName) else { return }
         let mark = evidence.count
-        if evaluate(rule, field: fieldIndex) {
+        if evaluate(rule, index: Int(candidate), field: fieldIndex) {
             fire(candidate, evidenceFrom: mark)
         } else {
             evidence.count = mark
@@ -344,14 +344,15 @@ public final class Screener {
 
     /// Whether `rule` fires on the current field; its evidence is appended to `evidence` as it goes (the
     /// caller drops it when the rule does not fire).
-    private func evaluate(_ rule: CompiledRule, field: Int32) -> Bool {
+    private func evaluate(_ rule: CompiledRule, index r: Int, field: Int32) -> Bool {
         let maxSpans = ruleSet.settings.maxSpansPerRule
         let mark = evidence.count
         var spans: Int { evidence.count - mark }
 
-        if !rule.anyKeywords.isEmpty {
+        let keywords = table.keywordConditions(r)
+        if !keywords.any.isEmpty {
             var matched = false
-            for keyword in rule.anyKeywords {
+            for keyword in keywords.any {
                 forEachOccurrence(of: keyword, rule) { start, end, evasive in
                     matched = true
                     if spans < maxSpans { appendUnique(keywordEvidence(field, start, end, evasive), from: mark) }
@@ -359,8 +360,8 @@ public final class Screener {
             }
             guard matched else { return false }
         }
-        if !rule.allGroups.isEmpty {
-            guard allGroupsMatch(rule) else { return false }
+        if keywords.groupCount > 0 {
+            guard allGroupsMatch(rule, keywords) else { return false }
             for d in 0..<chosen.count where spans < maxSpans {
                 let o = groupOccurrences.base[Int(chosen.base[d])]
                 appendUnique(keywordEvidence(field, Int(o.start), Int(o.end), o.variant), from: mark)
@@ -506,15 +507,17 @@ public final class Screener {
     /// 会员 twice; an occurrence inside another counts as the same), all within the window. A depth-first
     /// search over the (few) occurrences, iterative and in scratch buffers (no allocation per rule), with a
     /// work bound so a text full of keywords cannot make it explode.
-    private func allGroupsMatch(_ rule: CompiledRule) -> Bool {
+    private func allGroupsMatch(_ rule: CompiledRule, _ keywords: RuleTable.KeywordConditions) -> Bool {
         var found = groupOccurrences, bounds = groupBounds, chosen = self.chosen
         defer { groupOccurrences = found; groupBounds = bounds; self.chosen = chosen }
         found.count = 0
         bounds.count = 0
-        bounds.reserve(rule.allGroups.count + 1)
+        bounds.reserve(keywords.groupCount + 1)
         bounds.base[0] = 0
         bounds.count = 1
-        for group in rule.allGroups {
+        var empty = false
+        keywords.forEachGroup { group in
+            guard !empty else { return }
             let before = found.count
             for keyword in group {
                 forEachOccurrence(of: keyword, rule) { start, end, evasive in
@@ -524,7 +527,7 @@ public final class Screener {
                     found.count += 1
                 }
             }
-            if found.count == before { return false }
+            if found.count == before { empty = true; return }
             // Insertion sort by start: a group has a handful of occurrences.
             let o = found.base
             for i in (before + 1)..<found.count {
@@ -536,7 +539,8 @@ public final class Screener {
             bounds.base[bounds.count] = Int32(found.count)
             bounds.count += 1
         }
-        let groups = rule.allGroups.count
+        if empty { return false }
+        let groups = keywords.groupCount
         let window = rule.window ?? Int.max
         let o = found.base, b = bounds.base
         chosen.reserve(groups)
