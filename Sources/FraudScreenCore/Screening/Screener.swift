@@ -604,16 +604,18 @@ public final class Screener {
             }
         }
         for index in ruleSet.selfStartingMeta where metaStamp[Int(index)] != generation {
+            // One whose own field conditions held nowhere cannot fire: leave it unmarked.
+            if table.flags[Int(index)].contains(.hasFieldConditions) && !fired[Int(index)] { continue }
             metaStamp[Int(index)] = generation; marked += 1
         }
         guard marked > 0 else { return }
         for index in ruleSet.metaOrder where metaStamp[Int(index)] == generation {
             let r = Int(index)
-            let rule = ruleSet.rules[r]
-            guard let meta = rule.meta else { continue }
             let flags = table.flags[r]
             // A meta rule with field conditions of its own needs them to have held in some field.
             if flags.contains(.hasFieldConditions) && !fired[r] { continue }
+            let rule = ruleSet.rules[r]
+            guard let meta = rule.meta else { continue }
             let ok = meta.all.allSatisfy { fired[Int($0)] }
                 && (meta.any.isEmpty || meta.any.contains { fired[Int($0)] })
                 && !meta.none.contains { fired[Int($0)] }
