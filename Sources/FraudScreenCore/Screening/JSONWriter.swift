@@ -145,36 +145,41 @@ public struct JSONWriter: ~Copyable {
 
     private mutating func appendQuoted(_ s: String) {
         append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { utf8 in
-            // Copy runs that need no escaping in one go. Most strings (advice, descriptions, matched text)
-            // need none, so look for the bytes that do eight at a time.
-            var runStart = 0
-            var i = 0
-            while i < utf8.count {
-                if i + 8 <= utf8.count {
-                    let word = UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                    if !JSONWriter.mayNeedEscape(word) { i += 8; continue }
-                }
-                let byte = utf8[i]
-                i += 1
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                append(UnsafeBufferPointer(rebasing: utf8[runStart..<(i - 1)]))
-                runStart = i
-                switch byte {
-                case UInt8(ascii: "\""): append(92); append(34)
-                case UInt8(ascii: "\\"): append(92); append(92)
-                case 0x0A: append(92); append(UInt8(ascii: "n"))
-                case 0x0D: append(92); append(UInt8(ascii: "r"))
-                case 0x09: append(92); append(UInt8(ascii: "t"))
-                default:
-                    let hex = JSONWriter.hexDigits
-                    for b in [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]] { append(b) }
-                }
-            }
-            append(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        // Native strings (all of ours) hand out their bytes without a copy; others are copied once.
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
+            var copy = s
+            copy.withUTF8 { appendEscaped($0) }
         }
         append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        // Copy runs that need no escaping in one go. Most strings (advice, descriptions, matched text)
+        // need none, so look for the bytes that do eight at a time.
+        var runStart = 0
+        var i = 0
+        while i < utf8.count {
+            if i + 8 <= utf8.count {
+                let word = UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                if !JSONWriter.mayNeedEscape(word) { i += 8; continue }
+            }
+            let byte = utf8[i]
+            i += 1
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            append(UnsafeBufferPointer(rebasing: utf8[runStart..<(i - 1)]))
+            runStart = i
+            switch byte {
+            case UInt8(ascii: "\""): append(92); append(34)
+            case UInt8(ascii: "\\"): append(92); append(92)
+            case 0x0A: append(92); append(UInt8(ascii: "n"))
+            case 0x0D: append(92); append(UInt8(ascii: "r"))
+            case 0x09: append(92); append(UInt8(ascii: "t"))
+            default:
+                let hex = JSONWriter.hexDigits
+                for b in [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]] { append(b) }
+            }
+        }
+        append(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
     }
 
     /// Whether any of the eight bytes of `word` is a control character, `"` or `\\` (may report a false
