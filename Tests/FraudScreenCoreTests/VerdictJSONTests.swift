@@ -65,6 +65,19 @@ struct VerdictJSONTests {
         #expect(amount["end"] as? Int == 16)
     }
 
+    @Test("hits and advice copied from the rule set's pre-encoded text read exactly as if written out")
+    func preEncodedText() throws {
+        var verdict = screener.screen("刷单加微信，先垫付2000元")
+        #expect(verdict.decision != .allow && verdict.encodedRuleText != nil && !verdict.hits.isEmpty)
+        var plain = verdict
+        plain.encodedRuleText = nil
+        #expect(verdict.json == plain.json)
+        // A caller that edits a hit gets its edit, not the rule set's text.
+        verdict.hits[0].description = "edited \"by\" hand"
+        let hit = try #require((try object(verdict)["hits"] as? [[String: Any]])?.first)
+        #expect(hit["description"] as? String == "edited \"by\" hand")
+    }
+
     @Test("an allow verdict has null category, name and advice")
     func allowVerdict() throws {
         let json = try object(screener.screen("明天见"))

@@ -36,6 +36,7 @@ public final class RuleSet: Sendable {
     let usesWholeWords: Bool
     /// The rules' hot-path conditions, packed (see `RuleTable`).
     let table: RuleTable
+    let encodedText: EncodedRuleText
 
     init(version: String, settings: RuleSetSettings, categories: [Category], rules: [CompiledRule], warnings: [String],
          foldTable: FoldTable, automaton: AhoCorasick, patternKeyword: [Int32], patternIsVariant: [Bool],
@@ -67,6 +68,7 @@ public final class RuleSet: Sendable {
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
         self.table = RuleTable(rules: rules, keywordAnchors: keywordAnchors, metaDependents: dependents)
+        self.encodedText = EncodedRuleText(rules: rules, categories: categories)
     }
 
     public func category(id: String) -> Category? { categoryIndex[id].map { categories[$0] } }

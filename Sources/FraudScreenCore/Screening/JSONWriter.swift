@@ -110,6 +110,21 @@ public struct JSONWriter: ~Copyable {
         afterKey = true
     }
 
+    /// A whole value laid out by the caller from raw pieces (for shapes written millions of times, like a
+    /// piece of evidence): `begin` handles the comma before it, then `piece`, `quoted` and `decimal` append
+    /// without any member bookkeeping.
+    mutating func beginRawValue() { beforeValue() }
+    mutating func piece(_ text: StaticString) { append(text) }
+    mutating func quoted(_ text: String) { appendQuoted(text) }
+    mutating func decimal(_ n: Int) { appendDecimal(n) }
+
+    /// Members already encoded elsewhere (`"a":1,"b":"x"`), written as given into the open object.
+    mutating func rawMembers(_ encoded: [UInt8]) {
+        if commaBits & 1 != 0 { append(UInt8(ascii: ",")) }
+        commaBits |= 1
+        encoded.withUnsafeBufferPointer { append($0) }
+    }
+
     public mutating func member(_ name: StaticString, _ s: String) { key(static: name); value(s) }
     public mutating func member(_ name: StaticString, _ n: Int) { key(static: name); value(n) }
     public mutating func member(_ name: StaticString, _ b: Bool) { key(static: name); value(b) }
@@ -211,20 +226,24 @@ extension Verdict {
         json.key(static: "hits"); json.beginArray()
         for hit in hits {
             json.beginObject()
-            json.member("rule", hit.ruleID)
-            json.member("category", hit.category)
-            json.member("score", hit.score)
-            json.member("description", hit.description)
+            if let encoded = encodedRuleText?.hitMembers(hit, rule: Int(hit.ruleIndex)) {
+                json.rawMembers(encoded)
+            } else {
+                json.member("rule", hit.ruleID)
+                json.member("category", hit.category)
+                json.member("score", hit.score)
+                json.member("description", hit.description)
+            }
             json.key(static: "evidence"); json.beginArray()
             for e in hit.evidence {
-                json.beginObject()
-                json.member("field", e.field)
-                json.member("start", e.span.start)
-                json.member("end", e.span.end)
-                json.member("text", e.text)
-                json.member("source", e.source.rawValue)
-                json.member("evasive", e.evasive)
-                json.endObject()
+                // The same six members for every piece of evidence: laid out directly.
+                json.beginRawValue()
+                json.piece("{\"field\":"); json.quoted(e.field)
+                json.piece(",\"start\":"); json.decimal(e.span.start)
+                json.piece(",\"end\":"); json.decimal(e.span.end)
+                json.piece(",\"text\":"); json.quoted(e.text)
+                json.piece(",\"source\":"); json.quoted(e.source.rawValue)
+                json.piece(e.evasive ? ",\"evasive\":true}" : ",\"evasive\":false}")
             }
             json.endArray()
             json.endObject()
@@ -242,7 +261,11 @@ extension Verdict {
             json.endObject()
         }
         json.endArray()
-        json.member("advice", advice)
+        if let advice, let encoded = encodedRuleText?.adviceMember(advice, category: categoryIndex) {
+            json.rawMembers(encoded)
+        } else {
+            json.member("advice", advice)
+        }
         json.member("rules_version", rulesVersion)
         json.member("truncated", truncated)
     }

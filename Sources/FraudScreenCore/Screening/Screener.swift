@@ -685,7 +685,8 @@ public final class Screener {
             }
             let rule = ruleSet.rules[r]
             hits.append(Verdict.RuleHit(ruleID: rule.id, category: category >= 0 ? categories[category].id : "*",
-                                        score: score, description: rule.definition.description, evidence: spans))
+                                        score: score, description: rule.definition.description, evidence: spans,
+                                        ruleIndex: index))
         }
         var categoryScores: [(category: String, score: Int)] = []
         var best: Int?
@@ -710,7 +711,10 @@ public final class Screener {
             let thresholds = categories[best].thresholds ?? ruleSet.settings.thresholds
             decision = score >= thresholds.block ? .block : score >= thresholds.warn ? .warn : .allow
         }
-        return Verdict(decision: decision, category: category, score: score, categoryScores: categoryScores, hits: hits,
-                       entities: [], rulesVersion: ruleSet.version, truncated: false)
+        var verdict = Verdict(decision: decision, category: category, score: score, categoryScores: categoryScores, hits: hits,
+                              entities: [], rulesVersion: ruleSet.version, truncated: false)
+        verdict.encodedRuleText = ruleSet.encodedText
+        verdict.categoryIndex = best ?? -1
+        return verdict
     }
 }

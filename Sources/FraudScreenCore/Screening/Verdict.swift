@@ -30,6 +30,8 @@ public struct Verdict: Sendable {
         public var score: Int
         public var description: String
         public var evidence: [Evidence]
+        /// The rule's index in the rule set that made the hit (-1 if none), for pre-encoded JSON.
+        var ruleIndex: Int32 = -1
     }
 
     public struct FoundEntity: Sendable, Hashable {
@@ -51,6 +53,9 @@ public struct Verdict: Sendable {
     public var truncated: Bool
     /// The document was a transaction (advice then prefers the category's payment wording).
     public var isTransaction = false
+    /// The rule set's pre-encoded texts and the category's index in it, when a screener made the verdict.
+    var encodedRuleText: EncodedRuleText?
+    var categoryIndex = -1
 
     /// What to tell the person (the category's 劝阻话术); nil when the decision is `allow`.
     public var advice: String? {
