@@ -61,6 +61,8 @@ final class RuleTable: @unchecked Sendable {
     let scores: UnsafeMutableBufferPointer<Int32>
     /// For each rule, its category index, or -1 for a `"*"` adjustment.
     let categories: UnsafeMutableBufferPointer<Int32>
+    /// For each rule, the position of its id in sorted order (hits with equal scores are listed by id).
+    let idRanks: UnsafeMutableBufferPointer<Int32>
     /// For each rule, two sets of ASCII characters its entity, list or regex conditions need one character
     /// of each (an empty set needs nothing): a text without them cannot satisfy the rule.
     let asciiNeeds: UnsafeMutableBufferPointer<(ASCIISet, ASCIISet)>
@@ -86,6 +88,8 @@ final class RuleTable: @unchecked Sendable {
         fieldMasks = .allocate(capacity: max(1, rules.count))
         scores = .allocate(capacity: max(1, rules.count))
         categories = .allocate(capacity: max(1, rules.count))
+        idRanks = .allocate(capacity: max(1, rules.count))
+        for (rank, r) in rules.indices.sorted(by: { rules[$0].id < rules[$1].id }).enumerated() { idRanks[r] = Int32(rank) }
         asciiNeeds = .allocate(capacity: max(1, rules.count))
         for (i, rule) in rules.enumerated() {
             var f: Flags = []
@@ -109,7 +113,7 @@ final class RuleTable: @unchecked Sendable {
 
     deinit {
         for lists in [anchors, checks, metaDependents] { lists.free() }
-        flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate()
+        flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
         asciiNeeds.deallocate()
     }
 

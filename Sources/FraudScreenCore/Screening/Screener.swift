@@ -29,6 +29,8 @@ public final class Screener {
     private var groupOccurrences = Stream<Occurrence>()
     private var groupBounds = Stream<Int32>()
     private var chosen = Stream<Int32>()
+    /// Scratch of `verdict`: one rule's evidence, sorted.
+    private var spanScratch = Stream<RawEvidence>()
     private var fieldEntities: [Entity] = []
 
     // Per document: which rules fired, and their evidence chained per rule (newest first).
@@ -104,7 +106,7 @@ public final class Screener {
 
     deinit {
         occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free()
-        groupOccurrences.free(); groupBounds.free(); chosen.free()
+        groupOccurrences.free(); groupBounds.free(); chosen.free(); spanScratch.free()
         keywordHead.deallocate(); keywordStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate()
     }
@@ -665,29 +667,54 @@ public final class Screener {
         let categories = ruleSet.categories
         var scores = [Int](repeating: 0, count: categories.count)
         var adjustment = 0
+        // Hits come out highest score first, then by rule id: sort the fired rules on integers, not the hits on
+        // strings.
+        let ranks = table.idRanks, ruleScores = table.scores
+        firedRules.sort { ruleScores[Int($0)] != ruleScores[Int($1)] ? ruleScores[Int($0)] > ruleScores[Int($1)] : ranks[Int($0)] < ranks[Int($1)] }
+        // Evidence is listed by field name, then span; the same span found two ways lists keyword, regex,
+        // entity, list in that order.
+        var fieldRank = [Int](repeating: 0, count: evidenceFields.count)
+        if evidenceFields.count > 1 {
+            for (rank, field) in evidenceFields.indices.sorted(by: { evidenceFields[$0] < evidenceFields[$1] }).enumerated() { fieldRank[field] = rank }
+        }
+        func precedes(_ a: RawEvidence, _ b: RawEvidence) -> Bool {
+            let fa = fieldRank[Int(a.field)], fb = fieldRank[Int(b.field)]
+            if fa != fb { return fa < fb }
+            if a.start != b.start { return a.start < b.start }
+            if a.end != b.end { return a.end < b.end }
+            return a.source.rank < b.source.rank
+        }
         var hits: [Verdict.RuleHit] = []
         hits.reserveCapacity(firedRules.count)
+        var chain = spanScratch
         for index in firedRules {
             let r = Int(index)
             let score = Int(table.scores[r]), category = Int(table.categories[r])
             if category >= 0 { scores[category] += score } else { adjustment += score }
-            var spans: [Verdict.Evidence] = []
+            chain.count = 0
             var i = evidenceHead[r]
             while i >= 0 {
                 let e = evidence.base[Int(i)]
-                spans.append(Verdict.Evidence(field: evidenceFields[Int(e.field)], span: TextSpan(start: Int(e.start), end: Int(e.end)),
-                                              text: evidenceTexts[Int(e.text)], source: e.source, evasive: e.evasive))
+                chain.reserve(chain.count + 1)
+                // Insertion into sorted position: a rule has a handful of pieces of evidence.
+                var j = chain.count
+                while j > 0 && precedes(e, chain.base[j - 1]) { chain.base[j] = chain.base[j - 1]; j -= 1 }
+                chain.base[j] = e
+                chain.count += 1
                 i = e.next
             }
-            // By field and span; the same span found two ways lists keyword, regex, entity, list in that order.
-            if spans.count > 1 {
-                spans.sort { ($0.field, $0.span.start, $0.span.end, $0.source.rank) < ($1.field, $1.span.start, $1.span.end, $1.source.rank) }
+            var spans: [Verdict.Evidence] = []
+            spans.reserveCapacity(chain.count)
+            for e in chain.buffer {
+                spans.append(Verdict.Evidence(field: evidenceFields[Int(e.field)], span: TextSpan(start: Int(e.start), end: Int(e.end)),
+                                              text: evidenceTexts[Int(e.text)], source: e.source, evasive: e.evasive))
             }
             let rule = ruleSet.rules[r]
             hits.append(Verdict.RuleHit(ruleID: rule.id, category: category >= 0 ? categories[category].id : "*",
                                         score: score, description: rule.definition.description, evidence: spans,
                                         ruleIndex: index))
         }
+        spanScratch = chain
         var categoryScores: [(category: String, score: Int)] = []
         var best: Int?
         for i in categories.indices where scores[i] != 0 {
@@ -700,7 +727,6 @@ public final class Screener {
             }
         }
         categoryScores.sort { $0.score > $1.score || ($0.score == $1.score && $0.category < $1.category) }
-        hits.sort { $0.score > $1.score || ($0.score == $1.score && $0.ruleID < $1.ruleID) }
 
         var decision = Verdict.Decision.allow
         var category: Category?
