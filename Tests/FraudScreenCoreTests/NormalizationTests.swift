@@ -137,4 +137,25 @@ struct NormalizationTests {
         #expect(!whole.truncated)
         #expect(whole.hit("n.any") != nil)
     }
+
+    @Test("characters that fold to many keep every output and its origin, however many there are in a row")
+    func longExpansions() throws {
+        // ﷺ folds to a phrase of 18 characters, ㍿ to 4: far more output than input bytes.
+        let text = String(repeating: "ﷺ㍿a", count: 500)
+        let normalized = NormalizedText()
+        // Reused: a short text first, so the buffers start small and have to grow mid-text.
+        normalized.reset("x", table: FoldTable.base)
+        normalized.reset(text, table: FoldTable.base)
+        #expect(normalized.foldedString == FoldTable.base.fold(text, compact: false))
+        #expect(normalized.compactString == FoldTable.base.fold(text, compact: true))
+        let origin = normalized.foldedOrigin
+        #expect(origin.count == normalized.folded.count)
+        #expect(origin.last == Int32(text.unicodeScalars.count - 1))
+        #expect(zip(origin, origin.dropFirst()).allSatisfy { $0 <= $1 })
+        // Cut in the middle of the run: only whole characters, and only as many as allowed.
+        normalized.reset(text, table: FoldTable.base, maxScalars: 301)
+        #expect(normalized.truncated)
+        #expect(normalized.original.count == 301)
+        #expect(normalized.foldedOrigin.last == 300)
+    }
 }

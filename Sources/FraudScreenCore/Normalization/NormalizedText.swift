@@ -73,10 +73,12 @@ public final class NormalizedText {
         let n = bytes.count
         // Every stream gets room for one entry per input byte (an upper bound on scalars) up front; only an
         // expansion (one scalar folding to several) can need more, and that path checks.
+        // A text cut at `maxScalars` needs room for that many only.
+        let scalars = min(n, maxScalars)
         source.reserve(n)
-        originalOffsets.reserve(n + 1)
-        foldedStream.reserve(n + 8); originStream.reserve(n + 8); variantStream.reserve(n + 8)
-        compactStream.reserve(n + 8); compactToFoldedStream.reserve(n + 8)
+        originalOffsets.reserve(scalars + 1)
+        foldedStream.reserve(scalars + 8); originStream.reserve(scalars + 8); variantStream.reserve(scalars + 8)
+        compactStream.reserve(scalars + 8); compactToFoldedStream.reserve(scalars + 8)
         if n > 0 { source.base.update(from: bytes.baseAddress!, count: n) }
         source.count = n
 
@@ -130,7 +132,7 @@ public final class NormalizedText {
                 if entry & FoldTable.multiBit == 0 {
                     emit(entry, index, variant)
                 } else {
-                    let needed = folded + table.expansionLength(entry) + (n - i) + 8
+                    let needed = folded + table.expansionLength(entry) + min(n - i, maxScalars - originals) + 8
                     if needed > capacity {
                         foldedStream.count = folded; originStream.count = folded; variantStream.count = folded
                         compactStream.count = compact; compactToFoldedStream.count = compact
