@@ -49,11 +49,23 @@ struct ASCIIGateTests {
 
     @Test("every literal set gates: 账户(清查|审查) runs only when 账户 and one of the pair were seen")
     func literalSets() throws {
-        #expect(CompiledRegex.requiredLiteralSets(of: "账户(清查|审查)") == [["账户"], ["清查", "审查"]])
-        #expect(CompiledRegex.requiredLiteralSets(of: #"(转|汇)(我|给我)\d+(万|元)"#) == [["转", "汇"], ["我", "给我"], ["万", "元"]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "账户(清查|审查)") == [[["账户"], ["清查", "审查"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: #"(转|汇)(我|给我)\d+(万|元)"#) == [[["转", "汇"], ["我", "给我"], ["万", "元"]]])
         let screener = Screener(ruleSet: try Fixture.ruleSet([Fixture.rule("r.check", "regex: '账户(清查|审查)'")]))
         #expect(screener.firedRules("配合账户清查") == ["r.check"])
         #expect(screener.firedRules("账户余额清零") == [])
+    }
+
+    @Test("top-level alternatives gate separately: 比银行高|银行.{0,8}利息 needs 比银行高, or 银行 and 利息")
+    func alternatives() throws {
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "比银行高|银行.{0,8}利息") == [[["比银行高"]], [["银行"], ["利息"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(?:比银行高|银行.{0,8}利息)") == [[["比银行高"]], [["银行"], ["利息"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(比银行高|银行.{0,8}利息)+") == [[["比银行高", "银行"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: #"转账|\d+"#) == nil)
+        let screener = Screener(ruleSet: try Fixture.ruleSet([Fixture.rule("r.alt", "regex: '比银行高|银行.{0,8}利息'")]))
+        #expect(screener.firedRules("收益比银行高") == ["r.alt"])
+        #expect(screener.firedRules("银行的存款利息太低") == ["r.alt"])
+        #expect(screener.firedRules("银行卡到账") == [])
     }
 
     @Test("entity rules: a text without the characters an entity needs cannot hold one; scans run as needed")

@@ -66,11 +66,27 @@ public final class CompiledRegex: @unchecked Sendable {
         literalSets(Array(pattern.unicodeScalars)[...]).max(by: weaker).map { $0.map { String(String.UnicodeScalarView($0)) } }
     }
 
-    /// Every literal set the pattern requires (`账户(清查|审查)` → [账户], [清查, 审查]): a match needs one literal
-    /// of each. Gating a regex on all of them, not just the best one, keeps it from running on every text that
-    /// happens to contain a common word like 账户.
-    public static func requiredLiteralSets(of pattern: String) -> [[String]] {
-        literalSets(Array(pattern.unicodeScalars)[...]).map { $0.map { String(String.UnicodeScalarView($0)) } }
+    /// The literal sets per top-level alternative (`比银行高|银行.{0,8}利息` → [[比银行高]] or [[银行], [利息]]): a match
+    /// needs every set of some alternative. Finer than `requiredLiterals`, which can only take one literal
+    /// per alternative (比银行高 or 银行), so the regex would run on every text that mentions a bank. A pattern
+    /// that is one group around everything reads as its content. nil when some alternative has no literal.
+    public static func requiredLiteralAlternatives(of pattern: String) -> [[[String]]]? {
+        var scalars = Array(pattern.unicodeScalars)[...]
+        while scalars.first == "(", let close = matchingParenthesis(scalars, from: scalars.startIndex), close == scalars.endIndex - 1 {
+            var content = scalars.startIndex + 1
+            if content < close, scalars[content] == "?" {
+                guard content + 1 < close, scalars[content + 1] == ":" else { break }  // lookaround, flags, names
+                content += 2
+            }
+            scalars = scalars[content..<close]
+        }
+        var result: [[[String]]] = []
+        for alternative in splitTopLevel(scalars) {
+            let sets = literalSets(alternative)
+            if sets.isEmpty { return nil }
+            result.append(sets.map { $0.map { String(String.UnicodeScalarView($0)) } })
+        }
+        return result
     }
 
     private static func literalSets(_ scalars: ArraySlice<Unicode.Scalar>) -> [[[Unicode.Scalar]]] {

@@ -154,16 +154,20 @@ struct RuleSetCompiler {
             let all = try rule.keywords?.all.map { try $0.map { try keyword($0, of: rule) } } ?? []
             let unless = try rule.unless.map { try keyword($0, of: rule) }
             var regexes: [CompiledRegex] = []
-            var gates: [[[Int32]]] = []
+            var gates: [[[[Int32]]]] = []
             for pattern in rule.regexes {
                 do { regexes.append(try CompiledRegex(pattern)) } catch let error as CompiledRegex.CompileError {
                     throw fail("regex '\(pattern)': \(error)")
                 }
-                // A set with a literal that folds to nothing in the compact text (punctuation) cannot gate.
-                let sets = CompiledRegex.requiredLiteralSets(of: pattern).filter { set in
-                    !set.contains(where: { foldTable.fold($0, compact: true).isEmpty })
+                // A set with a literal that folds to nothing in the compact text (punctuation) cannot gate; an
+                // alternative left with no set makes the whole regex ungated.
+                var alternatives: [[[Int32]]] = []
+                for alternative in CompiledRegex.requiredLiteralAlternatives(of: pattern) ?? [] {
+                    let sets = alternative.filter { set in !set.contains(where: { foldTable.fold($0, compact: true).isEmpty }) }
+                    if sets.isEmpty { alternatives = []; break }
+                    alternatives.append(try sets.map { set in try set.map { try keyword($0, of: rule, fromRegex: true) } })
                 }
-                gates.append(try sets.map { set in try set.map { try keyword($0, of: rule, fromRegex: true) } })
+                gates.append(alternatives)
             }
             var ruleLists: [(FraudList, Entity.Kind)] = []
             var payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)] = []
@@ -226,8 +230,9 @@ struct RuleSetCompiler {
             var choices: [[Int32]] = rule.allGroups
             if !rule.anyKeywords.isEmpty { choices.append(rule.anyKeywords) }
             if !rule.regexes.isEmpty, rule.regexGates.allSatisfy({ !$0.isEmpty }) {
-                // Any one regex firing fires the rule, so the anchor is one set per regex, together.
-                choices.append(rule.regexGates.flatMap { sets in sets.min(by: rarer)! })
+                // Any one regex (and any one alternative of it) fires the rule, so the anchor is one set per
+                // alternative of every regex, together.
+                choices.append(rule.regexGates.flatMap { alternatives in alternatives.flatMap { sets in sets.min(by: rarer)! } })
             }
             guard let anchorSet = choices.min(by: rarer) else {
                 unanchored.append(Int32(i))

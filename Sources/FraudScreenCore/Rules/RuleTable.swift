@@ -50,8 +50,8 @@ final class RuleTable: @unchecked Sendable {
     /// For each rule, its keyword conditions as one run of integers, so that testing a candidate reads one
     /// or two cache lines (separate lists per condition cost a cache miss each):
     /// `unless` count and ids, `any` count and ids, `all` element count then per element its count and ids,
-    /// then — when every regex is gated — the regex count and per regex its literal-set count, then per set
-    /// its count and ids (no regex part when some regex runs ungated).
+    /// then — when every regex is gated — the regex count, per regex its alternative count, per alternative its
+    /// literal-set count, then per set its count and ids (no regex part when some regex runs ungated).
     let checks: PackedLists
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists
@@ -75,7 +75,9 @@ final class RuleTable: @unchecked Sendable {
             var code = counted(rule.unlessKeywords) + counted(rule.anyKeywords)
             code += [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
             if !rule.regexes.isEmpty && !rule.regexGates.contains(where: \.isEmpty) {
-                code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { sets in [Int32(sets.count)] + sets.flatMap(counted) }
+                code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { alternatives in
+                    [Int32(alternatives.count)] + alternatives.flatMap { sets in [Int32(sets.count)] + sets.flatMap(counted) }
+                }
             }
             return code
         })

@@ -320,19 +320,24 @@ public final class Screener {
             if !needs.0.intersects(present) || !needs.1.isEmpty && !needs.1.intersects(present) { return false }
         }
         guard p < code.baseAddress! + code.count else { return true }
-        let regexes = Int(p[0])  // some regex must have every literal set seen
+        let regexes = Int(p[0])  // some alternative of some regex must have every literal set seen
         p += 1
         var open = false
         for _ in 0..<regexes {
-            let sets = Int(p[0])
+            let alternatives = Int(p[0])
             p += 1
-            var all = true
-            for _ in 0..<sets {
-                n = Int(p[0])
-                if all && !anySeen(p + 1, n) { all = false }
-                p += 1 + n
+            for _ in 0..<alternatives {
+                let sets = Int(p[0])
+                p += 1
+                var all = true
+                for _ in 0..<sets {
+                    n = Int(p[0])
+                    if all && !anySeen(p + 1, n) { all = false }
+                    p += 1 + n
+                }
+                if all { open = true }
             }
-            if all { open = true; break }
+            if open { break }
         }
         return open
     }
@@ -373,7 +378,7 @@ public final class Screener {
             var matched = false
             let present = text.asciiPresent
             for (regex, gate) in zip(rule.regexes, rule.regexGates) {
-                guard gate.allSatisfy({ $0.contains(where: seen) }) else { continue }
+                guard gate.isEmpty || gate.contains(where: { sets in sets.allSatisfy { $0.contains(where: seen) } }) else { continue }
                 guard regex.mayMatch(asciiPresent: present) else { continue }
                 if let span = firstRegexMatch(regex, compact: rule.regexOnCompact) {
                     append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: .regex, evasive: false))
