@@ -195,55 +195,15 @@ private struct RequirementScanner {
         return k < end && (s[k] == "," || s[k] == "}")
     }
 
-    private func classEnd(_ open: Int, _ end: Int) -> Int {
-        var i = open + 1
-        if i < end, s[i] == "^" { i += 1 }
-        if i < end, s[i] == "]" { i += 1 }
-        while i < end, s[i] != "]" {
-            if s[i] == "\\" { i += 1 }
-            i += 1
-        }
-        return min(i, end)
-    }
+    // Pattern structure is read with the same helpers the literal analysis uses.
+    private func classEnd(_ open: Int, _ end: Int) -> Int { CompiledRegex.classEnd(s[..<end], from: open) }
 
     private func matchingParenthesis(_ open: Int, _ end: Int) -> Int? {
-        var depth = 0
-        var i = open
-        while i < end {
-            switch s[i] {
-            case "\\": i += 1
-            case "[": i = classEnd(i, end)
-            case "(": depth += 1
-            case ")":
-                depth -= 1
-                if depth == 0 { return i }
-            default: break
-            }
-            i += 1
-        }
-        return nil
+        CompiledRegex.matchingParenthesis(s[..<end], from: open)
     }
 
     private func splitAlternatives(_ start: Int, _ end: Int) -> [(Int, Int)] {
-        var parts: [(Int, Int)] = []
-        var depth = 0
-        var from = start
-        var i = start
-        while i < end {
-            switch s[i] {
-            case "\\": i += 1
-            case "[": i = classEnd(i, end)
-            case "(": depth += 1
-            case ")": depth -= 1
-            case "|" where depth == 0:
-                parts.append((from, i))
-                from = i + 1
-            default: break
-            }
-            i += 1
-        }
-        parts.append((from, end))
-        return parts
+        CompiledRegex.splitTopLevel(s[start..<end]).map { ($0.startIndex, $0.endIndex) }
     }
 }
 

@@ -191,7 +191,7 @@ public final class CompiledRegex: @unchecked Sendable {
 
     /// The index of the `]` closing the character class that opens at `open` (a `]` right after `[` or `[^`
     /// is a member, escapes are skipped).
-    private static func classEnd(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int {
+    static func classEnd(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int {
         var i = open + 1
         if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
         if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
@@ -202,7 +202,7 @@ public final class CompiledRegex: @unchecked Sendable {
         return i
     }
 
-    private static func splitTopLevel(_ scalars: ArraySlice<Unicode.Scalar>) -> [ArraySlice<Unicode.Scalar>] {
+    static func splitTopLevel(_ scalars: ArraySlice<Unicode.Scalar>) -> [ArraySlice<Unicode.Scalar>] {
         var parts: [ArraySlice<Unicode.Scalar>] = []
         var depth = 0
         var start = scalars.startIndex
@@ -225,7 +225,7 @@ public final class CompiledRegex: @unchecked Sendable {
         return parts
     }
 
-    private static func matchingParenthesis(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int? {
+    static func matchingParenthesis(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int? {
         var depth = 0
         var i = open
         while i < scalars.endIndex {

@@ -302,5 +302,12 @@ struct Stream<Element> {
         capacity = newCapacity
     }
 
+    @inline(__always)
+    mutating func append(_ element: Element) {
+        reserve(count + 1)
+        base[count] = element
+        count += 1
+    }
+
     func free() { base.deallocate() }
 }

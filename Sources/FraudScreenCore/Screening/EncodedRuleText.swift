@@ -26,10 +26,8 @@ final class EncodedRuleText: Sendable {
         let ruleScores = rules.map(\.score), ruleDescriptions = rules.map(\.definition.description)
         hitMembers = rules.indices.map { r in
             members { json in
-                json.member("rule", ids[r])
-                json.member("category", ruleCategories[r])
-                json.member("score", ruleScores[r])
-                json.member("description", ruleDescriptions[r])
+                Verdict.writeHitHeader(to: &json, ruleID: ids[r], category: ruleCategories[r], score: ruleScores[r],
+                                       description: ruleDescriptions[r])
             }
         }
         ruleIDs = ids

@@ -229,10 +229,8 @@ extension Verdict {
             if let encoded = encodedRuleText?.hitMembers(hit, rule: Int(hit.ruleIndex)) {
                 json.rawMembers(encoded)
             } else {
-                json.member("rule", hit.ruleID)
-                json.member("category", hit.category)
-                json.member("score", hit.score)
-                json.member("description", hit.description)
+                Verdict.writeHitHeader(to: &json, ruleID: hit.ruleID, category: hit.category, score: hit.score,
+                                       description: hit.description)
             }
             json.key(static: "evidence"); json.beginArray()
             for e in hit.evidence {
@@ -268,6 +266,14 @@ extension Verdict {
         }
         json.member("rules_version", rulesVersion)
         json.member("truncated", truncated)
+    }
+
+    /// The members naming a hit's rule; `EncodedRuleText` encodes the same once per rule.
+    static func writeHitHeader(to json: inout JSONWriter, ruleID: String, category: String, score: Int, description: String) {
+        json.member("rule", ruleID)
+        json.member("category", category)
+        json.member("score", score)
+        json.member("description", description)
     }
 
     /// The verdict as one JSON object.

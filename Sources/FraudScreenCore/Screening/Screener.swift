@@ -215,14 +215,10 @@ public final class Screener {
                     stamps[keyword] = generation
                     for rule in table.anchors[keyword] where ruleStamps[Int(rule)] != generation {
                         ruleStamps[Int(rule)] = generation
-                        candidates.reserve(candidates.count + 1)
-                        candidates.base[candidates.count] = rule
-                        candidates.count += 1
+                        candidates.append(rule)
                     }
                 }
-                occurrences.reserve(occurrences.count + 1)
-                occurrences.base[occurrences.count] = Occurrence(start: Int32(start), end: Int32(end), next: next, variant: patternIsVariant[pattern])
-                occurrences.count += 1
+                occurrences.append(Occurrence(start: Int32(start), end: Int32(end), next: next, variant: patternIsVariant[pattern]))
                 heads[keyword] = index
             }
         }
@@ -230,9 +226,7 @@ public final class Screener {
         self.occurrences = occurrences
         for rule in ruleSet.unanchoredRules where ruleStamps[Int(rule)] != generation {
             ruleStamps[Int(rule)] = generation
-            candidates.reserve(candidates.count + 1)
-            candidates.base[candidates.count] = rule
-            candidates.count += 1
+            candidates.append(rule)
         }
         self.candidates = candidates
 
@@ -249,9 +243,7 @@ public final class Screener {
             let r = Int(candidate)
             guard table.fieldMasks[r] & fieldBit != 0, canFire(r) else { continue }
             if isLastField && table.flags[r].contains(.isMeta) {
-                deferred.reserve(deferred.count + 1)
-                deferred.base[deferred.count] = candidate
-                deferred.count += 1
+                deferred.append(candidate)
                 continue
             }
             evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName)
@@ -464,11 +456,7 @@ public final class Screener {
     }
 
     @inline(__always)
-    private func append(_ e: RawEvidence) {
-        evidence.reserve(evidence.count + 1)
-        evidence.base[evidence.count] = e
-        evidence.count += 1
-    }
+    private func append(_ e: RawEvidence) { evidence.append(e) }
 
     /// The same span can satisfy several conditions of one rule; report it once.
     @inline(__always)
@@ -528,10 +516,8 @@ public final class Screener {
             let before = found.count
             for keyword in group {
                 forEachOccurrence(of: keyword, rule) { start, end, evasive in
-                    found.reserve(found.count + 1)
                     // Here the flag holds the occurrence's full evasiveness, already worked out.
-                    found.base[found.count] = Occurrence(start: Int32(start), end: Int32(end), next: -1, variant: evasive)
-                    found.count += 1
+                    found.append(Occurrence(start: Int32(start), end: Int32(end), next: -1, variant: evasive))
                 }
             }
             if found.count == before { empty = true; return }
