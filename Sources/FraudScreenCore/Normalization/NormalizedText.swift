@@ -59,10 +59,6 @@ public final class NormalizedText {
         text.withUTF8 { reset(utf8: $0, table: table, maxScalars: maxScalars) }
     }
 
-    public func reset(_ text: Substring.UnicodeScalarView, table: FoldTable, maxScalars: Int) {
-        reset(String(text), table: table, maxScalars: maxScalars)
-    }
-
     /// Normalises valid UTF-8 (a Swift string's bytes).
     func reset(utf8 bytes: UnsafeBufferPointer<UInt8>, table: FoldTable, maxScalars: Int) {
         utf8Valid = false

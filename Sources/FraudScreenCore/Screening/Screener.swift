@@ -664,12 +664,14 @@ public final class Screener {
         firedRules.sort { ruleScores[Int($0)] != ruleScores[Int($1)] ? ruleScores[Int($0)] > ruleScores[Int($1)] : ranks[Int($0)] < ranks[Int($1)] }
         // Evidence is listed by field name, then span; the same span found two ways lists keyword, regex,
         // entity, list in that order.
-        var fieldRank = [Int](repeating: 0, count: evidenceFields.count)
+        // (A message has one field: no ranking to build.)
+        var fieldRank: [Int] = []
         if evidenceFields.count > 1 {
+            fieldRank = [Int](repeating: 0, count: evidenceFields.count)
             for (rank, field) in evidenceFields.indices.sorted(by: { evidenceFields[$0] < evidenceFields[$1] }).enumerated() { fieldRank[field] = rank }
         }
         func precedes(_ a: RawEvidence, _ b: RawEvidence) -> Bool {
-            let fa = fieldRank[Int(a.field)], fb = fieldRank[Int(b.field)]
+            let fa = fieldRank.isEmpty ? 0 : fieldRank[Int(a.field)], fb = fieldRank.isEmpty ? 0 : fieldRank[Int(b.field)]
             if fa != fb { return fa < fb }
             if a.start != b.start { return a.start < b.start }
             if a.end != b.end { return a.end < b.end }
