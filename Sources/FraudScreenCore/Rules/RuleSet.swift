@@ -67,7 +67,7 @@ public final class RuleSet: Sendable {
         self.selfStartingMeta = metaOrder.filter { rules[Int($0)].hasFieldConditions || rules[Int($0)].hasDocumentConditions }
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
-        self.table = RuleTable(rules: rules, keywordAnchors: keywordAnchors, metaDependents: dependents)
+        self.table = RuleTable(rules: rules, keywordCount: keywordTexts.count, keywordAnchors: keywordAnchors, metaDependents: dependents)
         self.encodedText = EncodedRuleText(rules: rules, categories: categories)
     }
 

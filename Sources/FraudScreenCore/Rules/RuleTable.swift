@@ -47,11 +47,19 @@ final class RuleTable: @unchecked Sendable {
 
     /// For each keyword: the rules that cannot fire without it.
     let anchors: PackedLists
-    /// For each rule, its keyword conditions as one run of integers, so that testing a candidate reads one
-    /// or two cache lines (separate lists per condition cost a cache miss each):
-    /// `unless` count and ids, `any` count and ids, `all` element count then per element its count and ids,
-    /// then — when every regex is gated — the regex count, per regex its alternative count, per alternative its
-    /// literal-set count, then per set its count and ids (no regex part when some regex runs ungated).
+    /// For each rule, its keyword conditions as one run of integers (`unless` count and ids, `any` count and
+    /// ids, `all` element count then per element its count and ids): what full evaluation walks.
+    let keywordLists: PackedLists
+    /// Every distinct keyword list any rule tests for "some keyword of it was seen" (`unless`, `any`, each `all`
+    /// element, each literal set a regex needs), and for each keyword the lists that contain it. When a field
+    /// first sees a keyword the screener stamps its lists; a candidate then tests one stamp per condition
+    /// instead of one per keyword (candidates read about twenty keyword stamps each otherwise).
+    let keywordSetsOfKeyword: PackedLists
+    let keywordSetCount: Int
+    /// For each rule, its first test as one run of integers over keyword-set ids, so that testing a candidate
+    /// reads one cache line: the `unless` set (-1 for none), the `any` set (-1 for none), the `all` element
+    /// count and their sets, then the regex count and per regex its alternative count (0: runs ungated), per
+    /// alternative its set count and sets — some alternative of some regex must have all its sets seen.
     let checks: PackedLists
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists
@@ -68,19 +76,34 @@ final class RuleTable: @unchecked Sendable {
     let asciiNeeds: UnsafeMutableBufferPointer<(ASCIISet, ASCIISet)>
     private let fieldBits: [String: Int]
 
-    init(rules: [CompiledRule], keywordAnchors: [[Int32]], metaDependents: [[Int32]]) {
+    init(rules: [CompiledRule], keywordCount: Int, keywordAnchors: [[Int32]], metaDependents: [[Int32]]) {
         anchors = PackedLists(keywordAnchors)
-        checks = PackedLists(rules.map { rule in
+        keywordLists = PackedLists(rules.map { rule in
             func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
-            var code = counted(rule.unlessKeywords) + counted(rule.anyKeywords)
-            code += [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
-            if !rule.regexes.isEmpty && !rule.regexGates.contains(where: \.isEmpty) {
-                code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { alternatives in
-                    [Int32(alternatives.count)] + alternatives.flatMap { sets in [Int32(sets.count)] + sets.flatMap(counted) }
-                }
+            return counted(rule.unlessKeywords) + counted(rule.anyKeywords)
+                + [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
+        })
+        var setIDs: [[Int32]: Int32] = [:]
+        var setsOfKeyword = [[Int32]](repeating: [], count: keywordCount)
+        func set(_ list: [Int32]) -> Int32 {
+            let key = Array(Set(list)).sorted()
+            if let id = setIDs[key] { return id }
+            let id = Int32(setIDs.count)
+            setIDs[key] = id
+            for keyword in key { setsOfKeyword[Int(keyword)].append(id) }
+            return id
+        }
+        checks = PackedLists(rules.map { rule in
+            var code: [Int32] = [rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
+                                 rule.anyKeywords.isEmpty ? -1 : set(rule.anyKeywords),
+                                 Int32(rule.allGroups.count)] + rule.allGroups.map(set)
+            code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { alternatives in
+                [Int32(alternatives.count)] + alternatives.flatMap { sets in [Int32(sets.count)] + sets.map(set) }
             }
             return code
         })
+        keywordSetsOfKeyword = PackedLists(setsOfKeyword)
+        keywordSetCount = setIDs.count
         self.metaDependents = PackedLists(metaDependents)
 
         var bits: [String: Int] = [:]
@@ -114,15 +137,15 @@ final class RuleTable: @unchecked Sendable {
     }
 
     deinit {
-        for lists in [anchors, checks, metaDependents] { lists.free() }
+        for lists in [anchors, keywordLists, keywordSetsOfKeyword, checks, metaDependents] { lists.free() }
         flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
         asciiNeeds.deallocate()
     }
 
-    /// The `any` list and `all` elements of rule `r`, read from its packed checks (no array retained).
+    /// The `any` list and `all` elements of rule `r`, read from its packed lists (no array retained).
     @inline(__always)
     func keywordConditions(_ r: Int) -> KeywordConditions {
-        var p = checks[r].baseAddress!
+        var p = keywordLists[r].baseAddress!
         p += 1 + Int(p[0])  // unless
         let any = UnsafeBufferPointer(start: p + 1, count: Int(p[0]))
         p += 1 + Int(p[0])

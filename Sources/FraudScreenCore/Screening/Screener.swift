@@ -18,6 +18,8 @@ public final class Screener {
     private var occurrences = Stream<Occurrence>()
     private let keywordHead: UnsafeMutableBufferPointer<Int32>
     private let keywordStamp: UnsafeMutableBufferPointer<UInt32>
+    /// Per keyword set of `RuleTable.checks`: stamped with the field generation once one of its keywords is seen.
+    private let keywordSetStamp: UnsafeMutableBufferPointer<UInt32>
     private var fieldGeneration: UInt32 = 0
 
     private let ruleStamp: UnsafeMutableBufferPointer<UInt32>
@@ -98,6 +100,7 @@ public final class Screener {
         }
         keywordHead = buffer(ruleSet.keywordCount, -1)
         keywordStamp = buffer(ruleSet.keywordCount, 0)
+        keywordSetStamp = buffer(table.keywordSetCount, 0)
         ruleStamp = buffer(ruleSet.rules.count, 0)
         metaStamp = buffer(ruleSet.rules.count, 0)
         fired = buffer(ruleSet.rules.count, false)
@@ -107,7 +110,7 @@ public final class Screener {
     deinit {
         occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); spanScratch.free()
-        keywordHead.deallocate(); keywordStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
+        keywordHead.deallocate(); keywordStamp.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate()
     }
 
@@ -188,6 +191,7 @@ public final class Screener {
         fieldGeneration &+= 1
         if fieldGeneration == 0 {  // wrapped: stale stamps could look current
             keywordStamp.update(repeating: 0)
+            keywordSetStamp.update(repeating: 0)
             ruleStamp.update(repeating: 0)
             fieldGeneration = 1
         }
@@ -198,7 +202,7 @@ public final class Screener {
         scansDone = []
 
         let ruleSet = self.ruleSet, table = self.table, text = self.text
-        let heads = keywordHead, stamps = keywordStamp, ruleStamps = ruleStamp
+        let heads = keywordHead, stamps = keywordStamp, setStamps = keywordSetStamp, ruleStamps = ruleStamp
         var occurrences = self.occurrences, candidates = self.candidates
         occurrences.count = 0
         occurrences.reserve(min(text.compactCount * 2 + 16, Screener.maxOccurrencesPerField))
@@ -213,6 +217,7 @@ public final class Screener {
                     next = heads[keyword]
                 } else {
                     stamps[keyword] = generation
+                    for set in table.keywordSetsOfKeyword[keyword] { setStamps[Int(set)] = generation }
                     for rule in table.anchors[keyword] where ruleStamps[Int(rule)] != generation {
                         ruleStamps[Int(rule)] = generation
                         candidates.append(rule)
@@ -282,56 +287,53 @@ public final class Screener {
     @inline(__always)
     private func seen(_ keyword: Int32) -> Bool { keywordStamp[Int(keyword)] == fieldGeneration }
 
-    /// Necessary conditions on "was the keyword seen at all", read from the rule's packed checks (layout in
-    /// `RuleTable.checks`): most candidates fail here, before any evidence or per-occurrence work.
+    /// Necessary conditions on "was some keyword of this set seen", read from the rule's packed checks (layout
+    /// in `RuleTable.checks`): most candidates fail here, before any evidence or per-occurrence work.
     @inline(__always)
     private func canFire(_ r: Int) -> Bool {
-        let stamps = keywordStamp.baseAddress!, generation = fieldGeneration
-        let code = table.checks[r]
-        var p = code.baseAddress!
-        @inline(__always) func anySeen(_ list: UnsafePointer<Int32>, _ count: Int) -> Bool {
-            for k in 0..<count where stamps[Int(list[k])] == generation { return true }
-            return false
-        }
-        var n = Int(p[0])
-        if anySeen(p + 1, n) { return false }  // unless
-        p += 1 + n
-        n = Int(p[0])
-        if n > 0 && !anySeen(p + 1, n) { return false }  // any
-        p += 1 + n
-        let groups = Int(p[0])
-        p += 1
-        for _ in 0..<groups {  // all
-            n = Int(p[0])
-            if !anySeen(p + 1, n) { return false }
-            p += 1 + n
-        }
+        let stamps = keywordSetStamp.baseAddress!, generation = fieldGeneration
+        var p = table.checks[r].baseAddress!
+        @inline(__always) func seen(_ set: Int32) -> Bool { stamps[Int(set)] == generation }
+        if p[0] >= 0 && seen(p[0]) { return false }  // unless
+        if p[1] >= 0 && !seen(p[1]) { return false }  // any
+        let groups = Int(p[2])
+        p += 3
+        for g in 0..<groups where !seen(p[g]) { return false }  // all
+        p += groups
         let needs = table.asciiNeeds[r]
         if !needs.0.isEmpty {
             let present = text.asciiPresent
             if !needs.0.intersects(present) || !needs.1.isEmpty && !needs.1.intersects(present) { return false }
         }
-        guard p < code.baseAddress! + code.count else { return true }
-        let regexes = Int(p[0])  // some alternative of some regex must have every literal set seen
+        let regexes = Int(p[0])
+        guard regexes > 0 else { return true }
         p += 1
-        var open = false
-        for _ in 0..<regexes {
-            let alternatives = Int(p[0])
-            p += 1
-            for _ in 0..<alternatives {
-                let sets = Int(p[0])
-                p += 1
-                var all = true
-                for _ in 0..<sets {
-                    n = Int(p[0])
-                    if all && !anySeen(p + 1, n) { all = false }
-                    p += 1 + n
-                }
-                if all { open = true }
-            }
-            if open { break }
+        for _ in 0..<regexes where regexGateOpen(&p) { return true }
+        return false
+    }
+
+    /// Whether the regex whose gate starts at `p` (alternative count, then per alternative its set count and
+    /// sets) may match: it is ungated, or some alternative has every literal set seen. Leaves `p` past the gate.
+    @inline(__always)
+    private func regexGateOpen(_ p: inout UnsafePointer<Int32>) -> Bool {
+        let stamps = keywordSetStamp.baseAddress!, generation = fieldGeneration
+        let alternatives = Int(p[0])
+        p += 1
+        var open = alternatives == 0
+        for _ in 0..<alternatives {
+            let sets = Int(p[0])
+            var k = 1
+            while k <= sets && stamps[Int(p[k])] == generation { k += 1 }
+            if k > sets { open = true }
+            p += 1 + sets
         }
         return open
+    }
+
+    /// Where rule `r`'s regex gates start in its packed checks.
+    private func regexGates(of r: Int) -> UnsafePointer<Int32> {
+        let p = table.checks[r].baseAddress!
+        return p + 4 + Int(p[2])
     }
 
     private func extractEntities(_ scans: EntityExtractor.Scans) {
@@ -369,9 +371,9 @@ public final class Screener {
         if !rule.regexes.isEmpty {
             var matched = false
             let present = text.asciiPresent
-            for (regex, gate) in zip(rule.regexes, rule.regexGates) {
-                guard gate.isEmpty || gate.contains(where: { sets in sets.allSatisfy { $0.contains(where: seen) } }) else { continue }
-                guard regex.mayMatch(asciiPresent: present) else { continue }
+            var gate = regexGates(of: r)
+            for regex in rule.regexes {
+                guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { continue }
                 if let span = firstRegexMatch(regex, compact: rule.regexOnCompact) {
                     append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: .regex, evasive: false))
                     matched = true
