@@ -119,6 +119,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var buffer = ByteBuffer()
     private var outgoing = ByteBuffer()
+    private static let errorMarker = Array("\"error\":{".utf8)
     /// Send (or scheduled) times of the requests in flight, oldest first.
     private var sentAt = CircularBuffer<NIODeadline>()
     private var scheduled = 0
@@ -211,11 +212,17 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         if buffer.readableBytes == 0 { buffer = incoming } else { buffer.writeBuffer(&incoming) }
         let now = NIODeadline.now()
         let measuring = now >= measureFrom && now <= stopAt
-        while let newline = buffer.readableBytesView.firstIndex(of: 0x0A) {
-            let length = newline - buffer.readerIndex
-            // `{"id":…,"error":` — an error answer names `error` within its first bytes.
-            let head = buffer.getBytes(at: buffer.readerIndex, length: Swift.min(length, 80)) ?? []
-            let isError = head.count > 9 && String(decoding: head, as: UTF8.self).contains("\"error\":{")
+        while let length = buffer.withUnsafeReadableBytes({ bytes in
+            memchr(bytes.baseAddress!, 0x0A, bytes.count).map { UnsafeRawPointer($0) - bytes.baseAddress! }
+        }) {
+            // `{"id":…,"error":{` — an error answer names `error` within its first bytes. (A plain byte search:
+            // the generator shares the cores with the daemon it measures, so its own costs count.)
+            let isError = buffer.withUnsafeReadableBytes { bytes in
+                let marker = LoadConnectionHandler.errorMarker
+                let end = Swift.min(length, 80) - marker.count
+                guard end >= 0 else { return false }
+                return (0...end).contains { memcmp(bytes.baseAddress! + $0, marker, marker.count) == 0 }
+            }
             buffer.moveReaderIndex(forwardBy: length + 1)
             guard let sent = sentAt.popFirst() else { continue }
             if measuring {

@@ -82,8 +82,9 @@ final class Fixtures {
     }()
 
     /// Ten copies of every rules.d file (copy 0 is the original; copies 1…9 rename every rule id to `cN.<id>`,
-    /// including meta references and `prefix.*` patterns, and append a two-character suffix to every keyword,
-    /// so they stay plausible Chinese and partially match), plus generated regex rules with required literals.
+    /// including meta references and `prefix.*` patterns, and append a two-character suffix to every keyword
+    /// and regex, so they stay plausible Chinese and partially match), plus generated regex rules with required
+    /// literals.
     lazy var syntheticFiles: [String: String] = {
         do {
             return try SyntheticRuleSet.build(from: shippedFiles, copies: SyntheticRuleSet.copies)
@@ -248,6 +249,15 @@ enum SyntheticRuleSet {
             default: return node
             }
         }
+        // A regex gets the suffix after the whole pattern: the copy is a different rule that needs one more
+        // literal, as keyword copies are, rather than the same regex firing ten times on the same text.
+        func perturbRegex(_ node: Node) -> Node {
+            switch node {
+            case .scalar(let scalar): return Node("(?:" + scalar.string + ")" + suffix, .implicit, .singleQuoted)
+            case .sequence(let sequence): return Node(sequence.map(perturbRegex), .implicit, .flow)
+            default: return node
+            }
+        }
         func mapValues(_ node: Node, _ body: (String, Node) -> Node) -> Node {
             guard case .mapping(let mapping) = node else { return node }
             return Node(mapping.map { key, value in (key, body(key.string ?? "", value)) }, mapping.tag, mapping.style)
@@ -257,6 +267,7 @@ enum SyntheticRuleSet {
                 switch key {
                 case "id": return rename(value)
                 case "unless": return perturb(value)
+                case "regex": return perturbRegex(value)
                 case "keywords":
                     return mapValues(value) { key, value in key == "any" || key == "all" ? perturb(value) : value }
                 case "meta":

@@ -80,7 +80,7 @@ public final class NormalizedText {
 
         var mask0: UInt64 = 0, mask1: UInt64 = 0
         var originals = 0, folded = 0, compact = 0
-        var offsets = originalOffsets.base
+        let offsets = originalOffsets.base
         var foldedOut = foldedStream.base, origin = originStream.base, variantOut = variantStream.base
         var compactOut = compactStream.base, compactMap = compactToFoldedStream.base
         var capacity = foldedStream.capacity
