@@ -96,7 +96,7 @@ public struct EntityExtractor: Sendable {
                 var j = i
                 while j < n, isASCIIAlnum(s[j]) || s[j] == "_" { j += 1 }
                 if j - i >= 7, s[i] == "q", s[i + 1] == "q", (i + 2..<j).allSatisfy({ isDigit(s[$0]) }), s[i + 2] != "0", j - i - 2 <= 11 {
-                    entities.append(Entity(kind: .qq, value: String(String.UnicodeScalarView(s[(i + 2)..<j])), foldedRange: (i + 2)..<j))
+                    entities.append(Entity(kind: .qq, value: EntityExtractor.string(s, (i + 2)..<j), foldedRange: (i + 2)..<j))
                 }
                 i = j
                 continue
@@ -163,13 +163,13 @@ public struct EntityExtractor: Sendable {
         guard labels >= 2 else { return nil }
         let isIP = labels == 4 && allNumericUpTo255
         if !isIP {
-            let tld = String(String.UnicodeScalarView(s[lastLabel]))
+            let tld = EntityExtractor.string(s, lastLabel)
             guard EntityExtractor.topLevelDomains.contains(tld), earlierLabelIsWord else { return nil }
         }
-        let host = String(String.UnicodeScalarView(s[hostStart..<hostStop]))
+        let host = EntityExtractor.string(s, hostStart..<hostStop)
         var valueEnd = range.upperBound
         while valueEnd > hostEnd, s[valueEnd - 1] == "/" { valueEnd -= 1 }
-        let value = hostEnd < valueEnd ? host + String(String.UnicodeScalarView(s[hostEnd..<valueEnd])) : host
+        let value = hostEnd < valueEnd ? host + EntityExtractor.string(s, hostEnd..<valueEnd) : host
         let subkind = isIP ? "ip" : (isShortLink(host) ? "short_link" : "domain")
         return Entity(kind: .url, subkind: subkind, value: value, host: host, foldedRange: range.lowerBound..<range.upperBound)
     }
@@ -295,6 +295,20 @@ public struct EntityExtractor: Sendable {
         return (Entity(kind: .amount, value: EntityExtractor.decimalString(yuan), amount: yuan, foldedRange: range.lowerBound..<end), end)
     }
 
+    /// The string of scalars `range` of `s`, encoded straight into the string's storage (the generic
+    /// `String.UnicodeScalarView` initialiser over a buffer slice was a tenth of link extraction).
+    static func string(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>) -> String {
+        var bytes = 0
+        for i in range { bytes += UTF8.width(s[i]) }
+        return String(unsafeUninitializedCapacity: bytes) { out in
+            var k = 0
+            for i in range {
+                UTF8.encode(s[i]) { byte in out[k] = byte; k += 1 }
+            }
+            return k
+        }
+    }
+
     static func decimalString(_ value: Double) -> String {
         let cents = (value * 100).rounded()
         let whole = Int64(cents / 100)
@@ -353,7 +367,7 @@ public struct EntityExtractor: Sendable {
             while j < s.count, skipped < 4, ":：号是搜为 -".unicodeScalars.contains(s[j]) || s[j] == "\u{FF1A}" { j += 1; skipped += 1 }
             let idStart = j
             while j < s.count, isASCIIAlnum(s[j]) || s[j] == "_" || s[j] == "-" { j += 1 }
-            let id = String(String.UnicodeScalarView(s[idStart..<j]))
+            let id = EntityExtractor.string(s, idStart..<j)
             if (6...20).contains(id.count), id.unicodeScalars.first.map(isASCIILetter) == true || id.allSatisfy(\.isNumber) {
                 entities.append(Entity(kind: .wechat, value: id, foldedRange: idStart..<j))
             }
@@ -381,7 +395,7 @@ public struct EntityExtractor: Sendable {
                 k += 1
             }
             if let end = found {
-                let value = String(String.UnicodeScalarView(s[i..<end]))
+                let value = EntityExtractor.string(s, i..<end)
                 entities.append(Entity(kind: .appDownload, value: value, foldedRange: i..<end))
                 i = end
             } else {
