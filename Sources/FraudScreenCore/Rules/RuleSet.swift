@@ -61,7 +61,7 @@ public final class RuleSet: Sendable {
         var dependents = [[Int32]](repeating: [], count: rules.count)
         for index in metaOrder {
             guard let meta = rules[Int(index)].meta else { continue }
-            for dependency in Set(meta.all + meta.any + meta.of) { dependents[Int(dependency)].append(index) }
+            for dependency in Set(meta.named) { dependents[Int(dependency)].append(index) }
         }
         self.metaDependents = dependents
         self.selfStartingMeta = metaOrder.filter { rules[Int($0)].hasFieldConditions || rules[Int($0)].hasDocumentConditions }

@@ -31,8 +31,9 @@ public final class Screener {
     private var groupOccurrences = Stream<Occurrence>()
     private var groupBounds = Stream<Int32>()
     private var chosen = Stream<Int32>()
-    /// Scratch of `verdict`: one rule's evidence, sorted.
+    /// Scratch of `verdict`: one rule's evidence, sorted; the score of each category.
     private var spanScratch = Stream<RawEvidence>()
+    private let categoryScoreScratch: UnsafeMutableBufferPointer<Int>
     private var fieldEntities: [Entity] = []
 
     // Per document: which rules fired, and their evidence chained per rule (newest first).
@@ -105,13 +106,14 @@ public final class Screener {
         metaStamp = buffer(ruleSet.rules.count, 0)
         fired = buffer(ruleSet.rules.count, false)
         evidenceHead = buffer(ruleSet.rules.count, -1)
+        categoryScoreScratch = buffer(ruleSet.categories.count, 0)
     }
 
     deinit {
         occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); spanScratch.free()
         keywordHead.deallocate(); keywordStamp.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
-        fired.deallocate(); evidenceHead.deallocate()
+        fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate()
     }
 
     /// How many regex matches were abandoned at the PCRE2 work limits.
@@ -206,12 +208,19 @@ public final class Screener {
         var occurrences = self.occurrences, candidates = self.candidates
         occurrences.count = 0
         occurrences.reserve(min(text.compactCount * 2 + 16, Screener.maxOccurrencesPerField))
+        // Two passes: the automaton only records (pattern, span) — a tight loop that keeps its state in
+        // registers — then each occurrence is chained to its keyword, and a keyword's first occurrence stamps
+        // its keyword sets and makes candidates of the rules anchored on it.
+        ruleSet.automaton.forEachMatch(in: text.compactBuffer) { pattern, start, end in
+            guard occurrences.count < Screener.maxOccurrencesPerField else { return }
+            occurrences.append(Occurrence(start: Int32(start), end: Int32(end), next: Int32(pattern), variant: false))
+        }
         ruleSet.patternKeyword.withUnsafeBufferPointer { patternKeyword in
         ruleSet.patternIsVariant.withUnsafeBufferPointer { patternIsVariant in
-            ruleSet.automaton.forEachMatch(in: text.compactBuffer) { pattern, start, end in
-                guard occurrences.count < Screener.maxOccurrencesPerField else { return }
+            let found = occurrences.base
+            for index in 0..<occurrences.count {
+                let pattern = Int(found[index].next)
                 let keyword = Int(patternKeyword[pattern])
-                let index = Int32(occurrences.count)
                 var next: Int32 = -1
                 if stamps[keyword] == generation {
                     next = heads[keyword]
@@ -223,8 +232,9 @@ public final class Screener {
                         candidates.append(rule)
                     }
                 }
-                occurrences.append(Occurrence(start: Int32(start), end: Int32(end), next: next, variant: patternIsVariant[pattern]))
-                heads[keyword] = index
+                found[index].next = next
+                found[index].variant = patternIsVariant[pattern]
+                heads[keyword] = Int32(index)
             }
         }
         }
@@ -626,7 +636,7 @@ public final class Screener {
                 continue
             }
             // The meta rule's evidence is its own plus that of every named rule that fired.
-            for dependency in meta.all + meta.any + meta.of where fired[Int(dependency)] {
+            for dependency in meta.named where fired[Int(dependency)] {
                 var i = evidenceHead[Int(dependency)]
                 while i >= 0 {
                     let e = evidence.base[Int(i)]
@@ -658,7 +668,8 @@ public final class Screener {
                            rulesVersion: ruleSet.version, truncated: false)
         }
         let categories = ruleSet.categories
-        var scores = [Int](repeating: 0, count: categories.count)
+        let scores = categoryScoreScratch
+        scores.update(repeating: 0)
         var adjustment = 0
         // Hits come out highest score first, then by rule id: sort the fired rules on integers, not the hits on
         // strings.
