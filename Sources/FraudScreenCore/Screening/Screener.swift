@@ -167,11 +167,7 @@ public final class Screener {
             }
         }
         evaluateMeta()
-        var result = verdict()
-        result.entities = entities
-        result.truncated = truncated
-        result.isTransaction = document.transaction != nil
-        return result
+        return verdict(entities: entities, truncated: truncated, isTransaction: document.transaction != nil)
     }
 
     /// Marks `rule` fired and chains the evidence written since `mark` to it.
@@ -662,10 +658,12 @@ public final class Screener {
         return false
     }
 
-    private func verdict() -> Verdict {
+    /// The verdict from the fired rules. Built in one initialiser call: setting fields afterwards made the
+    /// optimiser copy the whole verdict (a retain and release of every string and array in it).
+    private func verdict(entities: [Verdict.FoundEntity], truncated: Bool, isTransaction: Bool) -> Verdict {
         guard !firedRules.isEmpty else {  // most texts: nothing to score
-            return Verdict(decision: .allow, category: nil, score: 0, categoryScores: [], hits: [], entities: [],
-                           rulesVersion: ruleSet.version, truncated: false)
+            return Verdict(decision: .allow, category: nil, score: 0, categoryScores: [], hits: [], entities: entities,
+                           rulesVersion: ruleSet.version, truncated: truncated, isTransaction: isTransaction)
         }
         let categories = ruleSet.categories
         let scores = categoryScoreScratch
@@ -743,10 +741,8 @@ public final class Screener {
             let thresholds = categories[best].thresholds ?? ruleSet.settings.thresholds
             decision = score >= thresholds.block ? .block : score >= thresholds.warn ? .warn : .allow
         }
-        var verdict = Verdict(decision: decision, category: category, score: score, categoryScores: categoryScores, hits: hits,
-                              entities: [], rulesVersion: ruleSet.version, truncated: false)
-        verdict.encodedRuleText = ruleSet.encodedText
-        verdict.categoryIndex = best ?? -1
-        return verdict
+        return Verdict(decision: decision, category: category, score: score, categoryScores: categoryScores, hits: hits,
+                       entities: entities, rulesVersion: ruleSet.version, truncated: truncated, isTransaction: isTransaction,
+                       encodedRuleText: ruleSet.encodedText, categoryIndex: best ?? -1)
     }
 }
