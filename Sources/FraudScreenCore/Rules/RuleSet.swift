@@ -30,8 +30,9 @@ public final class RuleSet: Sendable {
     let metaOrder: [Int32]
     /// For each rule, the meta rules that name it (so a document only looks at meta rules something touched).
     let metaDependents: [[Int32]]
-    /// Meta rules that can fire without any other rule firing first (they have conditions of their own).
-    let selfStartingMeta: [Int32]
+    /// Meta rules with conditions on the transaction and none on fields: a transaction can fire them without
+    /// any other rule firing first. (Those with field conditions start when these hold.)
+    let documentStartingMeta: [Int32]
     let entityExtractor: EntityExtractor
     let usesWholeWords: Bool
     /// The rules' hot-path conditions, packed (see `RuleTable`).
@@ -64,10 +65,11 @@ public final class RuleSet: Sendable {
             for dependency in Set(meta.named) { dependents[Int(dependency)].append(index) }
         }
         self.metaDependents = dependents
-        self.selfStartingMeta = metaOrder.filter { rules[Int($0)].hasFieldConditions || rules[Int($0)].hasDocumentConditions }
+        self.documentStartingMeta = metaOrder.filter { rules[Int($0)].hasDocumentConditions && !rules[Int($0)].hasFieldConditions }
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
-        self.table = RuleTable(rules: rules, keywordCount: keywordTexts.count, keywordAnchors: keywordAnchors, metaDependents: dependents)
+        self.table = RuleTable(rules: rules, keywordCount: keywordTexts.count, keywordAnchors: keywordAnchors, metaDependents: dependents,
+                               metaOrder: metaOrder)
         self.encodedText = EncodedRuleText(rules: rules, categories: categories)
     }
 

@@ -63,6 +63,8 @@ final class RuleTable: @unchecked Sendable {
     let checks: PackedLists
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists
+    /// For each meta rule, its position in dependency order (rules it names come first).
+    let metaRanks: UnsafeMutableBufferPointer<Int32>
     let flags: UnsafeMutableBufferPointer<Flags>
     /// For each rule, the fields it applies to, as bits of `fieldBit(_:)`.
     let fieldMasks: UnsafeMutableBufferPointer<UInt64>
@@ -76,7 +78,7 @@ final class RuleTable: @unchecked Sendable {
     let asciiNeeds: UnsafeMutableBufferPointer<(ASCIISet, ASCIISet)>
     private let fieldBits: [String: Int]
 
-    init(rules: [CompiledRule], keywordCount: Int, keywordAnchors: [[Int32]], metaDependents: [[Int32]]) {
+    init(rules: [CompiledRule], keywordCount: Int, keywordAnchors: [[Int32]], metaDependents: [[Int32]], metaOrder: [Int32]) {
         anchors = PackedLists(keywordAnchors)
         keywordLists = PackedLists(rules.map { rule in
             func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
@@ -105,6 +107,9 @@ final class RuleTable: @unchecked Sendable {
         keywordSetsOfKeyword = PackedLists(setsOfKeyword)
         keywordSetCount = setIDs.count
         self.metaDependents = PackedLists(metaDependents)
+        metaRanks = .allocate(capacity: max(1, rules.count))
+        metaRanks.initialize(repeating: -1)
+        for (rank, index) in metaOrder.enumerated() { metaRanks[Int(index)] = Int32(rank) }
 
         var bits: [String: Int] = [:]
         for rule in rules { for field in (rule.fields ?? []).sorted() where bits[field] == nil && bits.count < 63 { bits[field] = bits.count } }
@@ -139,7 +144,7 @@ final class RuleTable: @unchecked Sendable {
     deinit {
         for lists in [anchors, keywordLists, keywordSetsOfKeyword, checks, metaDependents] { lists.free() }
         flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
-        asciiNeeds.deallocate()
+        asciiNeeds.deallocate(); metaRanks.deallocate()
     }
 
     /// The `any` list and `all` elements of rule `r`, read from its packed lists (no array retained).
