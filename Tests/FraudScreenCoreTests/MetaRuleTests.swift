@@ -120,6 +120,26 @@ struct MetaRuleTests {
         #expect(hit.evidence.map(\.text) == ["刷单", "佣金"])
     }
 
+    @Test("meta rules marked while others are decided are still decided in dependency order")
+    func markedDuringEvaluation() throws {
+        // m.top is marked only when m.mid and m.late fire, after m.neg was marked by x.a; m.neg names m.top under
+        // `none`, so it must be decided after m.top, and m.top2 only once m.top fired.
+        let ruleSet = try Fixture.ruleSet([
+            Fixture.rule("m.neg", "meta: {all: [x.a], none: [m.top]}"),
+            Fixture.rule("m.top2", "meta: {any: [m.top]}"),
+            Fixture.rule("m.top", "meta: {all: [m.mid, m.late]}"),
+            Fixture.rule("m.late", "meta: {all: [x.b]}"),
+            Fixture.rule("m.mid", "meta: {any: [x.a]}"),
+            Fixture.rule("x.a", "keywords: {any: [刷单]}"),
+            Fixture.rule("x.b", "keywords: {any: [佣金]}"),
+        ])
+        let screener = Screener(ruleSet: ruleSet)
+        #expect(screener.firedRules("刷单赚佣金") == ["x.a", "x.b", "m.mid", "m.late", "m.top", "m.top2"])
+        #expect(screener.firedRules("刷单") == ["x.a", "m.mid", "m.neg"])
+        #expect(screener.firedRules("佣金") == ["x.b", "m.late"])
+        #expect(screener.firedRules("刷单赚佣金") == ["x.a", "x.b", "m.mid", "m.late", "m.top", "m.top2"])
+    }
+
     @Test("a screener resets fired meta rules between documents")
     func resetBetweenDocuments() {
         #expect(screener.firedRules("刷单赚佣金").contains("m.all"))
