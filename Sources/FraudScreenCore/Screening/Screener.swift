@@ -607,22 +607,26 @@ public final class Screener {
         let ranks = table.metaRanks
         var marked = markedMeta
         marked.count = 0
-        // Marks a meta rule, keeping the unvisited part (from `next`) in dependency order.
-        func schedule(_ index: Int32, from next: Int) {
+        // Marks a meta rule; with `next`, keeps the unvisited part (from `next`) in dependency order.
+        func schedule(_ index: Int32, keepingOrderFrom next: Int? = nil) {
             guard metaStamp[Int(index)] != generation else { return }
             metaStamp[Int(index)] = generation
             marked.reserve(marked.count + 1)
             var j = marked.count
-            while j > next && ranks[Int(marked.base[j - 1])] > ranks[Int(index)] { marked.base[j] = marked.base[j - 1]; j -= 1 }
+            if let next {
+                while j > next && ranks[Int(marked.base[j - 1])] > ranks[Int(index)] { marked.base[j] = marked.base[j - 1]; j -= 1 }
+            }
             marked.base[j] = index
             marked.count += 1
         }
         for rule in firedRules {
-            for dependent in table.metaDependents[Int(rule)] { schedule(dependent, from: 0) }
+            for dependent in table.metaDependents[Int(rule)] { schedule(dependent) }
         }
         // Meta rules whose own field conditions held, and (for a transaction) those with document conditions.
-        for index in pendingMeta { schedule(index, from: 0) }
-        if transaction != nil { for index in ruleSet.documentStartingMeta { schedule(index, from: 0) } }
+        for index in pendingMeta { schedule(index) }
+        if transaction != nil { for index in ruleSet.documentStartingMeta { schedule(index) } }
+        var initial = UnsafeMutableBufferPointer(start: marked.base, count: marked.count)
+        initial.sort { ranks[Int($0)] < ranks[Int($1)] }
         var next = 0
         defer { markedMeta = marked }
         while next < marked.count {
@@ -660,7 +664,7 @@ public final class Screener {
             fired[r] = true
             firedRules.append(index)
             fire(index, evidenceFrom: mark)
-            for dependent in table.metaDependents[r] { schedule(dependent, from: next) }
+            for dependent in table.metaDependents[r] { schedule(dependent, keepingOrderFrom: next) }
         }
     }
 
