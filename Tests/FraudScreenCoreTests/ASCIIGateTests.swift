@@ -47,13 +47,39 @@ struct ASCIIGateTests {
         #expect(screener.firedRules("请登录网银") == [])
     }
 
-    @Test("every literal set gates: 账户(清查|审查) runs only when 账户 and one of the pair were seen")
+    @Test("every literal set gates, joined where adjacent: 账户(清查|审查) runs only when 账户清查 or 账户审查 was seen")
     func literalSets() throws {
-        #expect(CompiledRegex.requiredLiteralAlternatives(of: "账户(清查|审查)") == [[["账户"], ["清查", "审查"]]])
-        #expect(CompiledRegex.requiredLiteralAlternatives(of: #"(转|汇)(我|给我)\d+(万|元)"#) == [[["转", "汇"], ["我", "给我"], ["万", "元"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "账户(清查|审查)") == [[["账户清查", "账户审查"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: #"(转|汇)(我|给我)\d+(万|元)"#) == [[["转我", "转给我", "汇我", "汇给我"], ["万", "元"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "账户.{0,4}(清查|审查)") == [[["账户"], ["清查", "审查"]]])
         let screener = Screener(ruleSet: try Fixture.ruleSet([Fixture.rule("r.check", "regex: '账户(清查|审查)'")]))
         #expect(screener.firedRules("配合账户清查") == ["r.check"])
         #expect(screener.firedRules("账户余额清零") == [])
+        #expect(screener.firedRules("清查后账户恢复") == [])
+    }
+
+    @Test("a literal joins the known first or last literals of a group next to it, and nothing joins across a gap")
+    func joinedAcrossGroups() throws {
+        // The group's matches end in 收取 or 缴纳, and 平台 follows at once; they start with 不会 or 从不.
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(?:(不会|从不)[^。]{0,20}(收取|缴纳))平台")
+                == [[["不会", "从不"], ["收取", "缴纳"], ["收取平台", "缴纳平台"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "请(?:(先|马上).{0,4}(转账|付款))")
+                == [[["请先", "请马上"], ["先", "马上"], ["转账", "付款"]]])
+        // A gap (space class, optional or repeated group, lookaround) keeps literals apart.
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: #"(收取|缴纳)\s*平台"#) == [[["收取", "缴纳"], ["平台"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(收取|缴纳)+平台") == [[["收取", "缴纳"], ["平台"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(收取|缴纳)?平台") == [[["平台"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "收取(?=费)平台") == [[["收取"], ["平台"]]])
+        // A group that can match the empty string has no known literals to join.
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(收取|)平台") == [[["平台"]]])
+        // Past 64 joined literals the parts stay separate sets.
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(a|b|c|d|e|f|g|h|i)(j|k|l|m|n|o|p|q)")
+                == [[["a", "b", "c", "d", "e", "f", "g", "h", "i"], ["j", "k", "l", "m", "n", "o", "p", "q"]]])
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("r.fee", "regex: '(?:(不会|从不)[^。]{0,20}(收取|缴纳))平台'"),
+        ]))
+        #expect(screener.firedRules("我们从不向您收取平台费") == ["r.fee"])
+        #expect(screener.firedRules("我们从不向您收取费用，平台免费") == [])
     }
 
     @Test("top-level alternatives gate separately: 比银行高|银行.{0,8}利息 needs 比银行高, or 银行 and 利息")

@@ -63,6 +63,31 @@ let benchmarks: @Sendable () -> Void = {
               },
               teardown: { syntheticScreener = nil })
 
+    // 2a. The 10x/shipped time ratio, measured in pairs: each iteration screens the whole corpus with the shipped
+    //     rules and then with the synthetic ones, back to back, and reports the second time over the first in
+    //     percent. Benchmarks 1 and 2 run seconds apart, and this machine's speed drifts by up to ±30 % within
+    //     minutes, so their ratio moves with the drift; a pair tens of milliseconds long does not.
+    let timeRatio = BenchmarkMetric.custom("10x / shipped time (%)", polarity: .prefersSmaller, useScalingFactor: false)
+    var pairedScreeners: (shipped: Screener, synthetic: Screener)?
+    Benchmark("Screen corpus, 10x vs shipped rules (paired)",
+              configuration: .init(metrics: [timeRatio], warmupIterations: 2, scalingFactor: .one,
+                                   maxDuration: .seconds(10), maxIterations: 1_000)) { benchmark in
+        let (shipped, synthetic) = pairedScreeners!
+        func time(_ screener: Screener) -> Duration {
+            let start = ContinuousClock.now
+            for message in fixtures.messages { blackHole(screener.screen(message)) }
+            return ContinuousClock.now - start
+        }
+        for _ in benchmark.scaledIterations {
+            let base = time(shipped), tenfold = time(synthetic)
+            benchmark.measurement(timeRatio, Int((tenfold / base * 100).rounded()))
+        }
+    } setup: {
+        pairedScreeners = (Screener(ruleSet: fixtures.shippedRuleSet), Screener(ruleSet: fixtures.syntheticRuleSet))
+    } teardown: {
+        pairedScreeners = nil
+    }
+
     // 2b. Transactions (memo, payee name, context plus the transaction conditions), shipped rules.
     var transactionScreener: Screener?
     Benchmark("Screen transactions, shipped rules", configuration: screening) { benchmark in

@@ -49,19 +49,20 @@ public final class CompiledRegex: @unchecked Sendable {
         return length > 0 ? String(decoding: buffer.prefix(Int(length)), as: UTF8.self) : "PCRE2 error \(code)"
     }
 
-    /// The longest run of plain characters (letters, digits, CJK) that every match must contain, found
-    /// outside groups, classes and quantified atoms; nil when there is none, or only a choice of several.
+    /// The longest literal every match must contain (a run of plain characters, joined with adjacent groups of
+    /// plain alternatives where that leaves one literal); nil when there is none, or only a choice of several
+    /// (`(安全|监管)账户` is a choice: 安全账户 or 监管账户).
     public static func requiredLiteral(of pattern: String) -> String? {
         guard let set = requiredLiterals(of: pattern), set.count == 1 else { return nil }
         return set[0]
     }
 
-    /// Literals of which every match must contain at least one: a plain run (`转账`), or one literal per
-    /// alternative of a top-level or required group alternation (`(安全|监管)账户` → 账户; `(刷单|返利)` →
-    /// 刷单 or 返利; `(转|汇|打)` → any of the three). nil when some alternative has no literal at all. The regex
-    /// then runs only when the keyword automaton saw one of them: even single characters are worth it, since a
-    /// regex that runs on every text costs far more than one more automaton pattern (regexes without any
-    /// literal were a quarter of screening time).
+    /// Literals of which every match must contain at least one: a plain run (`转账`), one literal per
+    /// alternative of a top-level or required group alternation (`(刷单|返利)` → 刷单 or 返利; `(转|汇|打)` → any
+    /// of the three), joined with what is adjacent (`(安全|监管)账户` → 安全账户 or 监管账户). nil when some
+    /// alternative has no literal at all. The regex then runs only when the keyword automaton saw one of them:
+    /// even single characters are worth it, since a regex that runs on every text costs far more than one more
+    /// automaton pattern (regexes without any literal were a quarter of screening time).
     public static func requiredLiterals(of pattern: String) -> [String]? {
         literalSets(Array(pattern.unicodeScalars)[...]).max(by: weaker).map { $0.map { String(String.UnicodeScalarView($0)) } }
     }
@@ -90,20 +91,85 @@ public final class CompiledRegex: @unchecked Sendable {
     }
 
     private static func literalSets(_ scalars: ArraySlice<Unicode.Scalar>) -> [[[Unicode.Scalar]]] {
+        literalFacts(scalars).sets
+    }
+
+    /// What the literal analysis knows about a piece of a pattern.
+    private struct LiteralFacts {
+        /// Sets every match contains a literal of each of.
+        var sets: [[[Unicode.Scalar]]] = []
+        /// Every match starts with one of these; nil when unknown.
+        var prefix: [[Unicode.Scalar]]?
+        /// Every match ends with one of these; nil when unknown.
+        var suffix: [[Unicode.Scalar]]?
+        /// Every match is one of these; nil when the piece is not a small set of plain literals.
+        var exact: [[Unicode.Scalar]]?
+    }
+
+    /// Most literals a cross product may make (`(转|汇|打)(我|给我)` makes 6); past it the parts stay separate sets.
+    static let crossProductLimit = 64
+
+    /// Every concatenation of a literal of `a` with one of `b`, or nil past `crossProductLimit`.
+    private static func crossProduct(_ a: [[Unicode.Scalar]], _ b: [[Unicode.Scalar]]) -> [[Unicode.Scalar]]? {
+        guard a.count * b.count <= crossProductLimit else { return nil }
+        var result: [[Unicode.Scalar]] = []
+        for x in a { for y in b where !result.contains(x + y) { result.append(x + y) } }
+        return result
+    }
+
+    /// The literal sets of a piece of pattern. Literals that must be adjacent are joined: plain characters
+    /// and groups of plain alternatives next to each other (`(转|汇)(我|给我)` → 转我, 转给我, 汇我, 汇给我), and
+    /// a literal next to a group that starts or ends with known literals (`(?:…(收取|缴纳))平台` → 收取平台 or
+    /// 缴纳平台). A joined literal is rarer than its parts, so the regex runs on fewer texts. Anything that
+    /// can stand between two literals (a class, an escape, a quantifier, a lookaround) keeps them apart.
+    private static func literalFacts(_ scalars: ArraySlice<Unicode.Scalar>) -> LiteralFacts {
         let alternatives = splitTopLevel(scalars)
         if alternatives.count > 1 {
+            let facts = alternatives.map(literalFacts)
+            var result = LiteralFacts()
             var union: [[Unicode.Scalar]] = []
-            for alternative in alternatives {
-                guard let set = literalSets(alternative).max(by: weaker) else { return [] }
+            for fact in facts {
+                guard let set = fact.sets.max(by: weaker) else { return LiteralFacts() }
                 for literal in set where !union.contains(literal) { union.append(literal) }
             }
-            return [union]
+            result.sets = [union]
+            func unionAll(_ parts: [[[Unicode.Scalar]]?]) -> [[Unicode.Scalar]]? {
+                var all: [[Unicode.Scalar]] = []
+                for part in parts {
+                    guard let part else { return nil }
+                    for literal in part where !all.contains(literal) { all.append(literal) }
+                }
+                return all.count <= crossProductLimit ? all : nil
+            }
+            result.prefix = unionAll(facts.map(\.prefix))
+            result.suffix = unionAll(facts.map(\.suffix))
+            result.exact = unionAll(facts.map(\.exact))
+            return result
         }
-        var candidates: [[[Unicode.Scalar]]] = []
-        var run: [Unicode.Scalar] = []
-        func endRun() {
-            if !run.isEmpty { candidates.append([run]) }
-            run.removeAll()
+
+        var result = LiteralFacts()
+        // The literals being joined, and whether they started the piece (then they are its prefix).
+        var chain: [[Unicode.Scalar]]?
+        var atStart = true
+        var whole = true  // the piece so far is one chain
+        func extend(_ literals: [[Unicode.Scalar]]) {
+            if let current = chain {
+                if let joined = crossProduct(current, literals) {
+                    chain = joined
+                    return
+                }
+                endChain()  // too many: keep the parts as separate sets
+            }
+            chain = literals
+        }
+        func add(_ set: [[Unicode.Scalar]]) {
+            if !set.isEmpty && !result.sets.contains(set) { result.sets.append(set) }
+        }
+        func endChain() {
+            if atStart { result.prefix = chain; atStart = false }
+            if let current = chain { add(current) }
+            chain = nil
+            whole = false
         }
         func allowsZero(at index: Int) -> Bool {
             guard index < scalars.endIndex else { return false }
@@ -119,13 +185,20 @@ public final class CompiledRegex: @unchecked Sendable {
         func isQuantifier(at index: Int) -> Bool {
             index < scalars.endIndex && "?*+{".unicodeScalars.contains(scalars[index])
         }
+        /// Gives up on adjacency from here on, keeping the sets found so far.
+        func unknownEnd() -> LiteralFacts {
+            endChain()
+            result.suffix = nil
+            result.exact = nil
+            return result
+        }
         var i = scalars.startIndex
         while i < scalars.endIndex {
             let s = scalars[i]
             switch s {
             case "\\":
-                endRun()
-                if i + 1 < scalars.endIndex, scalars[i + 1] == "Q" { return candidates }
+                endChain()
+                if i + 1 < scalars.endIndex, scalars[i + 1] == "Q" { return unknownEnd() }
                 i += 2
                 // \p{Han}, \x{5fae}, \g{1} carry their argument in braces: skip it whole.
                 if i < scalars.endIndex, scalars[i] == "{" {
@@ -134,12 +207,11 @@ public final class CompiledRegex: @unchecked Sendable {
                 }
                 continue
             case "[":
-                endRun()
+                endChain()
                 i = classEnd(scalars, from: i) + 1
                 continue
             case "(":
-                endRun()
-                guard let close = matchingParenthesis(scalars, from: i) else { return candidates }
+                guard let close = matchingParenthesis(scalars, from: i) else { return unknownEnd() }
                 var contentStart = i + 1
                 var usable = true
                 if contentStart < close, scalars[contentStart] == "?" {
@@ -155,32 +227,47 @@ public final class CompiledRegex: @unchecked Sendable {
                         usable = false
                     }
                 }
-                if usable, !allowsZero(at: close + 1), contentStart <= close {
-                    candidates.append(contentsOf: literalSets(scalars[contentStart..<close]))
+                guard usable, contentStart <= close else {
+                    endChain()
+                    i = close + 1
+                    continue
+                }
+                let group = literalFacts(scalars[contentStart..<close])
+                if isQuantifier(at: close + 1) {
+                    // Repeated or optional: no adjacency across it; its sets hold only if it must occur.
+                    endChain()
+                    if !allowsZero(at: close + 1) { group.sets.forEach(add) }
+                } else if let exact = group.exact {
+                    extend(exact)
+                } else {
+                    // What comes before meets the group's first literal; what follows meets its last one.
+                    if let prefix = group.prefix { extend(prefix) }
+                    endChain()
+                    group.sets.forEach(add)
+                    chain = group.suffix
                 }
                 i = close + 1
                 continue
             case "{":
-                // A counted quantifier applies to the atom before it, which may then occur zero times.
-                if !run.isEmpty { run.removeLast() }
-                endRun()
+                // A counted quantifier applies to the atom before it, which never joined a chain.
+                endChain()
                 while i < scalars.endIndex, scalars[i] != "}" { i += 1 }
             default:
-                if FoldTable.classify(s) == .keep {
-                    if isQuantifier(at: i + 1) {
-                        // Quantified: the character may be missing (?, *, {0,}) or repeat; end the run before it.
-                        endRun()
-                    } else {
-                        run.append(s)
-                    }
+                if FoldTable.classify(s) == .keep && !isQuantifier(at: i + 1) {
+                    extend([[s]])
                 } else {
-                    endRun()
+                    // Quantified (the character may be missing or repeat), or not a plain character.
+                    endChain()
                 }
             }
             i += 1
         }
-        endRun()
-        return candidates
+        let last = chain
+        let wasWhole = whole
+        endChain()
+        result.suffix = last
+        result.exact = wasWhole ? last : nil
+        return result
     }
 
     /// Which of two literal sets gates worse: fewer characters in its shortest literal, then more literals.
