@@ -75,6 +75,14 @@ struct ASCIIGateTests {
         // Past 64 joined literals the parts stay separate sets.
         #expect(CompiledRegex.requiredLiteralAlternatives(of: "(a|b|c|d|e|f|g|h|i)(j|k|l|m|n|o|p|q)")
                 == [[["a", "b", "c", "d", "e", "f", "g", "h", "i"], ["j", "k", "l", "m", "n", "o", "p", "q"]]])
+        // Nested and named groups join; escaped parentheses, lookbehinds and counted quantifiers do not.
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "((a|b)c|d)e") == [[["ace", "bce", "de"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(?<n>转账|汇款)到") == [[["转账到", "汇款到"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: #"\(转账\)"#) == [[["转账"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(?<=转)账") == [[["账"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "(转|汇){1}账") == [[["转", "汇"], ["账"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "转+账") == [[["账"]]])
+        #expect(CompiledRegex.requiredLiteralAlternatives(of: "[|)]转账") == [[["转账"]]])
         let screener = Screener(ruleSet: try Fixture.ruleSet([
             Fixture.rule("r.fee", "regex: '(?:(不会|从不)[^。]{0,20}(收取|缴纳))平台'"),
         ]))
