@@ -100,20 +100,8 @@ private struct RequirementScanner {
                 i = close + 1
             case "(":
                 let close = matchingParenthesis(i, end) ?? end
-                var content = i + 1
-                var usable = true
-                if content < close, s[content] == "?" {
-                    let next = content + 1 < close ? s[content + 1] : ")"
-                    if next == ":" {
-                        content += 2
-                    } else if (next == "<" || next == "P"), content + 2 < close, s[content + 2] != "=", s[content + 2] != "!" {
-                        while content < close, s[content] != ">" { content += 1 }
-                        content += 1
-                    } else {
-                        usable = false  // lookaround, flags, comment: requires nothing here
-                    }
-                }
-                if usable { atom = sequence(content, close) }
+                // Lookarounds, flags and comments require nothing here.
+                if let content = CompiledRegex.groupContentStart(s[..<end], open: i, close: close) { atom = sequence(content, close) }
                 i = close + 1
             case ".", "^", "$", "|", ")":
                 i += 1

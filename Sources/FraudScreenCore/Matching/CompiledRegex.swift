@@ -212,22 +212,7 @@ public final class CompiledRegex: @unchecked Sendable {
                 continue
             case "(":
                 guard let close = matchingParenthesis(scalars, from: i) else { return unknownEnd() }
-                var contentStart = i + 1
-                var usable = true
-                if contentStart < close, scalars[contentStart] == "?" {
-                    // (?: … ) and named groups hold required text; lookarounds and flag groups do not count.
-                    let next = contentStart + 1 < close ? scalars[contentStart + 1] : ")"
-                    if next == ":" {
-                        contentStart += 2
-                    } else if next == "<" || next == "P", contentStart + 2 < close, scalars[contentStart + 2] != "=" && scalars[contentStart + 2] != "!" {
-                        var j = contentStart
-                        while j < close, scalars[j] != ">" { j += 1 }
-                        contentStart = j + 1
-                    } else {
-                        usable = false
-                    }
-                }
-                guard usable, contentStart <= close else {
+                guard let contentStart = groupContentStart(scalars, open: i, close: close) else {
                     endChain()
                     i = close + 1
                     continue
@@ -310,6 +295,20 @@ public final class CompiledRegex: @unchecked Sendable {
         }
         parts.append(scalars[start..<min(i, scalars.endIndex)])
         return parts
+    }
+
+    /// Where the content of the group opening at `open` (closing at `close`) starts: after `(`, `(?:` or a
+    /// group name; nil for lookarounds, flag settings and comments, which match no text of their own.
+    static func groupContentStart(_ scalars: ArraySlice<Unicode.Scalar>, open: Int, close: Int) -> Int? {
+        var content = open + 1
+        guard content < close, scalars[content] == "?" else { return content }
+        let next = content + 1 < close ? scalars[content + 1] : ")"
+        if next == ":" { return content + 2 }
+        guard next == "<" || next == "P", content + 2 < close, scalars[content + 2] != "=", scalars[content + 2] != "!" else {
+            return nil
+        }
+        while content < close, scalars[content] != ">" { content += 1 }
+        return min(content + 1, close)
     }
 
     static func matchingParenthesis(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int? {
