@@ -65,17 +65,30 @@ struct VerdictJSONTests {
         #expect(amount["end"] as? Int == 16)
     }
 
-    @Test("hits and advice copied from the rule set's pre-encoded text read exactly as if written out")
+    @Test("hits written from the compact record and the pre-encoded rule text read exactly as if written out in full")
     func preEncodedText() throws {
-        var verdict = screener.screen("刷单加微信，先垫付2000元")
-        #expect(verdict.decision != .allow && verdict.encodedRuleText != nil && !verdict.hits.isEmpty)
+        var verdict = screener.screen("刷单加微信，先垫付2000元　刷单")
+        let hits = verdict.hits
+        #expect(verdict.decision != .allow && hits.count >= 2 && hits.contains { $0.evidence.count >= 2 })
         var plain = verdict
-        plain.encodedRuleText = nil
+        plain.hits = hits  // assigned hits are written out member by member
         #expect(verdict.json == plain.json)
         // A caller that edits a hit gets its edit, not the rule set's text.
         verdict.hits[0].description = "edited \"by\" hand"
         let hit = try #require((try object(verdict)["hits"] as? [[String: Any]])?.first)
         #expect(hit["description"] as? String == "edited \"by\" hand")
+        #expect(verdict.hits[0].description == "edited \"by\" hand")
+    }
+
+    @Test("a verdict outlives its screener's next documents: the record keeps its own texts")
+    func verdictIndependentOfScreener() throws {
+        let first = screener.screen("刷单加微信，先垫付2000元")
+        let json = first.json
+        let hits = first.hits.map { "\($0.ruleID) \($0.evidence.map { "\($0.text)@\($0.span.start)" })" }
+        for text in ["完全不同的另一条文字，刷单返利日赚三百", "你好", "兼职刷单，佣金日结，加QQ 12345678"] { _ = screener.screen(text) }
+        #expect(first.json == json)
+        #expect(first.hits.map { "\($0.ruleID) \($0.evidence.map { "\($0.text)@\($0.span.start)" })" } == hits)
+        #expect(first.hits.flatMap(\.evidence).contains { $0.text == "刷单" })
     }
 
     @Test("an allow verdict has null category, name and advice")

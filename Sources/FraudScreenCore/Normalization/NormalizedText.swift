@@ -204,11 +204,16 @@ public final class NormalizedText {
 
     /// The original text of a span: a slice of the field's own UTF-8, no re-encoding.
     public func text(of span: TextSpan) -> String {
+        String(decoding: originalUTF8(of: span), as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of an original span (clamped to the text); valid until the next `reset`.
+    func originalUTF8(of span: TextSpan) -> UnsafeBufferPointer<UInt8> {
         let count = originalOffsets.count
         let start = max(0, min(span.start, count)), end = max(start, min(span.end, count))
         let offsets = originalOffsets.base
         let from = Int(offsets[start]), to = Int(offsets[end])
-        return String(decoding: UnsafeBufferPointer(rebasing: source.buffer[from..<to]), as: UTF8.self)
+        return UnsafeBufferPointer(rebasing: source.buffer[from..<to])
     }
 
     /// Whether compact scalars `start..<end` needed evasion to match: filler or zero-width characters were

@@ -1,17 +1,17 @@
-/// The JSON a verdict writes about its rule set that never changes between verdicts — each hit's rule id,
-/// category, score and description, each category's advice — encoded once per rule set. Answering then
-/// copies those bytes instead of escaping the same strings for every request (they were most of an answer).
+/// What a verdict takes from its rule set and that never changes between verdicts — each rule's id,
+/// category, score and description, each category and its advice — kept once per rule set, and encoded as
+/// JSON once. Answering then copies those bytes instead of escaping the same strings for every request (they
+/// were most of an answer), and a verdict refers to rules and categories by index.
 final class EncodedRuleText: Sendable {
-    private let ruleIDs: [String]
-    private let categories: [String]
-    private let scores: [Int]
-    private let descriptions: [String]
+    let ruleIDs: [String]
+    /// Per rule: its category id, or `"*"`.
+    let ruleCategories: [String]
+    let descriptions: [String]
+    let categoryList: [Category]
     /// Per rule: `"rule":"…","category":"…","score":N,"description":"…"`.
     private let hitMembers: [[UInt8]]
-    private let adviceTexts: [String]
-    /// Per category: `"advice":"…"`.
+    /// Per category: `"advice":"…"`, and the same with the payment advice (nil when it has none).
     private let adviceMembers: [[UInt8]]
-    private let paymentAdviceTexts: [String?]
     private let paymentAdviceMembers: [[UInt8]?]
 
     init(rules: [CompiledRule], categories: [Category]) {
@@ -23,38 +23,28 @@ final class EncodedRuleText: Sendable {
             return Array(json.bytes.dropFirst().dropLast())  // without the braces
         }
         let ids = rules.map(\.id), ruleCategories = rules.map { $0.categoryIndex.map { categories[$0].id } ?? "*" }
-        let ruleScores = rules.map(\.score), ruleDescriptions = rules.map(\.definition.description)
+        let ruleDescriptions = rules.map(\.definition.description)
         hitMembers = rules.indices.map { r in
             members { json in
-                Verdict.writeHitHeader(to: &json, ruleID: ids[r], category: ruleCategories[r], score: ruleScores[r],
+                Verdict.writeHitHeader(to: &json, ruleID: ids[r], category: ruleCategories[r], score: rules[r].score,
                                        description: ruleDescriptions[r])
             }
         }
         ruleIDs = ids
-        self.categories = ruleCategories
-        scores = ruleScores
+        self.ruleCategories = ruleCategories
         descriptions = ruleDescriptions
-        adviceTexts = categories.map(\.advice)
+        categoryList = categories
         adviceMembers = categories.map { category in members { $0.member("advice", category.advice) } }
-        paymentAdviceTexts = categories.map(\.paymentAdvice)
         paymentAdviceMembers = categories.map { category in
             category.paymentAdvice.map { advice in members { $0.member("advice", advice) } }
         }
     }
 
-    /// The encoded members of rule `r`'s hit, if `hit` still says what the rule set says (a caller may have
-    /// edited it; comparing strings that share storage is a pointer check).
-    func hitMembers(_ hit: Verdict.RuleHit, rule r: Int) -> [UInt8]? {
-        guard r >= 0, r < ruleIDs.count, hit.score == scores[r], hit.ruleID == ruleIDs[r], hit.category == categories[r],
-              hit.description == descriptions[r] else { return nil }
-        return hitMembers[r]
-    }
+    /// The encoded members naming rule `r`'s hit.
+    func hitMembers(rule r: Int) -> [UInt8] { hitMembers[r] }
 
-    /// The encoded `advice` member for `advice` shown for category `c`, if it is the category's own text.
-    func adviceMember(_ advice: String, category c: Int) -> [UInt8]? {
-        guard c >= 0, c < adviceTexts.count else { return nil }
-        if advice == adviceTexts[c] { return adviceMembers[c] }
-        if let payment = paymentAdviceTexts[c], advice == payment { return paymentAdviceMembers[c] }
-        return nil
+    /// The encoded `advice` member of category `c`: its payment advice for a transaction when it has one.
+    func adviceMember(category c: Int, isTransaction: Bool) -> [UInt8] {
+        isTransaction ? (paymentAdviceMembers[c] ?? adviceMembers[c]) : adviceMembers[c]
     }
 }

@@ -116,6 +116,12 @@ public struct JSONWriter: ~Copyable {
     mutating func beginRawValue() { beforeValue() }
     mutating func piece(_ text: StaticString) { append(text) }
     mutating func quoted(_ text: String) { appendQuoted(text) }
+    /// A string given as its UTF-8 bytes (already valid UTF-8).
+    mutating func quoted(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        append(UInt8(ascii: "\""))
+        appendEscaped(bytes)
+        append(UInt8(ascii: "\""))
+    }
     mutating func decimal(_ n: Int) { appendDecimal(n) }
 
     /// Members already encoded elsewhere (`"a":1,"b":"x"`), written as given into the open object.
@@ -221,30 +227,16 @@ extension Verdict {
         json.member("category", category?.id)
         json.member("category_name", category?.name)
         json.key(static: "category_scores"); json.beginObject()
-        for (id, value) in categoryScores { json.field(id, value) }
+        if let fired {
+            let categories = fired.ruleText.categoryList
+            fired.forEachCategoryScore { c, value in json.field(categories[c].id, value) }
+        }
         json.endObject()
         json.key(static: "hits"); json.beginArray()
-        for hit in hits {
-            json.beginObject()
-            if let encoded = encodedRuleText?.hitMembers(hit, rule: Int(hit.ruleIndex)) {
-                json.rawMembers(encoded)
-            } else {
-                Verdict.writeHitHeader(to: &json, ruleID: hit.ruleID, category: hit.category, score: hit.score,
-                                       description: hit.description)
-            }
-            json.key(static: "evidence"); json.beginArray()
-            for e in hit.evidence {
-                // The same six members for every piece of evidence: laid out directly.
-                json.beginRawValue()
-                json.piece("{\"field\":"); json.quoted(e.field)
-                json.piece(",\"start\":"); json.decimal(e.span.start)
-                json.piece(",\"end\":"); json.decimal(e.span.end)
-                json.piece(",\"text\":"); json.quoted(e.text)
-                json.piece(",\"source\":"); json.quoted(e.source.rawValue)
-                json.piece(e.evasive ? ",\"evasive\":true}" : ",\"evasive\":false}")
-            }
-            json.endArray()
-            json.endObject()
+        if let editedHits = hasEditedHits ? hits : nil {
+            for hit in editedHits { Verdict.writeHit(hit, to: &json) }
+        } else if let fired {
+            fired.writeHits(to: &json)
         }
         json.endArray()
         json.key(static: "entities"); json.beginArray()
@@ -259,13 +251,38 @@ extension Verdict {
             json.endObject()
         }
         json.endArray()
-        if let advice, let encoded = encodedRuleText?.adviceMember(advice, category: categoryIndex) {
-            json.rawMembers(encoded)
+        if decision != .allow, let fired, fired.categoryIndex >= 0 {
+            json.rawMembers(fired.ruleText.adviceMember(category: fired.categoryIndex, isTransaction: isTransaction))
         } else {
-            json.member("advice", advice)
+            json.member("advice", nil as String?)
         }
         json.member("rules_version", rulesVersion)
         json.member("truncated", truncated)
+    }
+
+    /// A hit given as a public value (edited by a caller), written out in full.
+    static func writeHit(_ hit: RuleHit, to json: inout JSONWriter) {
+        json.beginObject()
+        writeHitHeader(to: &json, ruleID: hit.ruleID, category: hit.category, score: hit.score, description: hit.description)
+        json.key(static: "evidence"); json.beginArray()
+        for e in hit.evidence {
+            writeEvidence(field: e.field, start: e.span.start, end: e.span.end, text: { $0.quoted(e.text) }, source: e.source,
+                          evasive: e.evasive, to: &json)
+        }
+        json.endArray()
+        json.endObject()
+    }
+
+    /// The six members of a piece of evidence, the same for millions of them: laid out directly.
+    static func writeEvidence(field: String, start: Int, end: Int, text: (inout JSONWriter) -> Void, source: Evidence.Source,
+                              evasive: Bool, to json: inout JSONWriter) {
+        json.beginRawValue()
+        json.piece("{\"field\":"); json.quoted(field)
+        json.piece(",\"start\":"); json.decimal(start)
+        json.piece(",\"end\":"); json.decimal(end)
+        json.piece(",\"text\":"); text(&json)
+        json.piece(",\"source\":"); json.quoted(source.rawValue)
+        json.piece(evasive ? ",\"evasive\":true}" : ",\"evasive\":false}")
     }
 
     /// The members naming a hit's rule; `EncodedRuleText` encodes the same once per rule.

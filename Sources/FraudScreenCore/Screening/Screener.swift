@@ -31,9 +31,12 @@ public final class Screener {
     private var groupOccurrences = Stream<Occurrence>()
     private var groupBounds = Stream<Int32>()
     private var chosen = Stream<Int32>()
-    /// Scratch of `verdict`: one rule's evidence, sorted; the score of each category.
+    /// Scratch of `verdict`: the fired rules' evidence, sorted per rule, and where each rule's ends; the
+    /// score of each category, and the categories that scored.
     private var spanScratch = Stream<RawEvidence>()
+    private var hitEvidenceEnds = Stream<Int32>()
     private let categoryScoreScratch: UnsafeMutableBufferPointer<Int>
+    private var scoringCategories = Stream<Int32>()
     private var fieldEntities: [Entity] = []
 
     // Per document: which rules fired, and their evidence chained per rule (newest first).
@@ -45,9 +48,11 @@ public final class Screener {
     /// Scratch of `evaluateMeta`: the meta rules to decide, in dependency order.
     private var markedMeta = Stream<Int32>()
     private var evidence = Stream<RawEvidence>()
-    /// Field names evidence refers to: the document's fields, then names of transaction fields.
+    /// Field names evidence refers to: the document's fields, then names of transaction fields. Kept from one
+    /// document to the next while the names stay the same, so verdicts share it instead of copying it.
     private var evidenceFields: [String] = []
-    private var evidenceTexts: [String] = []
+    /// The matched texts of the evidence, as UTF-8 bytes end to end.
+    private var evidenceBytes = Stream<UInt8>()
 
     /// Transfers to first-time payees per payer, for velocity conditions (per-process state; share one
     /// tracker between the screeners of a process).
@@ -74,14 +79,15 @@ public final class Screener {
         var variant: Bool
     }
 
-    /// One piece of evidence without strings: a span of a field (or, for transaction conditions, a text in
-    /// `evidenceTexts`). Strings are made only once a rule has fired, in `finishField`.
+    /// One piece of evidence without strings: a span of a field and its matched text in `evidenceBytes` (for
+    /// transaction conditions, a text of the transaction). The text is cut out once the field is screened.
     private struct RawEvidence {
         var field: Int32
         var start: Int32
         var end: Int32
-        /// Index into `evidenceTexts`, or -1 until the field's texts are cut out.
-        var text: Int32
+        /// Bytes `textStart..<textEnd` of `evidenceBytes`; `textStart` is -1 until the field's texts are cut out.
+        var textStart: Int32
+        var textEnd: Int32 = -1
         var source: Verdict.Evidence.Source
         var evasive: Bool
         var next: Int32 = -1
@@ -90,7 +96,12 @@ public final class Screener {
     /// Whether two pieces of evidence say the same (two rules can point at the same span).
     private func sameContent(_ a: RawEvidence, _ b: RawEvidence) -> Bool {
         a.field == b.field && a.start == b.start && a.end == b.end && a.source == b.source && a.evasive == b.evasive
-            && (a.text == b.text || evidenceTexts[Int(a.text)] == evidenceTexts[Int(b.text)])
+            && (a.textStart == b.textStart || a.textEnd - a.textStart == b.textEnd - b.textStart
+                && evidenceText(a).elementsEqual(evidenceText(b)))
+    }
+
+    private func evidenceText(_ e: RawEvidence) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: evidenceBytes.base + Int(e.textStart), count: Int(e.textEnd - e.textStart))
     }
 
     public init(ruleSet: RuleSet, reportsEntities: Bool = true) {
@@ -114,8 +125,8 @@ public final class Screener {
     }
 
     deinit {
-        occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free()
-        groupOccurrences.free(); groupBounds.free(); chosen.free(); spanScratch.free()
+        occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free(); evidenceBytes.free()
+        groupOccurrences.free(); groupBounds.free(); chosen.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
         keywordHead.deallocate(); keywordStamp.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate()
     }
@@ -132,9 +143,10 @@ public final class Screener {
         firedRules.removeAll(keepingCapacity: true)
         pendingMeta.removeAll(keepingCapacity: true)
         evidence.count = 0
-        evidenceTexts.removeAll(keepingCapacity: true)
-        evidenceFields.removeAll(keepingCapacity: true)
-        for field in document.fields { evidenceFields.append(field.name) }
+        evidenceBytes.count = 0
+        if !evidenceFields.elementsEqual(document.fields.lazy.map(\.name)) {
+            evidenceFields = document.fields.map(\.name)  // a new array: verdicts may hold the old one
+        }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
         transaction = document.transaction
@@ -152,10 +164,9 @@ public final class Screener {
             let evidenceBefore = evidence.count
             screenField(index: Int32(index), name: field.name, isLastField: index == document.fields.count - 1)
             // Cut the matched texts out now, while this field's buffers are current.
-            for i in evidenceBefore..<evidence.count where evidence.base[i].text < 0 {
+            for i in evidenceBefore..<evidence.count where evidence.base[i].textStart < 0 {
                 let e = evidence.base[i]
-                evidence.base[i].text = Int32(evidenceTexts.count)
-                evidenceTexts.append(text.text(of: TextSpan(start: Int(e.start), end: Int(e.end))))
+                appendEvidenceText(text.originalUTF8(of: TextSpan(start: Int(e.start), end: Int(e.end))), to: i)
             }
             if reportsEntities {
                 for entity in fieldEntities {
@@ -386,7 +397,7 @@ public final class Screener {
             for regex in rule.regexes {
                 guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { continue }
                 if let span = firstRegexMatch(regex, compact: rule.regexOnCompact) {
-                    append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: .regex, evasive: false))
+                    append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .regex, evasive: false))
                     matched = true
                     break
                 }
@@ -463,9 +474,20 @@ public final class Screener {
     private func appendDocumentEvidence(_ e: Verdict.Evidence) {
         var field = evidenceFields.firstIndex(of: e.field) ?? -1
         if field < 0 { field = evidenceFields.count; evidenceFields.append(e.field) }
-        evidenceTexts.append(e.text)
         append(RawEvidence(field: Int32(field), start: Int32(e.span.start), end: Int32(e.span.end),
-                           text: Int32(evidenceTexts.count - 1), source: e.source, evasive: e.evasive))
+                           textStart: -1, source: e.source, evasive: e.evasive))
+        var text = e.text
+        text.withUTF8 { appendEvidenceText($0, to: evidence.count - 1) }
+    }
+
+    /// Copies the matched text of evidence `i` into `evidenceBytes`.
+    private func appendEvidenceText(_ bytes: UnsafeBufferPointer<UInt8>, to i: Int) {
+        let start = evidenceBytes.count
+        evidenceBytes.reserve(start + bytes.count)
+        if let from = bytes.baseAddress, !bytes.isEmpty { (evidenceBytes.base + start).update(from: from, count: bytes.count) }
+        evidenceBytes.count = start + bytes.count
+        evidence.base[i].textStart = Int32(start)
+        evidence.base[i].textEnd = Int32(evidenceBytes.count)
     }
 
     @inline(__always)
@@ -483,12 +505,12 @@ public final class Screener {
 
     private func keywordEvidence(_ field: Int32, _ start: Int, _ end: Int, _ evasive: Bool) -> RawEvidence {
         let span = text.originalSpan(compactStart: start, compactEnd: end)
-        return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: .keyword, evasive: evasive)
+        return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .keyword, evasive: evasive)
     }
 
     private func entityEvidence(_ field: Int32, _ entity: Entity, _ source: Verdict.Evidence.Source) -> RawEvidence {
         let span = text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)
-        return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), text: -1, source: source, evasive: false)
+        return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: source, evasive: false)
     }
 
     /// Calls `body` for each occurrence of `keyword` in the current field that the rule's options accept.
@@ -679,12 +701,11 @@ public final class Screener {
         return false
     }
 
-    /// The verdict from the fired rules. Built in one initialiser call: setting fields afterwards made the
-    /// optimiser copy the whole verdict (a retain and release of every string and array in it).
+    /// The verdict from the fired rules: scores, decision, and the hits recorded compactly (`FiredRules`).
     private func verdict(entities: [Verdict.FoundEntity], truncated: Bool, isTransaction: Bool) -> Verdict {
         guard !firedRules.isEmpty else {  // most texts: nothing to score
-            return Verdict(decision: .allow, category: nil, score: 0, categoryScores: [], hits: [], entities: entities,
-                           rulesVersion: ruleSet.version, truncated: truncated, isTransaction: isTransaction)
+            return Verdict(decision: .allow, score: 0, entities: entities, rulesVersion: ruleSet.version, truncated: truncated,
+                           isTransaction: isTransaction, fired: nil)
         }
         let categories = ruleSet.categories
         let scores = categoryScoreScratch
@@ -709,61 +730,80 @@ public final class Screener {
             if a.end != b.end { return a.end < b.end }
             return a.source.rank < b.source.rank
         }
-        var hits: [Verdict.RuleHit] = []
-        hits.reserveCapacity(firedRules.count)
-        var chain = spanScratch
+        // Every fired rule's evidence, each rule's sorted, one rule after the other.
+        var sorted = spanScratch, ends = hitEvidenceEnds
+        sorted.count = 0
+        ends.count = 0
+        var textBytes = 0
         for index in firedRules {
             let r = Int(index)
-            let score = Int(table.scores[r]), category = Int(table.categories[r])
-            if category >= 0 { scores[category] += score } else { adjustment += score }
-            chain.count = 0
+            let category = Int(table.categories[r])
+            if category >= 0 { scores[category] += Int(table.scores[r]) } else { adjustment += Int(table.scores[r]) }
+            let first = sorted.count
             var i = evidenceHead[r]
             while i >= 0 {
                 let e = evidence.base[Int(i)]
-                chain.reserve(chain.count + 1)
+                sorted.reserve(sorted.count + 1)
                 // Insertion into sorted position: a rule has a handful of pieces of evidence.
-                var j = chain.count
-                while j > 0 && precedes(e, chain.base[j - 1]) { chain.base[j] = chain.base[j - 1]; j -= 1 }
-                chain.base[j] = e
-                chain.count += 1
+                var j = sorted.count
+                while j > first && precedes(e, sorted.base[j - 1]) { sorted.base[j] = sorted.base[j - 1]; j -= 1 }
+                sorted.base[j] = e
+                sorted.count += 1
+                textBytes += Int(e.textEnd - e.textStart)
                 i = e.next
             }
-            var spans: [Verdict.Evidence] = []
-            spans.reserveCapacity(chain.count)
-            for e in chain.buffer {
-                spans.append(Verdict.Evidence(field: evidenceFields[Int(e.field)], span: TextSpan(start: Int(e.start), end: Int(e.end)),
-                                              text: evidenceTexts[Int(e.text)], source: e.source, evasive: e.evasive))
-            }
-            let rule = ruleSet.rules[r]
-            hits.append(Verdict.RuleHit(ruleID: rule.id, category: category >= 0 ? categories[category].id : "*",
-                                        score: score, description: rule.definition.description, evidence: spans,
-                                        ruleIndex: index))
+            ends.append(Int32(sorted.count))
         }
-        spanScratch = chain
-        var categoryScores: [(category: String, score: Int)] = []
-        var best: Int?
-        for i in categories.indices where scores[i] != 0 {
+        spanScratch = sorted
+        hitEvidenceEnds = ends
+        // Categories scoring above zero, highest first (then by id).
+        var scoring = scoringCategories
+        scoring.count = 0
+        var best = -1
+        for c in categories.indices where scores[c] != 0 {
             // An adjustment alone (no rule of the category fired) does not make a category score.
-            let score = max(0, scores[i] + adjustment)
-            scores[i] = score
-            if score > 0 {
-                categoryScores.append((categories[i].id, score))
-                if best == nil || score > scores[best!] { best = i }
+            let score = max(0, scores[c] + adjustment)
+            scores[c] = score
+            guard score > 0 else { continue }
+            if best < 0 || score > scores[best] { best = c }
+            scoring.append(Int32(c))
+            var j = scoring.count - 1
+            while j > 0, scores[Int(scoring.base[j - 1])] < score
+                    || scores[Int(scoring.base[j - 1])] == score && categories[Int(scoring.base[j - 1])].id > categories[c].id {
+                scoring.base[j] = scoring.base[j - 1]
+                j -= 1
             }
+            scoring.base[j] = Int32(c)
         }
-        categoryScores.sort { $0.score > $1.score || ($0.score == $1.score && $0.category < $1.category) }
+        scoringCategories = scoring
 
         var decision = Verdict.Decision.allow
-        var category: Category?
         var score = 0
-        if let best {
-            category = categories[best]
+        if best >= 0 {
             score = scores[best]
             let thresholds = categories[best].thresholds ?? ruleSet.settings.thresholds
             decision = score >= thresholds.block ? .block : score >= thresholds.warn ? .warn : .allow
         }
-        return Verdict(decision: decision, category: category, score: score, categoryScores: categoryScores, hits: hits,
-                       entities: entities, rulesVersion: ruleSet.version, truncated: truncated, isTransaction: isTransaction,
-                       encodedRuleText: ruleSet.encodedText, categoryIndex: best ?? -1)
+        let fired = FiredRules.make(hits: firedRules.count, evidence: sorted.count, categoryScores: scoring.count,
+                                    textBytes: textBytes, category: best, fieldNames: evidenceFields,
+                                    ruleText: ruleSet.encodedText) { record in
+            var from = 0
+            for (h, index) in firedRules.enumerated() {
+                let end = Int(ends.base[h])
+                for k in from..<end {
+                    let e = sorted.base[k]
+                    record.append(field: e.field, start: e.start, end: e.end, source: e.source, evasive: e.evasive,
+                                  text: evidenceText(e))
+                }
+                from = end
+                record.appendHit(rule: index, score: table.scores[Int(index)], category: table.categories[Int(index)])
+            }
+            for k in 0..<scoring.count {
+                let c = Int(scoring.base[k])
+                record.appendCategoryScore(category: Int32(c), score: Int32(scores[c]))
+            }
+        }
+        return Verdict(decision: decision, score: score, entities: entities, rulesVersion: ruleSet.version,
+                       truncated: truncated, isTransaction: isTransaction, fired: fired)
     }
 }

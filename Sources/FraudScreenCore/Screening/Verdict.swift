@@ -13,7 +13,25 @@ public struct Verdict: Sendable {
             case keyword, regex, entity, list, transaction
 
             /// Position in the declaration: the order evidence on one span is listed in.
-            var rank: Int { Source.allCases.firstIndex(of: self)! }
+            var rank: Int {
+                switch self {
+                case .keyword: 0
+                case .regex: 1
+                case .entity: 2
+                case .list: 3
+                case .transaction: 4
+                }
+            }
+
+            init(rank: Int) {
+                switch rank {
+                case 0: self = .keyword
+                case 1: self = .regex
+                case 2: self = .entity
+                case 3: self = .list
+                default: self = .transaction
+                }
+            }
         }
         public var field: String
         public var span: TextSpan
@@ -30,8 +48,6 @@ public struct Verdict: Sendable {
         public var score: Int
         public var description: String
         public var evidence: [Evidence]
-        /// The rule's index in the rule set that made the hit (-1 if none), for pre-encoded JSON.
-        var ruleIndex: Int32 = -1
     }
 
     public struct FoundEntity: Sendable, Hashable {
@@ -41,21 +57,52 @@ public struct Verdict: Sendable {
     }
 
     public var decision: Decision
-    /// The highest-scoring category, when any category scored above zero.
-    public var category: Category?
     public var score: Int
-    /// Every category with a score above zero, highest first.
-    public var categoryScores: [(category: String, score: Int)]
-    public var hits: [RuleHit]
     public var entities: [FoundEntity]
     public var rulesVersion: String
     /// Some field was longer than the rule set's `max_text_scalars` and only its beginning was screened.
     public var truncated: Bool
     /// The document was a transaction (advice then prefers the category's payment wording).
     public var isTransaction = false
-    /// The rule set's pre-encoded texts and the category's index in it, when a screener made the verdict.
-    var encodedRuleText: EncodedRuleText?
-    var categoryIndex = -1
+    /// The fired rules as the screener recorded them; nil when none fired.
+    /// (`FiredRules` is immutable once made; `ManagedBuffer` itself cannot be declared Sendable.)
+    nonisolated(unsafe) let fired: FiredRules?
+    /// Hits a caller assigned; they replace the recorded ones.
+    private var editedHits: [RuleHit]?
+
+    init(decision: Decision, score: Int, entities: [FoundEntity], rulesVersion: String, truncated: Bool,
+         isTransaction: Bool, fired: FiredRules?) {
+        self.decision = decision
+        self.score = score
+        self.entities = entities
+        self.rulesVersion = rulesVersion
+        self.truncated = truncated
+        self.isTransaction = isTransaction
+        self.fired = fired
+    }
+
+    /// The highest-scoring category, when any category scored above zero.
+    public var category: Category? {
+        guard let fired, fired.categoryIndex >= 0 else { return nil }
+        return fired.ruleText.categoryList[fired.categoryIndex]
+    }
+
+    /// Every category with a score above zero, highest first.
+    public var categoryScores: [(category: String, score: Int)] {
+        var scores: [(category: String, score: Int)] = []
+        fired?.forEachCategoryScore { c, score in scores.append((fired!.ruleText.categoryList[c].id, score)) }
+        return scores
+    }
+
+    /// Every rule that fired with its evidence, highest score first (then by rule id). Built on each read from
+    /// the compact record: read it once into a local when looking at it more than once.
+    public var hits: [RuleHit] {
+        get { editedHits ?? fired?.ruleHits ?? [] }
+        set { editedHits = newValue }
+    }
+
+    /// Whether `hits` was assigned (answers are then written from it instead of the record).
+    var hasEditedHits: Bool { editedHits != nil }
 
     /// What to tell the person (the category's 劝阻话术); nil when the decision is `allow`.
     public var advice: String? {

@@ -1,0 +1,196 @@
+/// The rules that fired for one verdict, their evidence and the category scores, in one allocation of plain
+/// integers and bytes. A verdict carries this instead of arrays of hits, evidence and strings: building and
+/// destroying those cost about a tenth of screening a message (an array per hit, a string per piece of
+/// evidence, a retain and release of every rule id and description). Answers are encoded straight from it
+/// with the rule set's pre-encoded texts; `Verdict.hits` builds the public values only when asked.
+///
+/// Layout of the elements (32-bit words): per hit `rule, score, category, evidenceEnd`; per piece of evidence
+/// `field, start, end, textStart, textEnd, source | evasive << 8`; per scoring category `category, score`;
+/// then the matched texts' UTF-8 bytes, end to end. Immutable once made.
+final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
+    struct Header {
+        var hitCount: Int
+        var evidenceCount: Int
+        var categoryScoreCount: Int
+        var textByteCount: Int
+        /// The highest-scoring category, or -1 when no category scored above zero.
+        var category: Int
+        /// Field names evidence refers to by index.
+        var fieldNames: [String]
+        var ruleText: EncodedRuleText
+    }
+
+    static let hitWords = 4, evidenceWords = 6, categoryScoreWords = 2
+
+    /// One hit as the screener writes it.
+    struct Hit {
+        var rule: Int32
+        var score: Int32
+        var category: Int32
+        /// One past this hit's last piece of evidence (evidence is stored hit after hit).
+        var evidenceEnd: Int32
+    }
+
+    /// One piece of evidence: a span of field `field` of the original document, and its text as bytes
+    /// `textStart..<textEnd` of the record's text area.
+    struct Evidence {
+        var field: Int32
+        var start: Int32
+        var end: Int32
+        var textStart: Int32
+        var textEnd: Int32
+        var source: Verdict.Evidence.Source
+        var evasive: Bool
+    }
+
+    /// Makes an empty record with room for the given counts; `write` fills it in.
+    static func make(hits: Int, evidence: Int, categoryScores: Int, textBytes: Int, category: Int,
+                     fieldNames: [String], ruleText: EncodedRuleText,
+                     write: (inout Writer) -> Void) -> FiredRules {
+        let words = hits * hitWords + evidence * evidenceWords + categoryScores * categoryScoreWords + (textBytes + 3) / 4
+        let buffer = create(minimumCapacity: words) { _ in
+            Header(hitCount: hits, evidenceCount: evidence, categoryScoreCount: categoryScores, textByteCount: textBytes,
+                   category: category, fieldNames: fieldNames, ruleText: ruleText)
+        }
+        let record = unsafeDowncast(buffer, to: FiredRules.self)
+        record.withUnsafeMutablePointerToElements { base in
+            var writer = Writer(header: record.header, base: base)
+            write(&writer)
+            precondition(writer.hits == hits && writer.evidence == evidence && writer.categoryScores == categoryScores
+                         && writer.textBytes == textBytes, "FiredRules written with other counts than it was made for")
+        }
+        return record
+    }
+
+    /// Fills a record in order: each hit after its evidence, then the category scores.
+    struct Writer {
+        fileprivate let layout: Layout
+        fileprivate let base: UnsafeMutablePointer<UInt32>
+        private(set) var hits = 0, evidence = 0, categoryScores = 0, textBytes = 0
+
+        fileprivate init(header: Header, base: UnsafeMutablePointer<UInt32>) {
+            layout = Layout(header)
+            self.base = base
+        }
+
+        /// Appends a piece of evidence with its matched text.
+        mutating func append(field: Int32, start: Int32, end: Int32, source: Verdict.Evidence.Source, evasive: Bool,
+                             text: UnsafeBufferPointer<UInt8>) {
+            let p = base + layout.evidence + evidence * FiredRules.evidenceWords
+            let bytes = UnsafeMutableRawPointer(base + layout.text).assumingMemoryBound(to: UInt8.self)
+            if let from = text.baseAddress, !text.isEmpty { (bytes + textBytes).update(from: from, count: text.count) }
+            p[0] = UInt32(bitPattern: field); p[1] = UInt32(bitPattern: start); p[2] = UInt32(bitPattern: end)
+            p[3] = UInt32(textBytes); p[4] = UInt32(textBytes + text.count)
+            p[5] = UInt32(source.rank) | (evasive ? 1 << 8 : 0)
+            textBytes += text.count
+            evidence += 1
+        }
+
+        /// Appends a hit owning the evidence appended since the previous hit.
+        mutating func appendHit(rule: Int32, score: Int32, category: Int32) {
+            let p = base + layout.hits + hits * FiredRules.hitWords
+            p[0] = UInt32(bitPattern: rule); p[1] = UInt32(bitPattern: score); p[2] = UInt32(bitPattern: category)
+            p[3] = UInt32(evidence)
+            hits += 1
+        }
+
+        mutating func appendCategoryScore(category: Int32, score: Int32) {
+            let p = base + layout.categoryScores + categoryScores * FiredRules.categoryScoreWords
+            p[0] = UInt32(bitPattern: category); p[1] = UInt32(bitPattern: score)
+            categoryScores += 1
+        }
+    }
+
+    /// Where each area starts, in words.
+    fileprivate struct Layout {
+        let hits = 0, evidence: Int, categoryScores: Int, text: Int
+        init(_ header: Header) {
+            evidence = header.hitCount * FiredRules.hitWords
+            categoryScores = evidence + header.evidenceCount * FiredRules.evidenceWords
+            text = categoryScores + header.categoryScoreCount * FiredRules.categoryScoreWords
+        }
+    }
+
+    var hitCount: Int { header.hitCount }
+    var categoryIndex: Int { header.category }
+    var ruleText: EncodedRuleText { header.ruleText }
+
+    /// Calls `body` with every hit and its evidence, in verdict order. The evidence texts point into the record.
+    func forEachHit(_ body: (Hit, _ evidence: Range<Int>) -> Void) {
+        withUnsafeMutablePointerToElements { base in
+            let layout = Layout(header)
+            var from = 0
+            for i in 0..<header.hitCount {
+                let p = base + layout.hits + i * FiredRules.hitWords
+                let hit = Hit(rule: Int32(bitPattern: p[0]), score: Int32(bitPattern: p[1]), category: Int32(bitPattern: p[2]),
+                              evidenceEnd: Int32(bitPattern: p[3]))
+                body(hit, from..<Int(hit.evidenceEnd))
+                from = Int(hit.evidenceEnd)
+            }
+        }
+    }
+
+    /// Evidence `i`, with its matched text's bytes (valid only inside `body`).
+    func withEvidence<R>(_ i: Int, _ body: (Evidence, UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeMutablePointerToElements { base in
+            let layout = Layout(header)
+            let p = base + layout.evidence + i * FiredRules.evidenceWords
+            let e = Evidence(field: Int32(bitPattern: p[0]), start: Int32(bitPattern: p[1]), end: Int32(bitPattern: p[2]),
+                             textStart: Int32(bitPattern: p[3]), textEnd: Int32(bitPattern: p[4]),
+                             source: Verdict.Evidence.Source(rank: Int(p[5] & 0xFF)), evasive: p[5] >> 8 != 0)
+            let bytes = UnsafeRawPointer(base + layout.text).assumingMemoryBound(to: UInt8.self)
+            return body(e, UnsafeBufferPointer(start: bytes + Int(e.textStart), count: Int(e.textEnd - e.textStart)))
+        }
+    }
+
+    func fieldName(_ field: Int32) -> String { header.fieldNames[Int(field)] }
+
+    /// Every category that scored above zero (category index, score), highest first.
+    func forEachCategoryScore(_ body: (Int, Int) -> Void) {
+        withUnsafeMutablePointerToElements { base in
+            let p = base + Layout(header).categoryScores
+            for i in 0..<header.categoryScoreCount {
+                body(Int(Int32(bitPattern: p[2 * i])), Int(Int32(bitPattern: p[2 * i + 1])))
+            }
+        }
+    }
+
+    /// The hits as public values (for callers that read or edit them; answers are written from the record).
+    var ruleHits: [Verdict.RuleHit] {
+        var hits: [Verdict.RuleHit] = []
+        hits.reserveCapacity(header.hitCount)
+        let text = header.ruleText
+        forEachHit { hit, range in
+            let evidence = range.map { i in
+                withEvidence(i) { e, bytes in
+                    Verdict.Evidence(field: fieldName(e.field), span: TextSpan(start: Int(e.start), end: Int(e.end)),
+                                     text: String(decoding: bytes, as: UTF8.self), source: e.source, evasive: e.evasive)
+                }
+            }
+            let r = Int(hit.rule)
+            hits.append(Verdict.RuleHit(ruleID: text.ruleIDs[r], category: text.ruleCategories[r], score: Int(hit.score),
+                                        description: text.descriptions[r], evidence: evidence))
+        }
+        return hits
+    }
+}
+
+extension FiredRules {
+    /// Writes every hit as a JSON object into an open array: the rule's pre-encoded members, then its evidence.
+    func writeHits(to json: inout JSONWriter) {
+        let text = header.ruleText
+        forEachHit { hit, range in
+            json.beginObject()
+            json.rawMembers(text.hitMembers(rule: Int(hit.rule)))
+            json.key(static: "evidence"); json.beginArray()
+            for i in range {
+                withEvidence(i) { e, bytes in
+                    Verdict.writeEvidence(field: fieldName(e.field), start: Int(e.start), end: Int(e.end),
+                                          text: { $0.quoted(utf8: bytes) }, source: e.source, evasive: e.evasive, to: &json)
+                }
+            }
+            json.endArray()
+            json.endObject()
+        }
+    }
+}
