@@ -11,16 +11,30 @@ public struct AhoCorasick: Sendable {
     private let directClass: [UInt16]
     private let otherClass: [UInt32: UInt16]
     private let rootRow: [Int32]
-    private let edgeStart: [Int32]
-    private let edgeClass: [UInt16]
-    private let edgeTarget: [Int32]
-    private let fail: [Int32]
-    private let outputStart: [Int32]
+    private let states: [State]
+    private let edges: [Edge]
     private let outputs: [Int32]
     /// Length in scalars of each pattern.
     public let patternLengths: [Int32]
 
-    public var stateCount: Int { fail.count }
+    public var stateCount: Int { states.count }
+
+    /// Everything a step reads about a state, in 16 bytes: four states to a cache line. The scan is a chain
+    /// of dependent loads (the next state decides what to read), so one line per state instead of one per
+    /// array (edge range, failure link, output range) is what makes it fast.
+    private struct State {
+        var edgeStart: Int32
+        var fail: Int32
+        var outputStart: Int32
+        var edgeCount: UInt16
+        var outputCount: UInt16
+    }
+
+    /// A trie edge: the class read and the state it leads to, side by side.
+    private struct Edge {
+        var character: UInt16
+        var target: Int32
+    }
 
     /// Builds the automaton. Pattern `i` is reported as `i`; empty patterns never match.
     public init(patterns: [[Unicode.Scalar]]) {
@@ -80,30 +94,26 @@ public struct AhoCorasick: Sendable {
             }
         }
 
-        var edgeStart = [Int32](); edgeStart.reserveCapacity(stateCount + 1)
-        var edgeClass = [UInt16](); var edgeTarget = [Int32]()
-        var outputStart = [Int32](); var outputs = [Int32]()
+        var states: [State] = []; states.reserveCapacity(stateCount)
+        var edges: [Edge] = []
+        var outputs: [Int32] = []
         for state in 0..<stateCount {
-            edgeStart.append(Int32(edgeClass.count))
+            let edgeStart = edges.count, outputStart = outputs.count
             if state != 0 {
-                for (c, next) in children[state].sorted(by: { $0.key < $1.key }) {
-                    edgeClass.append(UInt16(c)); edgeTarget.append(next)
-                }
+                for (c, next) in children[state].sorted(by: { $0.key < $1.key }) { edges.append(Edge(character: UInt16(c), target: next)) }
             }
-            outputStart.append(Int32(outputs.count))
             outputs.append(contentsOf: merged[state])
+            precondition(edges.count - edgeStart <= Int(UInt16.max) && outputs.count - outputStart <= Int(UInt16.max),
+                         "a keyword state with more than 65,535 edges or outputs")
+            states.append(State(edgeStart: Int32(edgeStart), fail: fail[state], outputStart: Int32(outputStart),
+                                edgeCount: UInt16(edges.count - edgeStart), outputCount: UInt16(outputs.count - outputStart)))
         }
-        edgeStart.append(Int32(edgeClass.count))
-        outputStart.append(Int32(outputs.count))
 
         self.directClass = direct
         self.otherClass = other
         self.rootRow = root
-        self.edgeStart = edgeStart
-        self.edgeClass = edgeClass
-        self.edgeTarget = edgeTarget
-        self.fail = fail
-        self.outputStart = outputStart
+        self.states = states
+        self.edges = edges
         self.outputs = outputs
         self.patternLengths = patterns.map { Int32($0.count) }
     }
@@ -116,16 +126,12 @@ public struct AhoCorasick: Sendable {
         // accesses cost a bounds check each (the tables are immutable and outlive the call).
         directClass.withUnsafeBufferPointer { direct in
         rootRow.withUnsafeBufferPointer { root in
-        edgeStart.withUnsafeBufferPointer { edgeStart in
-        edgeClass.withUnsafeBufferPointer { edgeClass in
-        edgeTarget.withUnsafeBufferPointer { edgeTarget in
-        fail.withUnsafeBufferPointer { fail in
-        outputStart.withUnsafeBufferPointer { outputStart in
+        states.withUnsafeBufferPointer { states in
+        edges.withUnsafeBufferPointer { edges in
         outputs.withUnsafeBufferPointer { outputs in
         patternLengths.withUnsafeBufferPointer { lengths in
-            let direct = direct.baseAddress!, root = root.baseAddress!, edgeStart = edgeStart.baseAddress!
-            let edgeClass = edgeClass.baseAddress!, edgeTarget = edgeTarget.baseAddress!, fail = fail.baseAddress!
-            let outputStart = outputStart.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
+            let direct = direct.baseAddress!, root = root.baseAddress!, states = states.baseAddress!
+            let edges = edges.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
             var state = 0
             for i in 0..<scalars.count {
                 let v = Int(scalars[i].value)
@@ -134,34 +140,33 @@ public struct AhoCorasick: Sendable {
                 var s = state
                 while true {
                     if s == 0 { s = c == 0 ? 0 : Int(root[c]); break }
+                    let record = states[s]
                     if c != 0 {
-                        var e = Int(edgeStart[s])
-                        let end = Int(edgeStart[s + 1])
+                        var e = Int(record.edgeStart)
+                        let end = e + Int(record.edgeCount)
                         var next = -1
                         while e < end {
-                            let ec = Int(edgeClass[e])
+                            let ec = Int(edges[e].character)
                             if ec >= c {
-                                if ec == c { next = Int(edgeTarget[e]) }
+                                if ec == c { next = Int(edges[e].target) }
                                 break
                             }
                             e += 1
                         }
                         if next >= 0 { s = next; break }
                     }
-                    s = Int(fail[s])
+                    s = Int(record.fail)
                 }
                 state = s
-                var o = Int(outputStart[state])
-                let end = Int(outputStart[state + 1])
+                let record = states[state]
+                var o = Int(record.outputStart)
+                let end = o + Int(record.outputCount)
                 while o < end {
                     let pattern = Int(outputs[o])
                     report(pattern, i + 1 - Int(lengths[pattern]), i + 1)
                     o += 1
                 }
             }
-        }
-        }
-        }
         }
         }
         }

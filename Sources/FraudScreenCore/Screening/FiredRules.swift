@@ -176,21 +176,29 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
 }
 
 extension FiredRules {
-    /// Writes every hit as a JSON object into an open array: the rule's pre-encoded members, then its evidence.
+    /// Writes every hit as a JSON object into an open array: the rule's pre-encoded members, then its evidence
+    /// laid out directly from the record's words (the same six members for millions of pieces of evidence).
     func writeHits(to json: inout JSONWriter) {
-        let text = header.ruleText
-        forEachHit { hit, range in
-            json.beginObject()
-            json.rawMembers(text.hitMembers(rule: Int(hit.rule)))
-            json.key(static: "evidence"); json.beginArray()
-            for i in range {
-                withEvidence(i) { e, bytes in
-                    Verdict.writeEvidence(field: fieldName(e.field), start: Int(e.start), end: Int(e.end),
-                                          text: { $0.quoted(utf8: bytes) }, source: e.source, evasive: e.evasive, to: &json)
+        let text = header.ruleText, fieldNames = header.fieldNames, hitCount = header.hitCount
+        withUnsafeMutablePointerToElements { base in
+            let layout = Layout(header)
+            let bytes = UnsafeRawPointer(base + layout.text).assumingMemoryBound(to: UInt8.self)
+            var e = base + layout.evidence
+            for h in 0..<hitCount {
+                let hit = base + layout.hits + h * FiredRules.hitWords
+                json.beginObject()
+                json.rawMembers(text.hitMembers(rule: Int(hit[0])))
+                json.key(static: "evidence"); json.beginArray()
+                let end = base + layout.evidence + Int(hit[3]) * FiredRules.evidenceWords
+                while e < end {
+                    json.evidence(field: fieldNames[Int(e[0])], start: Int(e[1]), end: Int(e[2]),
+                                  text: UnsafeBufferPointer(start: bytes + Int(e[3]), count: Int(e[4] - e[3])),
+                                  source: Verdict.Evidence.Source(rank: Int(e[5] & 0xFF)), evasive: e[5] >> 8 != 0)
+                    e += FiredRules.evidenceWords
                 }
+                json.endArray()
+                json.endObject()
             }
-            json.endArray()
-            json.endObject()
         }
     }
 }

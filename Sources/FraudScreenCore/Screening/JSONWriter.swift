@@ -110,19 +110,24 @@ public struct JSONWriter: ~Copyable {
         afterKey = true
     }
 
-    /// A whole value laid out by the caller from raw pieces (for shapes written millions of times, like a
-    /// piece of evidence): `begin` handles the comma before it, then `piece`, `quoted` and `decimal` append
-    /// without any member bookkeeping.
-    mutating func beginRawValue() { beforeValue() }
-    mutating func piece(_ text: StaticString) { append(text) }
-    mutating func quoted(_ text: String) { appendQuoted(text) }
     /// A string given as its UTF-8 bytes (already valid UTF-8).
-    mutating func quoted(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    private mutating func quoted(utf8 bytes: UnsafeBufferPointer<UInt8>) {
         append(UInt8(ascii: "\""))
         appendEscaped(bytes)
         append(UInt8(ascii: "\""))
     }
-    mutating func decimal(_ n: Int) { appendDecimal(n) }
+
+    /// One piece of evidence as an array element: the same six members for millions of them, laid out directly.
+    mutating func evidence(field: String, start: Int, end: Int, text: UnsafeBufferPointer<UInt8>,
+                           source: Verdict.Evidence.Source, evasive: Bool) {
+        beforeValue()
+        append("{\"field\":"); appendQuoted(field)
+        append(",\"start\":"); appendDecimal(start)
+        append(",\"end\":"); appendDecimal(end)
+        append(",\"text\":"); quoted(utf8: text)
+        append(",\"source\":"); appendQuoted(source.rawValue)
+        append(evasive ? ",\"evasive\":true}" : ",\"evasive\":false}")
+    }
 
     /// Members already encoded elsewhere (`"a":1,"b":"x"`), written as given into the open object.
     mutating func rawMembers(_ encoded: [UInt8]) {
@@ -266,23 +271,11 @@ extension Verdict {
         writeHitHeader(to: &json, ruleID: hit.ruleID, category: hit.category, score: hit.score, description: hit.description)
         json.key(static: "evidence"); json.beginArray()
         for e in hit.evidence {
-            writeEvidence(field: e.field, start: e.span.start, end: e.span.end, text: { $0.quoted(e.text) }, source: e.source,
-                          evasive: e.evasive, to: &json)
+            var text = e.text
+            text.withUTF8 { json.evidence(field: e.field, start: e.span.start, end: e.span.end, text: $0, source: e.source, evasive: e.evasive) }
         }
         json.endArray()
         json.endObject()
-    }
-
-    /// The six members of a piece of evidence, the same for millions of them: laid out directly.
-    static func writeEvidence(field: String, start: Int, end: Int, text: (inout JSONWriter) -> Void, source: Evidence.Source,
-                              evasive: Bool, to json: inout JSONWriter) {
-        json.beginRawValue()
-        json.piece("{\"field\":"); json.quoted(field)
-        json.piece(",\"start\":"); json.decimal(start)
-        json.piece(",\"end\":"); json.decimal(end)
-        json.piece(",\"text\":"); text(&json)
-        json.piece(",\"source\":"); json.quoted(source.rawValue)
-        json.piece(evasive ? ",\"evasive\":true}" : ",\"evasive\":false}")
     }
 
     /// The members naming a hit's rule; `EncodedRuleText` encodes the same once per rule.
