@@ -63,6 +63,9 @@ final class RuleTable: @unchecked Sendable {
     let checks: PackedLists
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists
+    /// For each meta rule, its combination as one run of integers: `all`, `any`, `of` and `none`, each as a
+    /// count and rule indices, then `at_least` (empty for other rules). See `metaConditions(_:)`.
+    let metaLists: PackedLists
     /// For each meta rule, its position in dependency order (rules it names come first).
     let metaRanks: UnsafeMutableBufferPointer<Int32>
     let flags: UnsafeMutableBufferPointer<Flags>
@@ -107,6 +110,11 @@ final class RuleTable: @unchecked Sendable {
         keywordSetsOfKeyword = PackedLists(setsOfKeyword)
         keywordSetCount = setIDs.count
         self.metaDependents = PackedLists(metaDependents)
+        metaLists = PackedLists(rules.map { rule in
+            guard let meta = rule.meta else { return [] }
+            func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
+            return counted(meta.all) + counted(meta.any) + counted(meta.of) + counted(meta.none) + [Int32(meta.atLeast)]
+        })
         metaRanks = .allocate(capacity: max(1, rules.count))
         metaRanks.initialize(repeating: -1)
         for (rank, index) in metaOrder.enumerated() { metaRanks[Int(index)] = Int32(rank) }
@@ -142,7 +150,7 @@ final class RuleTable: @unchecked Sendable {
     }
 
     deinit {
-        for lists in [anchors, keywordLists, keywordSetsOfKeyword, checks, metaDependents] { lists.free() }
+        for lists in [anchors, keywordLists, keywordSetsOfKeyword, checks, metaDependents, metaLists] { lists.free() }
         flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
         asciiNeeds.deallocate(); metaRanks.deallocate()
     }
@@ -171,6 +179,34 @@ final class RuleTable: @unchecked Sendable {
                 body(UnsafeBufferPointer(start: p + 1, count: Int(p[0])))
                 p += 1 + Int(p[0])
             }
+        }
+    }
+
+    /// Meta rule `r`'s combination, read from its packed list (no rule object or array retained).
+    @inline(__always)
+    func metaConditions(_ r: Int) -> MetaConditions {
+        var p = metaLists[r].baseAddress!
+        func list() -> UnsafeBufferPointer<Int32> {
+            defer { p += 1 + Int(p[0]) }
+            return UnsafeBufferPointer(start: p + 1, count: Int(p[0]))
+        }
+        let all = list(), any = list(), of = list(), none = list()
+        return MetaConditions(all: all, any: any, of: of, none: none, atLeast: Int(p[0]))
+    }
+
+    struct MetaConditions {
+        let all: UnsafeBufferPointer<Int32>
+        let any: UnsafeBufferPointer<Int32>
+        let of: UnsafeBufferPointer<Int32>
+        let none: UnsafeBufferPointer<Int32>
+        let atLeast: Int
+
+        /// The rules named by `all`, `any` and `of`, in that order: whose evidence a firing meta rule takes over.
+        @inline(__always)
+        func forEachNamed(_ body: (Int32) -> Void) {
+            for r in all { body(r) }
+            for r in any { body(r) }
+            for r in of { body(r) }
         }
     }
 

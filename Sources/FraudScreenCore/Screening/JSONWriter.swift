@@ -229,8 +229,16 @@ extension Verdict {
     public func writeMembers(to json: inout JSONWriter) {
         json.member("verdict", decision.rawValue)
         json.member("score", score)
-        json.member("category", category?.id)
-        json.member("category_name", category?.name)
+        // Read in place: the `category` property copies the whole category (four strings retained).
+        if let fired, fired.categoryIndex >= 0 {
+            fired.ruleText.categoryList.withUnsafeBufferPointer { categories in
+                json.member("category", categories[fired.categoryIndex].id)
+                json.member("category_name", categories[fired.categoryIndex].name)
+            }
+        } else {
+            json.member("category", nil as String?)
+            json.member("category_name", nil as String?)
+        }
         json.key(static: "category_scores"); json.beginObject()
         if let fired {
             let categories = fired.ruleText.categoryList

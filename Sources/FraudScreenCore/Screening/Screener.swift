@@ -278,7 +278,7 @@ public final class Screener {
         self.deferredMeta = deferred
         for i in 0..<deferred.count {
             let candidate = deferred.base[i]
-            guard let meta = ruleSet.rules[Int(candidate)].meta, metaMayHold(meta) else { continue }
+            guard table.flags[Int(candidate)].contains(.isMeta), metaMayHold(table.metaConditions(Int(candidate))) else { continue }
             evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName)
         }
     }
@@ -296,7 +296,7 @@ public final class Screener {
 
     /// Whether a meta rule could still hold given the rules fired so far; rules decided only after the fields
     /// (meta and transaction-only rules) count as possibly firing. `none` is not checked: it can only block.
-    private func metaMayHold(_ meta: CompiledMeta) -> Bool {
+    private func metaMayHold(_ meta: RuleTable.MetaConditions) -> Bool {
         @inline(__always) func maybe(_ d: Int32) -> Bool {
             fired[Int(d)] || table.flags[Int(d)].contains(.decidedAfterFields)
         }
@@ -658,15 +658,15 @@ public final class Screener {
             let flags = table.flags[r]
             // A meta rule with field conditions of its own needs them to have held in some field.
             if flags.contains(.hasFieldConditions) && !fired[r] { continue }
-            let rule = ruleSet.rules[r]
-            guard let meta = rule.meta else { continue }
+            guard flags.contains(.isMeta) else { continue }
+            let meta = table.metaConditions(r)
             let ok = meta.all.allSatisfy { fired[Int($0)] }
                 && (meta.any.isEmpty || meta.any.contains { fired[Int($0)] })
                 && !meta.none.contains { fired[Int($0)] }
                 && (meta.atLeast == 0 || meta.of.reduce(0) { $0 + (fired[Int($1)] ? 1 : 0) } >= meta.atLeast)
             var mark = evidence.count
             if ok && !flags.contains(.hasFieldConditions) && flags.contains(.hasDocumentConditions) {
-                if !documentEvidence(rule) { evidence.count = mark; mark = -1 }
+                if !documentEvidence(ruleSet.rules[r]) { evidence.count = mark; mark = -1 }
             }
             guard ok, mark >= 0 else {
                 // Its own field conditions held but the combination did not: the rule does not fire.
@@ -675,7 +675,8 @@ public final class Screener {
                 continue
             }
             // The meta rule's evidence is its own plus that of every named rule that fired.
-            for dependency in meta.named where fired[Int(dependency)] {
+            meta.forEachNamed { dependency in
+                guard fired[Int(dependency)] else { return }
                 var i = evidenceHead[Int(dependency)]
                 while i >= 0 {
                     let e = evidence.base[Int(i)]
