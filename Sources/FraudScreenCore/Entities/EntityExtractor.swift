@@ -176,15 +176,7 @@ public struct EntityExtractor: Sendable {
 
     private static let schemes: [[Unicode.Scalar]] = ["http://", "https://"].map { Array($0.unicodeScalars) }
 
-    private func isShortLink(_ host: String) -> Bool {
-        if shortLinkHosts.contains(host) { return true }
-        var h = Substring(host)
-        while let dot = h.firstIndex(of: ".") {
-            h = h[h.index(after: dot)...]
-            if shortLinkHosts.contains(String(h)) && h.contains(".") { return true }
-        }
-        return false
-    }
+    private func isShortLink(_ host: String) -> Bool { host.anyDomainLevel { shortLinkHosts.contains($0) } }
 
     // MARK: Numbers: phones, cards, QQ numbers, amounts
 

@@ -91,18 +91,25 @@ public struct FraudList: Sendable {
     }
 
     /// Whether `host` or one of its parent domains is listed.
-    public func containsDomain(_ host: String) -> Bool {
-        var candidate = Substring(host)
-        while true {
-            if strings.contains(String(candidate)) { return true }
-            guard let dot = candidate.firstIndex(of: ".") else { return false }
-            candidate = candidate[candidate.index(after: dot)...]
-            if !candidate.contains(".") { return false }
-        }
-    }
+    public func containsDomain(_ host: String) -> Bool { host.anyDomainLevel { strings.contains($0) } }
 }
 
 extension String {
+    /// Whether `holds` is true of this host name or of one of its parent domains, never a bare top-level
+    /// domain: `a.b.t.cn`, then `b.t.cn`, then `t.cn`. Walks the UTF-8 bytes (host names are ASCII in practice;
+    /// the dots are ASCII either way), making a string per level only to test it.
+    func anyDomainLevel(_ holds: (String) -> Bool) -> Bool {
+        if holds(self) { return true }
+        let dot = UInt8(ascii: ".")
+        var start = utf8.startIndex
+        while let next = utf8[start...].firstIndex(of: dot) {
+            start = utf8.index(after: next)
+            guard utf8[start...].contains(dot) else { return false }
+            if holds(String(self[start...])) { return true }
+        }
+        return false
+    }
+
     func trimmingSpaces() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }

@@ -21,6 +21,9 @@ public final class Screener {
     /// Per keyword set of `RuleTable.checks`: stamped with the field generation once one of its keywords is seen.
     private let keywordSetStamp: UnsafeMutableBufferPointer<UInt32>
     private var fieldGeneration: UInt32 = 0
+    /// The last field name screened and its bit in `RuleTable.fieldMasks`.
+    private var lastFieldName = ""
+    private var lastFieldBit: UInt64 = 0
 
     private let ruleStamp: UnsafeMutableBufferPointer<UInt32>
     private let metaStamp: UnsafeMutableBufferPointer<UInt32>
@@ -259,7 +262,9 @@ public final class Screener {
 
         if reportsEntities { extractEntities(.all) }
 
-        let fieldBit = table.fieldBit(fieldName)
+        // Documents of one kind name the same fields over and over: hash a name only when it changes.
+        if fieldName != lastFieldName { lastFieldName = fieldName; lastFieldBit = table.fieldBit(fieldName) }
+        let fieldBit = lastFieldBit
         // On the last field, meta rules with conditions of their own wait until every plain rule of the field
         // has been decided: most of them then cannot hold and are dropped before their (costly) entity or
         // regex conditions run. On earlier fields a rule they name may still fire later, so they run as usual.
