@@ -13,6 +13,9 @@ public struct AhoCorasick: Sendable {
     private let rootRow: [Int32]
     private let states: [State]
     private let edges: [Edge]
+    /// Per state, bit `class % 64` set for each class it has an edge for. Most steps below the root read a
+    /// character the state has no edge for; the mask says so without scanning the list.
+    private let edgeMasks: [UInt64]
     private let outputs: [Int32]
     /// Length in scalars of each pattern.
     public let patternLengths: [Int32]
@@ -96,11 +99,15 @@ public struct AhoCorasick: Sendable {
 
         var states: [State] = []; states.reserveCapacity(stateCount)
         var edges: [Edge] = []
+        var edgeMasks = [UInt64](repeating: 0, count: stateCount)
         var outputs: [Int32] = []
         for state in 0..<stateCount {
             let edgeStart = edges.count, outputStart = outputs.count
             if state != 0 {
-                for (c, next) in children[state].sorted(by: { $0.key < $1.key }) { edges.append(Edge(character: UInt16(c), target: next)) }
+                for (c, next) in children[state].sorted(by: { $0.key < $1.key }) {
+                    edges.append(Edge(character: UInt16(c), target: next))
+                    edgeMasks[state] |= 1 << UInt64(c & 63)
+                }
             }
             outputs.append(contentsOf: merged[state])
             precondition(edges.count - edgeStart <= Int(UInt16.max) && outputs.count - outputStart <= Int(UInt16.max),
@@ -114,6 +121,7 @@ public struct AhoCorasick: Sendable {
         self.rootRow = root
         self.states = states
         self.edges = edges
+        self.edgeMasks = edgeMasks
         self.outputs = outputs
         self.patternLengths = patterns.map { Int32($0.count) }
     }
@@ -128,20 +136,22 @@ public struct AhoCorasick: Sendable {
         rootRow.withUnsafeBufferPointer { root in
         states.withUnsafeBufferPointer { states in
         edges.withUnsafeBufferPointer { edges in
+        edgeMasks.withUnsafeBufferPointer { masks in
         outputs.withUnsafeBufferPointer { outputs in
         patternLengths.withUnsafeBufferPointer { lengths in
             let direct = direct.baseAddress!, root = root.baseAddress!, states = states.baseAddress!
-            let edges = edges.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
+            let edges = edges.baseAddress!, masks = masks.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
             var state = 0
             for i in 0..<scalars.count {
                 let v = Int(scalars[i].value)
                 let c = v < AhoCorasick.directClassLimit ? Int(direct[v]) : Int(otherClass[scalars[i].value] ?? 0)
                 // One transition: the state's sorted edge list, else its failure link, down to the dense root row.
                 var s = state
+                let bit: UInt64 = 1 << UInt64(c & 63)
                 while true {
                     if s == 0 { s = c == 0 ? 0 : Int(root[c]); break }
                     let record = states[s]
-                    if c != 0 {
+                    if c != 0 && masks[s] & bit != 0 {
                         var e = Int(record.edgeStart)
                         let end = e + Int(record.edgeCount)
                         var next = -1
@@ -167,6 +177,7 @@ public struct AhoCorasick: Sendable {
                     o += 1
                 }
             }
+        }
         }
         }
         }
