@@ -1,9 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A pull parser over one JSON text held in memory.
 ///
 /// The daemon decodes every request with it instead of Foundation's `JSONDecoder`: a request is a few
 /// hundred bytes and `Codable` costs as much as screening it (docs/PROTOCOL.md, /work/shared notes). The
 /// reader never builds a tree; the caller walks the object it expects and skips everything else.
-/// The bytes must already be valid UTF-8 (`UTF8Validation`), so strings without escapes are taken as is.
+/// Bytes need not be valid UTF-8 beforehand: every string is checked as it is made (see `string(_:)`), and
+/// everything outside strings is ASCII syntax or a syntax error. A line that parses is therefore valid UTF-8,
+/// and a caller looks for the invalid byte (`UTF8Validation`) only when parsing fails — validating every
+/// line up front and again when making its strings cost two passes over every request.
 struct JSONReader {
     /// Malformed JSON: what was wrong and the byte offset.
     struct SyntaxError: Error, Equatable {
@@ -83,7 +92,9 @@ struct JSONReader {
         while offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+                guard let text = JSONReader.validString(UnsafeRawBufferPointer(rebasing: bytes[start..<offset])) else {
+                    throw fail(JSONReader.invalidUTF8)
+                }
                 offset += 1
                 return text
             }
@@ -96,7 +107,8 @@ struct JSONReader {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
                 offset += 1
-                return String(decoding: decoded, as: UTF8.self)
+                guard let text = decoded.withUnsafeBytes(JSONReader.validString) else { throw fail(JSONReader.invalidUTF8) }
+                return text
             }
             if byte < 0x20 { throw fail("control character in string") }
             if byte != UInt8(ascii: "\\") { decoded.append(byte); offset += 1; continue }
@@ -134,6 +146,21 @@ struct JSONReader {
         }
         throw fail("unterminated string")
     }
+
+    /// The string of UTF-8 `raw`, or nil when `raw` is not valid UTF-8. Decoding repairs invalid input (each
+    /// bad sequence becomes U+FFFD), so the result has exactly the input's bytes only when there was nothing
+    /// to repair: one decoding pass and a byte comparison, no separate validation.
+    private static func validString(_ raw: UnsafeRawBufferPointer) -> String? {
+        let text = String(decoding: raw, as: UTF8.self)
+        guard text.utf8.count == raw.count else { return nil }
+        guard let start = raw.baseAddress, !raw.isEmpty else { return text }
+        let same = text.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, start, raw.count) == 0 }
+            ?? text.utf8.elementsEqual(raw)
+        return same ? text : nil
+    }
+
+    /// The message of the error thrown for a string that is not valid UTF-8.
+    static let invalidUTF8 = "string is not valid UTF-8"
 
     private mutating func readHex4() throws(SyntaxError) -> UInt32 {
         guard offset + 4 <= bytes.count else { throw fail("truncated \\u escape") }

@@ -10,22 +10,26 @@ struct RequestDecoder {
 
     /// Decodes `line` (without its newline). The id is returned even when decoding fails, whenever it could
     /// be read, so the error answer can echo it.
+    ///
+    /// The reader checks strings as it makes them, so a line that parses is valid UTF-8; only a line that does
+    /// not is scanned for an invalid byte, which then takes precedence over the syntax error it caused.
     func decode(_ line: UnsafeRawBufferPointer) -> (id: [UInt8]?, result: Result<Request, ProtocolError>) {
-        if let bad = UTF8Validation.firstInvalidOffset(line) {
+        func invalidUTF8() -> (id: [UInt8]?, result: Result<Request, ProtocolError>)? {
+            guard let bad = UTF8Validation.firstInvalidOffset(line) else { return nil }
             return (nil, .failure(ProtocolError(.invalidUTF8, "request is not valid UTF-8 (byte \(bad))")))
         }
         var state = DecodingState()
         var reader = JSONReader(line)
         do {
             guard try reader.peekKind() == .object else {
-                return (nil, .failure(ProtocolError(.invalidJSON, "a request is one JSON object per line")))
+                return invalidUTF8() ?? (nil, .failure(ProtocolError(.invalidJSON, "a request is one JSON object per line")))
             }
             try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
                 try state.member(key, &reader, line)
             }
             try reader.finish()
         } catch {
-            return (state.id, .failure(ProtocolError(.invalidJSON, "\(error.message) at byte \(error.offset)")))
+            return invalidUTF8() ?? (state.id, .failure(ProtocolError(.invalidJSON, "\(error.message) at byte \(error.offset)")))
         }
         return (state.id, state.request())
     }

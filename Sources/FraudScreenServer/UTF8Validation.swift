@@ -1,7 +1,7 @@
 /// Strict UTF-8 validation of request bytes (no overlong forms, no surrogates, nothing above U+10FFFF).
 ///
-/// Every request line is checked once, before JSON parsing, so the protocol can answer `invalid_utf8`
-/// rather than silently repairing the text, and so later steps may take the bytes as valid.
+/// The protocol answers `invalid_utf8` rather than silently repairing text. `JSONReader` refuses strings
+/// that are not valid UTF-8 as it reads them; when a line fails to parse, this finds the byte to report.
 enum UTF8Validation {
     /// The offset of the first invalid byte, or nil when all of `bytes` is valid UTF-8.
     static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer) -> Int? {

@@ -61,6 +61,33 @@ struct RequestDecodingTests {
         #expect(Array("刷单😀 ascii".utf8).withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) } == nil)
     }
 
+    @Test("invalid UTF-8 anywhere in a line is invalid_utf8, whichever part of the parser meets it first")
+    func invalidUTF8Everywhere() {
+        func line(_ before: String, _ bad: [UInt8], _ after: String) -> [UInt8] { Array(before.utf8) + bad + Array(after.utf8) }
+        func isInvalidUTF8(_ bytes: [UInt8]) -> Bool {
+            if case .failure(let error) = decode(bytes).result { return error.code == .invalidUTF8 }
+            return false
+        }
+        // Sequences a repairing decoder turns into U+FFFD: overlong, surrogate, above U+10FFFF, truncated, stray.
+        for bad: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE4, 0xB8], [0x80], [0xFF]] {
+            #expect(isInvalidUTF8(line(#"{"op":"screen","message":{"text":"刷单"#, bad, #"返利"}}"#)), "in a value: \(bad)")
+            #expect(isInvalidUTF8(line(#"{"op":"screen","message":{"text":"a\n"#, bad, #"\"b"}}"#)), "in an escaped value: \(bad)")
+            #expect(isInvalidUTF8(line(#"{"op":"ping","#, bad, #"":1}"#)), "in a key: \(bad)")
+            #expect(isInvalidUTF8(line(#"{"op":"ping","extra":["x",{"y":""#, bad, #""}]}"#)), "in a skipped member: \(bad)")
+            #expect(isInvalidUTF8(line(#"{"op":"ping"}"#, bad, "")), "after the object: \(bad)")
+            #expect(isInvalidUTF8(line(#"{"op":"ping", "#, bad, #" }"#)), "between tokens: \(bad)")
+            #expect(isInvalidUTF8(line(#"{"op":"fly","id":""#, bad, #""}"#)), "in the id of an unknown op: \(bad)")
+        }
+        // Valid multi-byte text in every position parses.
+        let valid = decode(#"{"id":"编号1","op":"screen","备注":"😀","message":{"text":"加微信\n刷单😀返利"}}"#)
+        if case .success(let request) = valid.result, case .screenMessage(let message) = request.operation {
+            #expect(message.text == "加微信\n刷单😀返利")
+        } else {
+            Issue.record("valid multi-byte request refused: \(valid.result)")
+        }
+        #expect(valid.id == #""编号1""#)
+    }
+
     @Test func idIsEchoedEvenWhenItComesAfterTheBadMember() {
         let decoded = decode(#"{"op":"screen","message":{"text":5},"id":"late"}"#)
         #expect(decoded.id == "\"late\"")
