@@ -66,7 +66,9 @@ public final class NormalizedText {
         truncated = false
         source.count = 0; originalOffsets.count = 0; foldedStream.count = 0; originStream.count = 0
         variantStream.count = 0; compactStream.count = 0; compactToFoldedStream.count = 0
-        let n = bytes.count
+        // Positions are stored as Int32 and computed without overflow checks: a text is cut below 2 GiB (a
+        // request line or a file that size is refused long before).
+        let n = min(bytes.count, Int(Int32.max) - 8)
         // Every stream gets room for one entry per input byte (an upper bound on scalars) up front; only an
         // expansion (one scalar folding to several) can need more, and that path checks.
         // A text cut at `maxScalars` needs room for that many only.
@@ -93,11 +95,11 @@ public final class NormalizedText {
             let out = unsafeBitCast(value, to: Unicode.Scalar.self)
             if value < 64 { mask0 |= 1 << UInt64(value) } else if value < 128 { mask1 |= 1 << UInt64(value - 64) }
             if word & FoldTable.nonASCIIDigitBit != 0 { mask1 |= ASCIISet.nonASCIIDigit.high }
-            if cls == keep { compactOut[compact] = out; compactMap[compact] = Int32(folded); compact += 1 }
+            if cls == keep { compactOut[compact] = out; compactMap[compact] = Int32(truncatingIfNeeded: folded); compact &+= 1 }
             foldedOut[folded] = out
             origin[folded] = index
             variantOut[folded] = variant
-            folded += 1
+            folded &+= 1
         }
 
         table.entries.withUnsafeBufferPointer { entries in
@@ -118,10 +120,10 @@ public final class NormalizedText {
                         | UInt32(bytes[i + 3] & 0x3F)
                     width = 4
                 }
-                offsets[originals] = Int32(i)
-                let index = Int32(originals)
-                originals += 1
-                i += width
+                offsets[originals] = Int32(truncatingIfNeeded: i)
+                let index = Int32(truncatingIfNeeded: originals)
+                originals &+= 1
+                i &+= width
                 let entry = Int(value) < FoldTable.tableSize ? entries[Int(value)]
                     : FoldTable.entry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self))
                 let variant = entry & FoldTable.variantBit != 0
@@ -141,8 +143,9 @@ public final class NormalizedText {
                     table.forEachExpansion(entry) { emit($0, index, variant) }
                 }
             }
-            offsets[originals] = Int32(i)
+            offsets[originals] = Int32(truncatingIfNeeded: i)
         }
+        if n < bytes.count { truncated = true }
         _ = offsets
         originalOffsets.count = originals
         foldedStream.count = folded; originStream.count = folded; variantStream.count = folded
