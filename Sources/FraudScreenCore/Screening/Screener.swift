@@ -228,7 +228,9 @@ public final class Screener {
         // its keyword sets and makes candidates of the rules anchored on it.
         ruleSet.automaton.forEachMatch(in: text.compactBuffer) { pattern, start, end in
             guard occurrences.count < Screener.maxOccurrencesPerField else { return }
-            occurrences.append(Occurrence(start: Int32(start), end: Int32(end), next: Int32(pattern), variant: false))
+            // Positions fit (NormalizedText cuts texts below 2 GiB): no overflow checks in this loop.
+            occurrences.append(Occurrence(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end),
+                                          next: Int32(truncatingIfNeeded: pattern), variant: false))
         }
         ruleSet.patternKeyword.withUnsafeBufferPointer { patternKeyword in
         ruleSet.patternIsVariant.withUnsafeBufferPointer { patternIsVariant in
@@ -249,7 +251,7 @@ public final class Screener {
                 }
                 found[index].next = next
                 found[index].variant = patternIsVariant[pattern]
-                heads[keyword] = Int32(index)
+                heads[keyword] = Int32(truncatingIfNeeded: index)
             }
         }
         }
