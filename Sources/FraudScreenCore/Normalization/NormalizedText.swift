@@ -33,9 +33,7 @@ public final class NormalizedText {
     private var compactStream = Stream<Unicode.Scalar>()
     private var compactToFoldedStream = Stream<Int32>()
     private var utf8Stream = Stream<UInt8>()
-    private var utf8MapStream = Stream<Int32>()
     private var compactUTF8Stream = Stream<UInt8>()
-    private var compactUTF8MapStream = Stream<Int32>()
     private var utf8Valid = false
     private var compactUTF8Valid = false
 
@@ -49,8 +47,7 @@ public final class NormalizedText {
 
     deinit {
         source.free(); originalOffsets.free(); foldedStream.free(); originStream.free(); variantStream.free()
-        compactStream.free(); compactToFoldedStream.free(); utf8Stream.free(); utf8MapStream.free()
-        compactUTF8Stream.free(); compactUTF8MapStream.free()
+        compactStream.free(); compactToFoldedStream.free(); utf8Stream.free(); compactUTF8Stream.free()
     }
 
     /// Normalises `text` with `table`, replacing whatever this buffer held.
@@ -233,52 +230,55 @@ public final class NormalizedText {
 
     // MARK: UTF-8 for regexes
 
-    /// The folded text as UTF-8 with a map from byte offsets to folded indices, built on first use (only
-    /// regexes need it).
-    func utf8() -> (bytes: UnsafeBufferPointer<UInt8>, byteToIndex: UnsafeBufferPointer<Int32>) {
+    /// The folded text as UTF-8, built on first use (only regexes need it).
+    func utf8() -> UnsafeBufferPointer<UInt8> {
         if !utf8Valid {
-            NormalizedText.encode(foldedStream.buffer, into: &utf8Stream, map: &utf8MapStream)
+            NormalizedText.encode(foldedStream.buffer, into: &utf8Stream)
             utf8Valid = true
         }
-        return (utf8Stream.buffer, utf8MapStream.buffer)
+        return utf8Stream.buffer
     }
 
-    /// The compact text as UTF-8 with a map from byte offsets to compact indices, built on first use.
-    func compactUTF8() -> (bytes: UnsafeBufferPointer<UInt8>, byteToIndex: UnsafeBufferPointer<Int32>) {
+    /// The compact text as UTF-8, built on first use.
+    func compactUTF8() -> UnsafeBufferPointer<UInt8> {
         if !compactUTF8Valid {
-            NormalizedText.encode(compactStream.buffer, into: &compactUTF8Stream, map: &compactUTF8MapStream)
+            NormalizedText.encode(compactStream.buffer, into: &compactUTF8Stream)
             compactUTF8Valid = true
         }
-        return (compactUTF8Stream.buffer, compactUTF8MapStream.buffer)
+        return compactUTF8Stream.buffer
     }
 
-    private static func encode(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, into bytes: inout Stream<UInt8>,
-                               map: inout Stream<Int32>) {
-        let capacity = scalars.count * 4 + 1
-        bytes.reserve(capacity)
-        map.reserve(capacity)
-        let out = bytes.base, indices = map.base
+    /// The scalar index of byte `offset` of UTF-8 `bytes`: the lead bytes before it. Counted when a regex
+    /// matches (rarely) instead of keeping a byte-to-index map for every text a regex runs on.
+    static func scalarIndex(ofByte offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        for i in 0..<offset where bytes[i] & 0xC0 != 0x80 { count &+= 1 }
+        return count
+    }
+
+    private static func encode(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, into bytes: inout Stream<UInt8>) {
+        bytes.reserve(scalars.count * 4 + 1)
+        let out = bytes.base
         var k = 0
-        for index in 0..<scalars.count {
-            let v = scalars[index].value
-            let i32 = Int32(index)
+        // Bit operations on values known to be in range: no conversion checks in this loop.
+        for scalar in scalars {
+            let v = scalar.value
             if v < 0x80 {
-                out[k] = UInt8(v); indices[k] = i32; k += 1
+                out[k] = UInt8(truncatingIfNeeded: v); k &+= 1
             } else if v < 0x800 {
-                out[k] = UInt8(0xC0 | v >> 6); out[k + 1] = UInt8(0x80 | v & 0x3F)
-                indices[k] = i32; indices[k + 1] = i32; k += 2
+                out[k] = UInt8(truncatingIfNeeded: 0xC0 | v >> 6); out[k &+ 1] = UInt8(truncatingIfNeeded: 0x80 | v & 0x3F)
+                k &+= 2
             } else if v < 0x10000 {
-                out[k] = UInt8(0xE0 | v >> 12); out[k + 1] = UInt8(0x80 | (v >> 6) & 0x3F); out[k + 2] = UInt8(0x80 | v & 0x3F)
-                indices[k] = i32; indices[k + 1] = i32; indices[k + 2] = i32; k += 3
+                out[k] = UInt8(truncatingIfNeeded: 0xE0 | v >> 12); out[k &+ 1] = UInt8(truncatingIfNeeded: 0x80 | (v >> 6) & 0x3F)
+                out[k &+ 2] = UInt8(truncatingIfNeeded: 0x80 | v & 0x3F)
+                k &+= 3
             } else {
-                out[k] = UInt8(0xF0 | v >> 18); out[k + 1] = UInt8(0x80 | (v >> 12) & 0x3F)
-                out[k + 2] = UInt8(0x80 | (v >> 6) & 0x3F); out[k + 3] = UInt8(0x80 | v & 0x3F)
-                indices[k] = i32; indices[k + 1] = i32; indices[k + 2] = i32; indices[k + 3] = i32; k += 4
+                out[k] = UInt8(truncatingIfNeeded: 0xF0 | v >> 18); out[k &+ 1] = UInt8(truncatingIfNeeded: 0x80 | (v >> 12) & 0x3F)
+                out[k &+ 2] = UInt8(truncatingIfNeeded: 0x80 | (v >> 6) & 0x3F); out[k &+ 3] = UInt8(truncatingIfNeeded: 0x80 | v & 0x3F)
+                k &+= 4
             }
         }
-        indices[k] = Int32(scalars.count)
         bytes.count = k
-        map.count = k + 1
     }
 }
 

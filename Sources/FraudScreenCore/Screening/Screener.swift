@@ -617,9 +617,11 @@ public final class Screener {
     }
 
     private func firstRegexMatch(_ regex: CompiledRegex, compact: Bool) -> TextSpan? {
-        let (bytes, byteToIndex) = compact ? text.compactUTF8() : text.utf8()
+        let bytes = compact ? text.compactUTF8() : text.utf8()
         guard case .match(let range) = regexMatcher.firstMatch(regex, in: bytes) else { return nil }
-        let start = Int(byteToIndex[range.lowerBound]), end = Int(byteToIndex[range.upperBound])
+        let start = NormalizedText.scalarIndex(ofByte: range.lowerBound, in: bytes)
+        let end = start + NormalizedText.scalarIndex(ofByte: range.upperBound - range.lowerBound,
+                                                     in: UnsafeBufferPointer(rebasing: bytes[range.lowerBound...]))
         if compact { return text.originalSpan(compactStart: start, compactEnd: end) }
         return text.originalSpan(foldedStart: start, foldedEnd: end)
     }
