@@ -4,10 +4,11 @@
 /// evidence, a retain and release of every rule id and description). Answers are encoded straight from it
 /// with the rule set's pre-encoded texts; `Verdict.hits` builds the public values only when asked.
 ///
-/// Layout of the elements (32-bit words): per hit `rule, score, category, evidenceEnd`; per piece of evidence
+/// Layout of the bytes, in 32-bit words: per hit `rule, score, category, evidenceEnd`; per piece of evidence
 /// `field, start, end, textStart, textEnd, source | evasive << 8`; per scoring category `category, score`;
-/// then the matched texts' UTF-8 bytes, end to end. Immutable once made.
-final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
+/// then the matched texts' UTF-8 bytes, end to end. The memory is bound to bytes (the texts are read as
+/// bytes) and the words are read and written through raw pointers. Immutable once made.
+final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
     struct Header {
         var hitCount: Int
         var evidenceCount: Int
@@ -47,14 +48,14 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
     static func make(hits: Int, evidence: Int, categoryScores: Int, textBytes: Int, category: Int,
                      fieldNames: [String], ruleText: EncodedRuleText,
                      write: (inout Writer) -> Void) -> FiredRules {
-        let words = hits * hitWords + evidence * evidenceWords + categoryScores * categoryScoreWords + (textBytes + 3) / 4
-        let buffer = create(minimumCapacity: words) { _ in
+        let words = hits * hitWords + evidence * evidenceWords + categoryScores * categoryScoreWords
+        let buffer = create(minimumCapacity: words * 4 + textBytes) { _ in
             Header(hitCount: hits, evidenceCount: evidence, categoryScoreCount: categoryScores, textByteCount: textBytes,
                    category: category, fieldNames: fieldNames, ruleText: ruleText)
         }
         let record = unsafeDowncast(buffer, to: FiredRules.self)
         record.withUnsafeMutablePointerToElements { base in
-            var writer = Writer(header: record.header, base: base)
+            var writer = Writer(header: record.header, base: Words(base))
             write(&writer)
             precondition(writer.hits == hits && writer.evidence == evidence && writer.categoryScores == categoryScores
                          && writer.textBytes == textBytes, "FiredRules written with other counts than it was made for")
@@ -65,10 +66,10 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
     /// Fills a record in order: each hit after its evidence, then the category scores.
     struct Writer {
         fileprivate let layout: Layout
-        fileprivate let base: UnsafeMutablePointer<UInt32>
+        fileprivate let base: Words
         private(set) var hits = 0, evidence = 0, categoryScores = 0, textBytes = 0
 
-        fileprivate init(header: Header, base: UnsafeMutablePointer<UInt32>) {
+        fileprivate init(header: Header, base: Words) {
             layout = Layout(header)
             self.base = base
         }
@@ -76,9 +77,8 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
         /// Appends a piece of evidence with its matched text.
         mutating func append(field: Int32, start: Int32, end: Int32, source: Verdict.Evidence.Source, evasive: Bool,
                              text: UnsafeBufferPointer<UInt8>) {
-            let p = base + layout.evidence + evidence * FiredRules.evidenceWords
-            let bytes = UnsafeMutableRawPointer(base + layout.text).assumingMemoryBound(to: UInt8.self)
-            if let from = text.baseAddress, !text.isEmpty { (bytes + textBytes).update(from: from, count: text.count) }
+            let p = base + (layout.evidence + evidence * FiredRules.evidenceWords)
+            if let from = text.baseAddress, !text.isEmpty { (base.bytes(at: layout.text) + textBytes).update(from: from, count: text.count) }
             p[0] = UInt32(bitPattern: field); p[1] = UInt32(bitPattern: start); p[2] = UInt32(bitPattern: end)
             p[3] = UInt32(textBytes); p[4] = UInt32(textBytes + text.count)
             p[5] = UInt32(source.rank) | (evasive ? 1 << 8 : 0)
@@ -88,16 +88,35 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
 
         /// Appends a hit owning the evidence appended since the previous hit.
         mutating func appendHit(rule: Int32, score: Int32, category: Int32) {
-            let p = base + layout.hits + hits * FiredRules.hitWords
+            let p = base + (layout.hits + hits * FiredRules.hitWords)
             p[0] = UInt32(bitPattern: rule); p[1] = UInt32(bitPattern: score); p[2] = UInt32(bitPattern: category)
             p[3] = UInt32(evidence)
             hits += 1
         }
 
         mutating func appendCategoryScore(category: Int32, score: Int32) {
-            let p = base + layout.categoryScores + categoryScores * FiredRules.categoryScoreWords
+            let p = base + (layout.categoryScores + categoryScores * FiredRules.categoryScoreWords)
             p[0] = UInt32(bitPattern: category); p[1] = UInt32(bitPattern: score)
             categoryScores += 1
+        }
+    }
+
+    /// 32-bit words at a byte address, read and written without binding the memory to `UInt32`.
+    fileprivate struct Words {
+        let raw: UnsafeMutableRawPointer
+        init(_ base: UnsafeMutablePointer<UInt8>) { raw = UnsafeMutableRawPointer(base) }
+        private init(raw: UnsafeMutableRawPointer) { self.raw = raw }
+
+        subscript(i: Int) -> UInt32 {
+            get { raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self) }
+            nonmutating set { raw.storeBytes(of: newValue, toByteOffset: i * 4, as: UInt32.self) }
+        }
+
+        static func + (base: Words, words: Int) -> Words { Words(raw: base.raw + words * 4) }
+
+        /// The bytes starting `words` words in (the text area).
+        func bytes(at words: Int) -> UnsafeMutablePointer<UInt8> {
+            (raw + words * 4).assumingMemoryBound(to: UInt8.self)
         }
     }
 
@@ -117,11 +136,11 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
 
     /// Calls `body` with every hit and its evidence, in verdict order. The evidence texts point into the record.
     func forEachHit(_ body: (Hit, _ evidence: Range<Int>) -> Void) {
-        withUnsafeMutablePointerToElements { base in
-            let layout = Layout(header)
+        withUnsafeMutablePointerToElements { elements in
+            let base = Words(elements), layout = Layout(header)
             var from = 0
             for i in 0..<header.hitCount {
-                let p = base + layout.hits + i * FiredRules.hitWords
+                let p = base + (layout.hits + i * FiredRules.hitWords)
                 let hit = Hit(rule: Int32(bitPattern: p[0]), score: Int32(bitPattern: p[1]), category: Int32(bitPattern: p[2]),
                               evidenceEnd: Int32(bitPattern: p[3]))
                 body(hit, from..<Int(hit.evidenceEnd))
@@ -132,14 +151,13 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
 
     /// Evidence `i`, with its matched text's bytes (valid only inside `body`).
     func withEvidence<R>(_ i: Int, _ body: (Evidence, UnsafeBufferPointer<UInt8>) -> R) -> R {
-        withUnsafeMutablePointerToElements { base in
-            let layout = Layout(header)
-            let p = base + layout.evidence + i * FiredRules.evidenceWords
+        withUnsafeMutablePointerToElements { elements in
+            let base = Words(elements), layout = Layout(header)
+            let p = base + (layout.evidence + i * FiredRules.evidenceWords)
             let e = Evidence(field: Int32(bitPattern: p[0]), start: Int32(bitPattern: p[1]), end: Int32(bitPattern: p[2]),
                              textStart: Int32(bitPattern: p[3]), textEnd: Int32(bitPattern: p[4]),
                              source: Verdict.Evidence.Source(rank: Int(p[5] & 0xFF)), evasive: p[5] >> 8 != 0)
-            let bytes = UnsafeRawPointer(base + layout.text).assumingMemoryBound(to: UInt8.self)
-            return body(e, UnsafeBufferPointer(start: bytes + Int(e.textStart), count: Int(e.textEnd - e.textStart)))
+            return body(e, UnsafeBufferPointer(start: base.bytes(at: layout.text) + Int(e.textStart), count: Int(e.textEnd - e.textStart)))
         }
     }
 
@@ -147,8 +165,8 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt32> {
 
     /// Every category that scored above zero (category index, score), highest first.
     func forEachCategoryScore(_ body: (Int, Int) -> Void) {
-        withUnsafeMutablePointerToElements { base in
-            let p = base + Layout(header).categoryScores
+        withUnsafeMutablePointerToElements { elements in
+            let p = Words(elements) + Layout(header).categoryScores
             for i in 0..<header.categoryScoreCount {
                 body(Int(Int32(bitPattern: p[2 * i])), Int(Int32(bitPattern: p[2 * i + 1])))
             }
@@ -180,21 +198,21 @@ extension FiredRules {
     /// laid out directly from the record's words (the same six members for millions of pieces of evidence).
     func writeHits(to json: inout JSONWriter) {
         let text = header.ruleText, fieldNames = header.fieldNames, hitCount = header.hitCount
-        withUnsafeMutablePointerToElements { base in
-            let layout = Layout(header)
-            let bytes = UnsafeRawPointer(base + layout.text).assumingMemoryBound(to: UInt8.self)
-            var e = base + layout.evidence
+        withUnsafeMutablePointerToElements { elements in
+            let base = Words(elements), layout = Layout(header)
+            let bytes = base.bytes(at: layout.text)
+            var i = 0
             for h in 0..<hitCount {
-                let hit = base + layout.hits + h * FiredRules.hitWords
+                let hit = base + (layout.hits + h * FiredRules.hitWords)
                 json.beginObject()
                 json.rawMembers(text.hitMembers(rule: Int(hit[0])))
                 json.key(static: "evidence"); json.beginArray()
-                let end = base + layout.evidence + Int(hit[3]) * FiredRules.evidenceWords
-                while e < end {
-                    json.evidence(field: fieldNames[Int(e[0])], start: Int(e[1]), end: Int(e[2]),
+                while i < Int(hit[3]) {
+                    let e = base + (layout.evidence + i * FiredRules.evidenceWords)
+                    json.evidence(field: fieldNames[Int(e[0])], start: Int(Int32(bitPattern: e[1])), end: Int(Int32(bitPattern: e[2])),
                                   text: UnsafeBufferPointer(start: bytes + Int(e[3]), count: Int(e[4] - e[3])),
                                   source: Verdict.Evidence.Source(rank: Int(e[5] & 0xFF)), evasive: e[5] >> 8 != 0)
-                    e += FiredRules.evidenceWords
+                    i += 1
                 }
                 json.endArray()
                 json.endObject()
