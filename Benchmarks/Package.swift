@@ -18,15 +18,34 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        // The inputs: shipped rules, corpus, the synthetic 10x rule set.
+        .target(
+            name: "ScreeningFixtures",
+            dependencies: [
+                .product(name: "FraudScreenCore", package: root),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Benchmarks/ScreeningFixtures"
+        ),
         .executableTarget(
             name: "ScreeningBenchmarks",
             dependencies: [
+                "ScreeningFixtures",
                 .product(name: "FraudScreenCore", package: root),
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "Yams", package: "Yams"),
             ],
             path: "Benchmarks/ScreeningBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Screens the corpus a given number of times and exits: the workload `instructions.sh` counts under
+        // cachegrind, where wall-clock timing is meaningless.
+        .executableTarget(
+            name: "screen-corpus",
+            dependencies: [
+                "ScreeningFixtures",
+                .product(name: "FraudScreenCore", package: root),
+            ],
+            path: "Benchmarks/ScreenCorpus"
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Benchmark
+import ScreeningFixtures
 import FraudScreenCore
 
 // Screening engine benchmarks. Run from the Benchmarks directory:

@@ -4,19 +4,21 @@ import Yams
 
 /// Inputs shared by the screening benchmarks: the shipped rule files, the labelled corpus and a synthetic rule set
 /// ten times the size of the shipped one. Everything is built lazily, once per benchmark process.
-final class Fixtures {
+public final class Fixtures {
+    public init() {}
+
     /// The repository root: `FRAUDSCREEN_ROOT`, else the parent of this benchmark package.
-    let root: String = {
+    public let root: String = {
         if let root = ProcessInfo.processInfo.environment["FRAUDSCREEN_ROOT"], !root.isEmpty { return root }
         // #filePath = <root>/Benchmarks/Benchmarks/ScreeningBenchmarks/Fixtures.swift
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().path
     }()
 
-    var rulesDirectory: String { root + "/rules" }
+    public var rulesDirectory: String { root + "/rules" }
 
     /// The `text` of every message in corpus/messages/*.jsonl, fraud and benign, in file order.
-    lazy var messages: [String] = {
+    public lazy var messages: [String] = {
         let directory = root + "/corpus/messages"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var texts: [String] = []
@@ -39,7 +41,7 @@ final class Fixtures {
 
     /// The shipped rule files, keyed by path relative to the rule-set root (as `RuleSetLoader.compile` wants).
     /// Every transaction in corpus/transactions/*.jsonl, as the documents the engine screens.
-    lazy var transactions: [Document] = {
+    public lazy var transactions: [Document] = {
         let directory = root + "/corpus/transactions"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
         var documents: [Document] = []
@@ -54,7 +56,7 @@ final class Fixtures {
         return documents
     }()
 
-    lazy var shippedFiles: [String: String] = {
+    public lazy var shippedFiles: [String: String] = {
         var files: [String: String] = [:]
         let manager = FileManager.default
         for top in ["ruleset.yaml", "categories.yaml", "variants.yaml"] {
@@ -71,7 +73,7 @@ final class Fixtures {
         return files
     }()
 
-    lazy var shippedRuleSet: RuleSet = {
+    public lazy var shippedRuleSet: RuleSet = {
         do {
             let ruleSet = try RuleSetLoader.load(directory: rulesDirectory)
             report("shipped rules: \(ruleSet.rules.count) rules, \(ruleSet.keywordCount) keywords, \(ruleSet.regexCount) regexes (version \(ruleSet.version))")
@@ -85,7 +87,7 @@ final class Fixtures {
     /// including meta references and `prefix.*` patterns, and append a two-character suffix to every keyword
     /// and regex, so they stay plausible Chinese and partially match), plus generated regex rules with required
     /// literals.
-    lazy var syntheticFiles: [String: String] = {
+    public lazy var syntheticFiles: [String: String] = {
         do {
             return try SyntheticRuleSet.build(from: shippedFiles, copies: SyntheticRuleSet.copies)
         } catch {
@@ -93,7 +95,7 @@ final class Fixtures {
         }
     }()
 
-    lazy var syntheticRuleSet: RuleSet = {
+    public lazy var syntheticRuleSet: RuleSet = {
         do {
             let ruleSet = try RuleSetLoader.compile(files: syntheticFiles)
             report("synthetic rules: \(ruleSet.rules.count) rules, \(ruleSet.keywordCount) keywords, \(ruleSet.regexCount) regexes "
@@ -110,7 +112,7 @@ final class Fixtures {
 
     /// Screens the whole corpus once and prints how many messages got each decision (a sanity check that the
     /// rule set does real work: the corpus is about half fraud).
-    func summarize(_ ruleSet: RuleSet, name: String) {
+    public func summarize(_ ruleSet: RuleSet, name: String) {
         let screener = Screener(ruleSet: ruleSet)
         var decisions: [Verdict.Decision: Int] = [:]
         var hits = 0
@@ -126,7 +128,7 @@ final class Fixtures {
 
 /// Progress and sanity output goes to standard error so it never mixes with the benchmark tool's own output.
 func report(_ line: String) {
-    FileHandle.standardError.write(Data(("[ScreeningBenchmarks] " + line + "\n").utf8))
+    FileHandle.standardError.write(Data(("[fixtures] " + line + "\n").utf8))
 }
 
 enum SyntheticRuleSet {
