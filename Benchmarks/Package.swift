@@ -25,7 +25,7 @@ let package = Package(
                 .product(name: "FraudScreenCore", package: root),
                 .product(name: "Yams", package: "Yams"),
             ],
-            path: "Benchmarks/ScreeningFixtures"
+            path: "Sources/ScreeningFixtures"
         ),
         .executableTarget(
             name: "ScreeningBenchmarks",
@@ -45,7 +45,7 @@ let package = Package(
                 "ScreeningFixtures",
                 .product(name: "FraudScreenCore", package: root),
             ],
-            path: "Benchmarks/ScreenCorpus"
+            path: "Sources/ScreenCorpus"
         ),
     ]
 )

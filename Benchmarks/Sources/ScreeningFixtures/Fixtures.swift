@@ -10,7 +10,7 @@ public final class Fixtures {
     /// The repository root: `FRAUDSCREEN_ROOT`, else the parent of this benchmark package.
     public let root: String = {
         if let root = ProcessInfo.processInfo.environment["FRAUDSCREEN_ROOT"], !root.isEmpty { return root }
-        // #filePath = <root>/Benchmarks/Benchmarks/ScreeningBenchmarks/Fixtures.swift
+        // #filePath = <root>/Benchmarks/Sources/ScreeningFixtures/Fixtures.swift
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().path
     }()
