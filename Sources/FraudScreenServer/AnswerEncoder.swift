@@ -14,7 +14,7 @@ enum AnswerEncoder {
 
     private static func finish(_ json: inout JSONWriter, into buffer: inout ByteBuffer) {
         json.endObject()
-        json.withBytes { buffer.writeBytes($0) }
+        json.withBytes { _ = buffer.writeBytes($0) }
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
