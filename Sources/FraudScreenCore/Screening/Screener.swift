@@ -138,7 +138,16 @@ public final class Screener {
     public var regexLimitHits: Int { regexMatcher.limitHits }
 
     /// Screens a message text.
-    public func screen(_ message: String) -> Verdict { screen(.message(message)) }
+    public func screen(_ message: String) -> Verdict {
+        // The one-field document is reused: making its array cost an allocation per message. The array is
+        // uniquely referenced again once `screen(_:)` returns (verdicts keep no reference to it), so setting
+        // the text writes in place.
+        messageFields[0].text = message
+        defer { messageFields[0].text = "" }  // not keeping the caller's text alive
+        return screen(Document(fields: messageFields))
+    }
+
+    private var messageFields = Document.message("").fields
 
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
