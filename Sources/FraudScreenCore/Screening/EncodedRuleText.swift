@@ -10,6 +10,8 @@ final class EncodedRuleText: Sendable {
     let categoryList: [Category]
     /// Per rule: `"rule":"…","category":"…","score":N,"description":"…"`.
     private let hitMembers: [[UInt8]]
+    /// Per category: `"category":"…","category_name":"…"`.
+    private let categoryMembers: [[UInt8]]
     /// Per category: `"advice":"…"`, and the same with the payment advice (nil when it has none).
     private let adviceMembers: [[UInt8]]
     private let paymentAdviceMembers: [[UInt8]?]
@@ -34,6 +36,12 @@ final class EncodedRuleText: Sendable {
         self.ruleCategories = ruleCategories
         descriptions = ruleDescriptions
         categoryList = categories
+        categoryMembers = categories.map { category in
+            members { json in
+                json.member("category", category.id)
+                json.member("category_name", category.name)
+            }
+        }
         adviceMembers = categories.map { category in members { $0.member("advice", category.advice) } }
         paymentAdviceMembers = categories.map { category in
             category.paymentAdvice.map { advice in members { $0.member("advice", advice) } }
@@ -42,6 +50,9 @@ final class EncodedRuleText: Sendable {
 
     /// The encoded members naming rule `r`'s hit.
     func hitMembers(rule r: Int) -> [UInt8] { hitMembers[r] }
+
+    /// The encoded `category` and `category_name` members of category `c`.
+    func categoryMembers(category c: Int) -> [UInt8] { categoryMembers[c] }
 
     /// The encoded `advice` member of category `c`: its payment advice for a transaction when it has one.
     func adviceMember(category c: Int, isTransaction: Bool) -> [UInt8] {

@@ -130,38 +130,33 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
         }
     }
 
-    var hitCount: Int { header.hitCount }
     var categoryIndex: Int { header.category }
     var ruleText: EncodedRuleText { header.ruleText }
 
-    /// Calls `body` with every hit and its evidence, in verdict order. The evidence texts point into the record.
-    func forEachHit(_ body: (Hit, _ evidence: Range<Int>) -> Void) {
-        withUnsafeMutablePointerToElements { elements in
-            let base = Words(elements), layout = Layout(header)
-            var from = 0
-            for i in 0..<header.hitCount {
-                let p = base + (layout.hits + i * FiredRules.hitWords)
-                let hit = Hit(rule: Int32(bitPattern: p[0]), score: Int32(bitPattern: p[1]), category: Int32(bitPattern: p[2]),
-                              evidenceEnd: Int32(bitPattern: p[3]))
-                body(hit, from..<Int(hit.evidenceEnd))
-                from = Int(hit.evidenceEnd)
-            }
-        }
-    }
+    /// Decodes hits and evidence from the record's words: the one place that knows their layout for reading.
+    fileprivate struct Reader {
+        let base: Words
+        let layout: Layout
 
-    /// Evidence `i`, with its matched text's bytes (valid only inside `body`).
-    func withEvidence<R>(_ i: Int, _ body: (Evidence, UnsafeBufferPointer<UInt8>) -> R) -> R {
-        withUnsafeMutablePointerToElements { elements in
-            let base = Words(elements), layout = Layout(header)
+        func hit(_ i: Int) -> Hit {
+            let p = base + (layout.hits + i * FiredRules.hitWords)
+            return Hit(rule: Int32(bitPattern: p[0]), score: Int32(bitPattern: p[1]), category: Int32(bitPattern: p[2]),
+                       evidenceEnd: Int32(bitPattern: p[3]))
+        }
+
+        /// Evidence `i` and its matched text's bytes (valid while the record is).
+        func evidence(_ i: Int) -> (Evidence, UnsafeBufferPointer<UInt8>) {
             let p = base + (layout.evidence + i * FiredRules.evidenceWords)
             let e = Evidence(field: Int32(bitPattern: p[0]), start: Int32(bitPattern: p[1]), end: Int32(bitPattern: p[2]),
                              textStart: Int32(bitPattern: p[3]), textEnd: Int32(bitPattern: p[4]),
                              source: Verdict.Evidence.Source(rank: Int(p[5] & 0xFF)), evasive: p[5] >> 8 != 0)
-            return body(e, UnsafeBufferPointer(start: base.bytes(at: layout.text) + Int(e.textStart), count: Int(e.textEnd - e.textStart)))
+            return (e, UnsafeBufferPointer(start: base.bytes(at: layout.text) + Int(e.textStart), count: Int(e.textEnd - e.textStart)))
         }
     }
 
-    func fieldName(_ field: Int32) -> String { header.fieldNames[Int(field)] }
+    private func withReader<R>(_ body: (Reader) -> R) -> R {
+        withUnsafeMutablePointerToElements { body(Reader(base: Words($0), layout: Layout(header))) }
+    }
 
     /// Every category that scored above zero (category index, score), highest first.
     func forEachCategoryScore(_ body: (Int, Int) -> Void) {
@@ -175,21 +170,22 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
 
     /// The hits as public values (for callers that read or edit them; answers are written from the record).
     var ruleHits: [Verdict.RuleHit] {
-        var hits: [Verdict.RuleHit] = []
-        hits.reserveCapacity(header.hitCount)
-        let text = header.ruleText
-        forEachHit { hit, range in
-            let evidence = range.map { i in
-                withEvidence(i) { e, bytes in
-                    Verdict.Evidence(field: fieldName(e.field), span: TextSpan(start: Int(e.start), end: Int(e.end)),
-                                     text: String(decoding: bytes, as: UTF8.self), source: e.source, evasive: e.evasive)
+        let text = header.ruleText, fieldNames = header.fieldNames
+        return withReader { reader in
+            var from = 0
+            return (0..<header.hitCount).map { h in
+                let hit = reader.hit(h)
+                let evidence = (from..<Int(hit.evidenceEnd)).map { i in
+                    let (e, bytes) = reader.evidence(i)
+                    return Verdict.Evidence(field: fieldNames[Int(e.field)], span: TextSpan(start: Int(e.start), end: Int(e.end)),
+                                            text: String(decoding: bytes, as: UTF8.self), source: e.source, evasive: e.evasive)
                 }
+                from = Int(hit.evidenceEnd)
+                let r = Int(hit.rule)
+                return Verdict.RuleHit(ruleID: text.ruleIDs[r], category: text.ruleCategories[r], score: Int(hit.score),
+                                       description: text.descriptions[r], evidence: evidence)
             }
-            let r = Int(hit.rule)
-            hits.append(Verdict.RuleHit(ruleID: text.ruleIDs[r], category: text.ruleCategories[r], score: Int(hit.score),
-                                        description: text.descriptions[r], evidence: evidence))
         }
-        return hits
     }
 }
 
@@ -198,20 +194,17 @@ extension FiredRules {
     /// laid out directly from the record's words (the same six members for millions of pieces of evidence).
     func writeHits(to json: inout JSONWriter) {
         let text = header.ruleText, fieldNames = header.fieldNames, hitCount = header.hitCount
-        withUnsafeMutablePointerToElements { elements in
-            let base = Words(elements), layout = Layout(header)
-            let bytes = base.bytes(at: layout.text)
+        withReader { reader in
             var i = 0
             for h in 0..<hitCount {
-                let hit = base + (layout.hits + h * FiredRules.hitWords)
+                let hit = reader.hit(h)
                 json.beginObject()
-                json.rawMembers(text.hitMembers(rule: Int(hit[0])))
+                json.rawMembers(text.hitMembers(rule: Int(hit.rule)))
                 json.key(static: "evidence"); json.beginArray()
-                while i < Int(hit[3]) {
-                    let e = base + (layout.evidence + i * FiredRules.evidenceWords)
-                    json.evidence(field: fieldNames[Int(e[0])], start: Int(Int32(bitPattern: e[1])), end: Int(Int32(bitPattern: e[2])),
-                                  text: UnsafeBufferPointer(start: bytes + Int(e[3]), count: Int(e[4] - e[3])),
-                                  source: Verdict.Evidence.Source(rank: Int(e[5] & 0xFF)), evasive: e[5] >> 8 != 0)
+                while i < Int(hit.evidenceEnd) {
+                    let (e, bytes) = reader.evidence(i)
+                    json.evidence(field: fieldNames[Int(e.field)], start: Int(e.start), end: Int(e.end), text: bytes,
+                                  source: e.source, evasive: e.evasive)
                     i += 1
                 }
                 json.endArray()

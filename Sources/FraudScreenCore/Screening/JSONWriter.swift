@@ -229,12 +229,8 @@ extension Verdict {
     public func writeMembers(to json: inout JSONWriter) {
         json.member("verdict", decision.rawValue)
         json.member("score", score)
-        // Read in place: the `category` property copies the whole category (four strings retained).
         if let fired, fired.categoryIndex >= 0 {
-            fired.ruleText.categoryList.withUnsafeBufferPointer { categories in
-                json.member("category", categories[fired.categoryIndex].id)
-                json.member("category_name", categories[fired.categoryIndex].name)
-            }
+            json.rawMembers(fired.ruleText.categoryMembers(category: fired.categoryIndex))
         } else {
             json.member("category", nil as String?)
             json.member("category_name", nil as String?)

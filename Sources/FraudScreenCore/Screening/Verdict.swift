@@ -89,8 +89,9 @@ public struct Verdict: Sendable {
 
     /// Every category with a score above zero, highest first.
     public var categoryScores: [(category: String, score: Int)] {
+        guard let fired else { return [] }
         var scores: [(category: String, score: Int)] = []
-        fired?.forEachCategoryScore { c, score in scores.append((fired!.ruleText.categoryList[c].id, score)) }
+        fired.forEachCategoryScore { c, score in scores.append((fired.ruleText.categoryList[c].id, score)) }
         return scores
     }
 
