@@ -71,8 +71,6 @@ final class CompiledMeta: Sendable {
     let none: [Int32]
     let atLeast: Int
     let of: [Int32]
-    /// `all`, `any` and `of` in that order: the rules whose evidence a firing meta rule takes over.
-    let named: [Int32]
 
     init(all: [Int32], any: [Int32], none: [Int32], atLeast: Int, of: [Int32]) {
         self.all = all
@@ -80,6 +78,5 @@ final class CompiledMeta: Sendable {
         self.none = none
         self.atLeast = atLeast
         self.of = of
-        named = all + any + of
     }
 }

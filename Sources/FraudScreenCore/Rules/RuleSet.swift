@@ -28,8 +28,6 @@ public final class RuleSet: Sendable {
     let documentRules: [Int32]
     /// Meta rules in dependency order.
     let metaOrder: [Int32]
-    /// For each rule, the meta rules that name it (so a document only looks at meta rules something touched).
-    let metaDependents: [[Int32]]
     /// Meta rules with conditions on the transaction and none on fields: a transaction can fire them without
     /// any other rule firing first. (Those with field conditions start when these hold.)
     let documentStartingMeta: [Int32]
@@ -62,9 +60,8 @@ public final class RuleSet: Sendable {
         var dependents = [[Int32]](repeating: [], count: rules.count)
         for index in metaOrder {
             guard let meta = rules[Int(index)].meta else { continue }
-            for dependency in Set(meta.named) { dependents[Int(dependency)].append(index) }
+            for dependency in Set(meta.all + meta.any + meta.of) { dependents[Int(dependency)].append(index) }
         }
-        self.metaDependents = dependents
         self.documentStartingMeta = metaOrder.filter { rules[Int($0)].hasDocumentConditions && !rules[Int($0)].hasFieldConditions }
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
