@@ -6,6 +6,11 @@ public final class CompiledRegex: @unchecked Sendable {
     public let pattern: String
     let code: OpaquePointer
     public let isJITCompiled: Bool
+    /// The pattern compiled again with `PCRE2_ANCHORED` (a match must start at the start offset), when asked
+    /// for: a regex whose matches all start with known literals is tried only where the keyword automaton
+    /// found one. JIT code takes no anchoring option at match time, hence a second compilation.
+    let anchoredCode: OpaquePointer?
+    let isAnchoredJITCompiled: Bool
     /// ASCII character sets every match needs one character of (see `ASCIISet`).
     public let asciiRequirements: [ASCIISet]
 
@@ -16,11 +21,27 @@ public final class CompiledRegex: @unchecked Sendable {
         public var description: String { "\(message) at offset \(offset)" }
     }
 
-    public init(_ pattern: String) throws {
+    /// Compiles `pattern`, and with `anchoredVariant` its anchored twin too.
+    public init(_ pattern: String, anchoredVariant: Bool = false) throws {
         self.pattern = pattern
+        (code, isJITCompiled) = try CompiledRegex.compile(pattern, options: 0)
+        if anchoredVariant {
+            do {
+                (anchoredCode, isAnchoredJITCompiled) = try CompiledRegex.compile(pattern, options: UInt32(PCRE2_ANCHORED))
+            } catch {
+                pcre2_code_free_8(code)
+                throw error
+            }
+        } else {
+            (anchoredCode, isAnchoredJITCompiled) = (nil, false)
+        }
+        asciiRequirements = ASCIISet.required(by: pattern)
+    }
+
+    private static func compile(_ pattern: String, options extra: UInt32) throws -> (OpaquePointer, jit: Bool) {
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
-        let options = UInt32(PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS)
+        let options = UInt32(PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS) | extra
         let compiled = pattern.withCString { cString in
             cString.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) { bytes in
                 pcre2_compile_8(bytes, pattern.utf8.count, options, &errorCode, &errorOffset, nil)
@@ -29,12 +50,13 @@ public final class CompiledRegex: @unchecked Sendable {
         guard let compiled else {
             throw CompileError(message: CompiledRegex.message(for: errorCode), offset: errorOffset)
         }
-        code = compiled
-        asciiRequirements = ASCIISet.required(by: pattern)
-        isJITCompiled = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        return (compiled, pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0)
     }
 
-    deinit { pcre2_code_free_8(code) }
+    deinit {
+        pcre2_code_free_8(code)
+        if let anchoredCode { pcre2_code_free_8(anchoredCode) }
+    }
 
     /// False when the text lacks an ASCII character every match needs, so running the regex is pointless.
     @inline(__always)
@@ -65,6 +87,14 @@ public final class CompiledRegex: @unchecked Sendable {
     /// automaton pattern (regexes without any literal were a quarter of screening time).
     public static func requiredLiterals(of pattern: String) -> [String]? {
         literalSets(Array(pattern.unicodeScalars)[...]).max(by: weaker).map { $0.map { String(String.UnicodeScalarView($0)) } }
+    }
+
+    /// Literals every match starts with one of (`(借我|先借)\\d+` → 借我 or 先借, `(转|汇)(我|给我)` → 转我, 转给我,
+    /// 汇我, 汇给我); nil when a match may start otherwise: with a class, an escape, a lookaround, an optional
+    /// or repeated piece. Backtracking verbs `(*…)` are outside the analysis, so a pattern with one gets nil.
+    public static func requiredPrefixes(of pattern: String) -> [String]? {
+        guard !pattern.contains("(*") else { return nil }
+        return literalFacts(Array(pattern.unicodeScalars)[...]).prefix.map { $0.map { String(String.UnicodeScalarView($0)) } }
     }
 
     /// The literal sets per top-level alternative (`比银行高|银行.{0,8}利息` → [[比银行高]] or [[银行], [利息]]): a match
@@ -207,8 +237,14 @@ public final class CompiledRegex: @unchecked Sendable {
                 }
                 continue
             case "[":
-                endChain()
-                i = classEnd(scalars, from: i) + 1
+                // A short class of plain characters (`[工农建]行`) is a choice of one-character literals.
+                let close = classEnd(scalars, from: i)
+                if let members = plainClassMembers(scalars, from: i, to: close), !isQuantifier(at: close + 1) {
+                    extend(members.map { [$0] })
+                } else {
+                    endChain()
+                }
+                i = close + 1
                 continue
             case "(":
                 guard let close = matchingParenthesis(scalars, from: i) else { return unknownEnd() }
@@ -259,6 +295,21 @@ public final class CompiledRegex: @unchecked Sendable {
     private static func weaker(_ a: [[Unicode.Scalar]], _ b: [[Unicode.Scalar]]) -> Bool {
         let ma = a.map(\.count).min() ?? 0, mb = b.map(\.count).min() ?? 0
         return ma != mb ? ma < mb : a.count > b.count
+    }
+
+    /// Most members a class may have to be read as a choice of literals.
+    static let plainClassLimit = 16
+
+    /// The members of the class `open...close` when it lists only plain characters (no negation, range,
+    /// escape or punctuation) and at most `plainClassLimit` of them; nil otherwise.
+    static func plainClassMembers(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int, to close: Int) -> [Unicode.Scalar]? {
+        guard close < scalars.endIndex, close - open - 1 <= plainClassLimit else { return nil }
+        var members: [Unicode.Scalar] = []
+        for s in scalars[(open + 1)..<close] {
+            guard FoldTable.classify(s) == .keep else { return nil }
+            if !members.contains(s) { members.append(s) }
+        }
+        return members.isEmpty ? nil : members
     }
 
     /// The index of the `]` closing the character class that opens at `open` (a `]` right after `[` or `[^`
@@ -359,11 +410,23 @@ public final class RegexMatcher {
     /// The first match of `regex` in `bytes` at or after byte `start` (bytes must be valid UTF-8: it is not
     /// checked again).
     public func firstMatch(_ regex: CompiledRegex, in bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) -> Outcome {
+        run(regex.code, jit: regex.isJITCompiled, in: bytes, from: start)
+    }
+
+    /// The match of `regex` that starts exactly at byte `start`, if any (the regex must have been compiled
+    /// with its anchored variant). Lookbehinds still see the bytes before `start`.
+    public func anchoredMatch(_ regex: CompiledRegex, in bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Outcome {
+        guard let anchored = regex.anchoredCode else { preconditionFailure("regex compiled without its anchored variant") }
+        return run(anchored, jit: regex.isAnchoredJITCompiled, in: bytes, from: start)
+    }
+
+    @inline(__always)
+    private func run(_ code: OpaquePointer, jit: Bool, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Outcome {
         let subject = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
         // The JIT entry point skips the interpreter's option checks (the subject is known-valid UTF-8).
-        let rc = regex.isJITCompiled
-            ? pcre2_jit_match_8(regex.code, subject, bytes.count, start, 0, matchData, context)
-            : pcre2_match_8(regex.code, subject, bytes.count, start, UInt32(PCRE2_NO_UTF_CHECK), matchData, context)
+        let rc = jit
+            ? pcre2_jit_match_8(code, subject, bytes.count, start, 0, matchData, context)
+            : pcre2_match_8(code, subject, bytes.count, start, UInt32(PCRE2_NO_UTF_CHECK), matchData, context)
         if rc >= 0 {
             let ovector = pcre2_get_ovector_pointer_8(matchData)!
             return .match(Int(ovector[0])..<Int(ovector[1]))

@@ -16,6 +16,9 @@ public final class CompiledRule: Sendable {
     /// For each regex, per top-level alternative, the keyword ids of its required literal sets — it runs only
     /// when, for some alternative, a literal of every set was seen (no alternatives: always run).
     let regexGates: [[[[Int32]]]]
+    /// For each regex, the keyword ids every match starts with one of (it then runs anchored at their
+    /// occurrences), or nil (it scans the text).
+    let regexStarts: [[Int32]?]
     let regexOnCompact: Bool
     let entities: [RuleDefinition.EntityRequirement]
     /// Lists matched against entities of a text field.
@@ -27,7 +30,7 @@ public final class CompiledRule: Sendable {
 
     init(definition: RuleDefinition, categoryIndex: Int?, fields: Set<String>?, anyKeywords: [Int32],
          allGroups: [[Int32]], window: Int?, wholeWord: Bool, evasiveOnly: Bool, unlessKeywords: [Int32],
-         regexes: [CompiledRegex], regexGates: [[[[Int32]]]], regexOnCompact: Bool,
+         regexes: [CompiledRegex], regexGates: [[[[Int32]]]], regexStarts: [[Int32]?], regexOnCompact: Bool,
          entities: [RuleDefinition.EntityRequirement], lists: [(list: FraudList, entity: Entity.Kind)],
          payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)], transaction: TransactionCondition?, meta: CompiledMeta?) {
         self.definition = definition
@@ -41,6 +44,7 @@ public final class CompiledRule: Sendable {
         self.unlessKeywords = unlessKeywords
         self.regexes = regexes
         self.regexGates = regexGates
+        self.regexStarts = regexStarts
         self.regexOnCompact = regexOnCompact
         self.entities = entities
         self.lists = lists

@@ -12,6 +12,11 @@ public enum RuleSetLoader {
     /// Compiles a rule set from file contents keyed by path relative to the rule-set root (used by `load`
     /// and by tests and tools that build rule sets in memory).
     public static func compile(files: [String: String]) throws -> RuleSet {
+        try compile(files: files, anchorsRegexes: true)
+    }
+
+    /// `compile(files:)`, with anchored regex matching switchable for tests that compare it with scanning.
+    static func compile(files: [String: String], anchorsRegexes: Bool) throws -> RuleSet {
         let parser = RuleFileParser()
         let settings = try files["ruleset.yaml"].map { try parser.parseSettings($0, file: "ruleset.yaml") } ?? RuleSetSettings()
         guard let categoriesText = files["categories.yaml"] else {
@@ -39,7 +44,7 @@ public enum RuleSetLoader {
 
         var compiler = RuleSetCompiler(settings: settings, categories: categories, lists: lists,
                                        foldTable: FoldTable.base.applying(characterVariants: variants.characters),
-                                       wordVariants: variants.words)
+                                       wordVariants: variants.words, anchorsRegexes: anchorsRegexes)
         return try compiler.compile(definitions, version: version)
     }
 
@@ -96,14 +101,18 @@ struct RuleSetCompiler {
     let lists: [String: FraudList]
     let foldTable: FoldTable
     let wordVariants: [String: [String]]
+    /// Whether regexes with known first literals run anchored where those were found (see `startKeywords`);
+    /// off only to check that both ways find the same matches.
+    let anchorsRegexes: Bool
 
     private var keywordIDs: [String: Int32] = [:]
     private var keywordTexts: [String] = []
     private var warnings: [String] = []
 
     init(settings: RuleSetSettings, categories: [Category], lists: [String: FraudList], foldTable: FoldTable,
-         wordVariants: [String: [String]]) {
+         wordVariants: [String: [String]], anchorsRegexes: Bool = true) {
         self.settings = settings
+        self.anchorsRegexes = anchorsRegexes
         self.categories = categories
         self.lists = lists
         self.foldTable = foldTable
@@ -124,6 +133,20 @@ struct RuleSetCompiler {
         keywordIDs[folded] = id
         keywordTexts.append(folded)
         return id
+    }
+
+    /// The keywords every match of `pattern` starts with one of, when the automaton is sure to report each
+    /// place such a match could start: every literal is already folded (the text the regex reads is) and
+    /// has no case variants outside ASCII that caseless matching would accept. Nil otherwise: the regex scans.
+    private mutating func startKeywords(of pattern: String, _ rule: RuleDefinition) throws -> [Int32]? {
+        guard let prefixes = CompiledRegex.requiredPrefixes(of: pattern), !prefixes.isEmpty else { return nil }
+        for literal in prefixes {
+            let folded = foldTable.fold(literal, compact: false)
+            guard folded == literal.lowercased(), foldTable.fold(literal, compact: true) == folded,
+                  literal.unicodeScalars.allSatisfy({ $0.isASCII || !$0.properties.changesWhenCaseMapped })
+            else { return nil }
+        }
+        return try prefixes.map { try keyword($0, of: rule, fromRegex: true) }
     }
 
     mutating func compile(_ definitions: [RuleDefinition], version: String) throws -> RuleSet {
@@ -155,10 +178,13 @@ struct RuleSetCompiler {
             let unless = try rule.unless.map { try keyword($0, of: rule) }
             var regexes: [CompiledRegex] = []
             var gates: [[[[Int32]]]] = []
+            var regexStarts: [[Int32]?] = []
             for pattern in rule.regexes {
-                do { regexes.append(try CompiledRegex(pattern)) } catch let error as CompiledRegex.CompileError {
+                let starts = try anchorsRegexes ? startKeywords(of: pattern, rule) : nil
+                do { regexes.append(try CompiledRegex(pattern, anchoredVariant: starts != nil)) } catch let error as CompiledRegex.CompileError {
                     throw fail("regex '\(pattern)': \(error)")
                 }
+                regexStarts.append(starts)
                 // A set with a literal that folds to nothing in the compact text (punctuation) cannot gate; an
                 // alternative left with no set makes the whole regex ungated.
                 var alternatives: [[[Int32]]] = []
@@ -204,7 +230,7 @@ struct RuleSetCompiler {
                 definition: rule, categoryIndex: category, fields: rule.fields.map(Set.init), anyKeywords: any,
                 allGroups: all, window: rule.keywords?.window, wholeWord: rule.keywords?.wholeWord ?? false,
                 evasiveOnly: rule.keywords?.evasiveOnly ?? false, unlessKeywords: unless, regexes: regexes,
-                regexGates: gates, regexOnCompact: rule.regexTarget == .compact, entities: rule.entities,
+                regexGates: gates, regexStarts: regexStarts, regexOnCompact: rule.regexTarget == .compact, entities: rule.entities,
                 lists: ruleLists.map { (list: $0.0, entity: $0.1) }, payeeLists: payeeLists, transaction: rule.transaction,
                 meta: meta))
         }
