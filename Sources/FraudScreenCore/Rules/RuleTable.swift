@@ -212,4 +212,8 @@ final class RuleTable: @unchecked Sendable {
 
     /// The bit standing for a document field in `fieldMasks`.
     func fieldBit(_ name: String) -> UInt64 { 1 << UInt64(fieldBits[name] ?? 63) }
+
+    /// The bit shared by every field name no rule names and by names past the 63rd: for those, the mask
+    /// only says "maybe" and the rule's own field list decides.
+    static let overflowFieldBit: UInt64 = 1 << 63
 }

@@ -10,6 +10,8 @@
 public final class Screener {
     public let ruleSet: RuleSet
     private let table: RuleTable
+    /// `ruleSet.rules`, unretained: `ruleSet` keeps them alive.
+    private let rules: UnsafeMutableBufferPointer<Unmanaged<CompiledRule>>
     private let regexMatcher: RegexMatcher
     private let wordBoundaries = WordBoundaries()
     private let text = NormalizedText()
@@ -127,13 +129,15 @@ public final class Screener {
         fired = buffer(ruleSet.rules.count, false)
         evidenceHead = buffer(ruleSet.rules.count, -1)
         categoryScoreScratch = buffer(ruleSet.categories.count, 0)
+        rules = .allocate(capacity: max(1, ruleSet.rules.count))
+        for (i, rule) in ruleSet.rules.enumerated() { rules[i] = Unmanaged.passUnretained(rule) }
     }
 
     deinit {
         occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free(); evidenceBytes.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
         keywordHead.deallocate(); keywordStamp.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
-        fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate()
+        fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); rules.deallocate()
     }
 
     /// How many regex matches were abandoned at the PCRE2 work limits.
@@ -291,24 +295,28 @@ public final class Screener {
                 deferred.append(candidate)
                 continue
             }
-            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName)
+            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName, fieldBit: fieldBit)
         }
         self.deferredMeta = deferred
         for i in 0..<deferred.count {
             let candidate = deferred.base[i]
             guard table.flags[Int(candidate)].contains(.isMeta), metaMayHold(table.metaConditions(Int(candidate))) else { continue }
-            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName)
+            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName, fieldBit: fieldBit)
         }
     }
 
-    private func evaluateCandidate(_ candidate: Int32, fieldIndex: Int32, fieldName: String) {
-        let rule = ruleSet.rules[Int(candidate)]
-        guard rule.applies(to: fieldName) else { return }
-        let mark = evidence.count
-        if evaluate(rule, index: Int(candidate), field: fieldIndex) {
-            fire(candidate, evidenceFrom: mark)
-        } else {
-            evidence.count = mark
+    private func evaluateCandidate(_ candidate: Int32, fieldIndex: Int32, fieldName: String, fieldBit: UInt64) {
+        // Rules are shared by every screener of the process: borrowing one instead of retaining it keeps the
+        // screening threads from contending for its reference count (the rule set outlives this screener).
+        rules[Int(candidate)]._withUnsafeGuaranteedRef { rule in
+            // The field mask has already decided, except for field names past the mask's bits.
+            guard fieldBit != RuleTable.overflowFieldBit || rule.applies(to: fieldName) else { return }
+            let mark = evidence.count
+            if evaluate(rule, index: Int(candidate), field: fieldIndex) {
+                fire(candidate, evidenceFrom: mark)
+            } else {
+                evidence.count = mark
+            }
         }
     }
 
