@@ -152,6 +152,16 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("integers of every length and sign, the extremes included")
+    func integers() {
+        let values = [0, 7, 9, 10, 99, 100, 12_345, -1, -9, -10, -40, 999_999_999_999, Int.max, Int.min]
+        for value in values {
+            var writer = JSONWriter(reservingCapacity: 1)  // grows for the digits
+            writer.value(value)
+            #expect(writer.string == String(value))
+        }
+    }
+
     @Test("objects nest with commas in the right places, static and dynamic keys alike")
     func nesting() throws {
         var writer = JSONWriter(reservingCapacity: 1)  // grows as it goes

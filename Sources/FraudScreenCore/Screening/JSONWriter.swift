@@ -53,8 +53,10 @@ public struct JSONWriter: ~Copyable {
         count += run.count
     }
 
+    @inline(__always)
     private mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { append($0) }
+        // Our literals are ASCII with a pointer representation: read it directly (no closure per write).
+        append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     public var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
@@ -125,8 +127,19 @@ public struct JSONWriter: ~Copyable {
         append(",\"start\":"); appendDecimal(start)
         append(",\"end\":"); appendDecimal(end)
         append(",\"text\":"); quoted(utf8: text)
-        append(",\"source\":"); appendQuoted(source.rawValue)
+        append(JSONWriter.sourceMember(source))
         append(evasive ? ",\"evasive\":true}" : ",\"evasive\":false}")
+    }
+
+    /// `,"source":"…"` for each source, spelled out once.
+    private static func sourceMember(_ source: Verdict.Evidence.Source) -> StaticString {
+        switch source {
+        case .keyword: return ",\"source\":\"keyword\""
+        case .regex: return ",\"source\":\"regex\""
+        case .entity: return ",\"source\":\"entity\""
+        case .list: return ",\"source\":\"list\""
+        case .transaction: return ",\"source\":\"transaction\""
+        }
     }
 
     /// Members already encoded elsewhere (`"a":1,"b":"x"`), written as given into the open object.
@@ -153,20 +166,23 @@ public struct JSONWriter: ~Copyable {
     public mutating func field(_ name: String, _ b: Bool) { key(name); value(b) }
     public mutating func field(_ name: String, _ s: String?) { key(name); if let s { value(s) } else { null() } }
 
-    /// Digits written straight into the buffer (no intermediate `String`).
+    /// Digits written straight into the buffer (no intermediate `String`): counted first, then stored from
+    /// the last one back, after one capacity check.
     private mutating func appendDecimal(_ n: Int) {
-        if n < 0 { append(UInt8(ascii: "-")) }
         var magnitude = n.magnitude
-        if magnitude < 10 { append(UInt8(48 + magnitude)); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { (digits: UnsafeMutableBufferPointer<UInt8>) in
-            var k = 20
-            while magnitude > 0 {
-                k -= 1
-                digits[k] = UInt8(48 + magnitude % 10)
-                magnitude /= 10
-            }
-            append(UnsafeBufferPointer(rebasing: digits[k..<20]))
-        }
+        let sign = n < 0 ? 1 : 0
+        var digits = 1
+        var limit: UInt = 10
+        while digits < 20 && magnitude >= limit { digits += 1; limit = limit &* 10 }
+        reserve(sign + digits)
+        if sign != 0 { base[count] = UInt8(ascii: "-") }
+        var k = count + sign + digits
+        count = k
+        repeat {
+            k -= 1
+            base[k] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
     }
 
     private mutating func appendQuoted(_ s: String) {
@@ -180,8 +196,13 @@ public struct JSONWriter: ~Copyable {
     }
 
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        // Copy runs that need no escaping in one go. Most strings (advice, descriptions, matched text)
-        // need none, so look for the bytes that do eight at a time.
+        // Most strings (advice, descriptions, matched text, field names) need no escaping at all: check
+        // eight bytes at a time, then copy the whole string in one go.
+        if !JSONWriter.mayNeedEscape(utf8) {
+            append(utf8)
+            return
+        }
+        // Otherwise copy the runs between the bytes that need it.
         var runStart = 0
         var i = 0
         while i < utf8.count {
@@ -206,6 +227,24 @@ public struct JSONWriter: ~Copyable {
             }
         }
         append(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+    }
+
+    /// Whether some byte of `bytes` may need escaping (a false positive only sends the string down the slow path).
+    @inline(__always)
+    private static func mayNeedEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let start = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(start)
+        var i = 0
+        while i + 8 <= bytes.count {
+            if mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
+            i += 8
+        }
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Whether any of the eight bytes of `word` is a control character, `"` or `\\` (may report a false
