@@ -120,6 +120,20 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var buffer = ByteBuffer()
     private var outgoing = ByteBuffer()
     private static let errorMarker = Array("\"error\":{".utf8)
+
+    /// Whether the start of an answer holds `"error":{`: compared only where a quote is (a handful of places),
+    /// not at every offset.
+    static func isErrorAnswer(_ head: UnsafeRawBufferPointer) -> Bool {
+        guard let base = head.baseAddress else { return false }
+        var from = 0
+        while head.count - from >= errorMarker.count, let quote = memchr(base + from, 0x22, head.count - from) {
+            let at = UnsafeRawPointer(quote) - base
+            guard head.count - at >= errorMarker.count else { return false }
+            if memcmp(base + at, errorMarker, errorMarker.count) == 0 { return true }
+            from = at + 1
+        }
+        return false
+    }
     /// Send (or scheduled) times of the requests in flight, oldest first.
     private var sentAt = CircularBuffer<NIODeadline>()
     private var scheduled = 0
@@ -218,10 +232,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             // `{"id":…,"error":{` — an error answer names `error` within its first bytes. (A plain byte search:
             // the generator shares the cores with the daemon it measures, so its own costs count.)
             let isError = buffer.withUnsafeReadableBytes { bytes in
-                let marker = LoadConnectionHandler.errorMarker
-                let end = Swift.min(length, 80) - marker.count
-                guard end >= 0 else { return false }
-                return (0...end).contains { memcmp(bytes.baseAddress! + $0, marker, marker.count) == 0 }
+                LoadConnectionHandler.isErrorAnswer(UnsafeRawBufferPointer(rebasing: bytes[..<Swift.min(length, 80)]))
             }
             buffer.moveReaderIndex(forwardBy: length + 1)
             guard let sent = sentAt.popFirst() else { continue }
