@@ -1,3 +1,4 @@
+import FraudScreenCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -88,8 +89,10 @@ struct JSONReader {
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string") }
         offset += 1
         let start = offset
-        // Fast path: no escapes, so the bytes between the quotes are the string.
-        while offset < bytes.count {
+        // Fast path: no escapes, so the bytes between the quotes are the string. The end is looked for eight
+        // bytes at a time (a message text runs to hundreds of bytes).
+        offset = JSONBytes.firstSpecial(in: bytes, from: offset) ?? bytes.count
+        if offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
                 guard let text = JSONReader.validString(UnsafeRawBufferPointer(rebasing: bytes[start..<offset])) else {
@@ -98,9 +101,7 @@ struct JSONReader {
                 offset += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in string") }
-            offset += 1
         }
         var decoded = Array(bytes[start..<offset])
         while offset < bytes.count {

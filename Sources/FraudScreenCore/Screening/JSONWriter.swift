@@ -196,25 +196,20 @@ public struct JSONWriter: ~Copyable {
     }
 
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        // Most strings (advice, descriptions, matched text, field names) need no escaping at all: check
-        // eight bytes at a time, then copy the whole string in one go.
-        if !JSONWriter.mayNeedEscape(utf8) {
+        // Most strings (advice, descriptions, matched text, field names) need no escaping at all: they are
+        // checked eight bytes at a time and copied in one go; others are copied run by run between the bytes
+        // that need escaping.
+        let raw = UnsafeRawBufferPointer(utf8)
+        guard var special = JSONBytes.firstSpecial(in: raw, from: 0) else {
             append(utf8)
             return
         }
-        // Otherwise copy the runs between the bytes that need it.
         var runStart = 0
-        var i = 0
-        while i < utf8.count {
-            if i + 8 <= utf8.count {
-                let word = UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                if !JSONWriter.mayNeedEscape(word) { i += 8; continue }
-            }
+        while true {
+            let i = special
+            append(UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+            runStart = i + 1
             let byte = utf8[i]
-            i += 1
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            append(UnsafeBufferPointer(rebasing: utf8[runStart..<(i - 1)]))
-            runStart = i
             switch byte {
             case UInt8(ascii: "\""): append(92); append(34)
             case UInt8(ascii: "\\"): append(92); append(92)
@@ -225,32 +220,22 @@ public struct JSONWriter: ~Copyable {
                 let hex = JSONWriter.hexDigits
                 for b in [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]] { append(b) }
             }
+            guard let next = JSONBytes.firstSpecial(in: raw, from: runStart) else { break }
+            special = next
         }
         append(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
     }
 
-    /// Whether some byte of `bytes` may need escaping (a false positive only sends the string down the slow path).
-    @inline(__always)
-    private static func mayNeedEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let start = bytes.baseAddress else { return false }
-        let raw = UnsafeRawPointer(start)
-        var i = 0
-        while i + 8 <= bytes.count {
-            if mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
-            i += 8
-        }
-        while i < bytes.count {
-            let byte = bytes[i]
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
-            i += 1
-        }
-        return false
-    }
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+}
 
+/// The bytes a JSON string cannot hold as they are: `"`, `\\` and control characters. A writer escapes them; a
+/// reader's fast path runs until one. Both look for them eight bytes at a time.
+public enum JSONBytes {
     /// Whether any of the eight bytes of `word` is a control character, `"` or `\\` (may report a false
     /// positive, never a false negative: the caller then checks byte by byte).
     @inline(__always)
-    private static func mayNeedEscape(_ word: UInt64) -> Bool {
+    public static func maySpecial(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
         // A byte below 0x20: subtracting 0x20 borrows into its high bit (ASCII bytes only; bytes ≥ 0x80 are
@@ -259,7 +244,27 @@ public struct JSONWriter: ~Copyable {
         return control || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Whether `byte` is a control character, `"` or `\\`.
+    @inline(__always)
+    public static func isSpecial(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// The offset of the first special byte at or after `start`, or nil.
+    @inline(__always)
+    public static func firstSpecial(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        var i = start
+        while i + 8 <= bytes.count {
+            if maySpecial(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { break }
+            i += 8
+        }
+        while i < bytes.count {
+            if isSpecial(bytes[i]) { return i }
+            i += 1
+        }
+        return nil
+    }
 }
 
 extension Verdict {
