@@ -48,9 +48,17 @@ public struct JSONWriter: ~Copyable {
     @inline(__always)
     private mutating func append(_ run: UnsafeBufferPointer<UInt8>) {
         guard let source = run.baseAddress, !run.isEmpty else { return }
-        reserve(run.count)
-        (base + count).update(from: source, count: run.count)
-        count += run.count
+        let n = run.count
+        reserve(n)
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(base + count)
+        // Most runs are a member name or a short value: two overlapping word copies instead of a call.
+        if n >= 8 && n <= 16 {
+            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        } else {
+            to.copyMemory(from: from, byteCount: n)
+        }
+        count += n
     }
 
     @inline(__always)
@@ -61,6 +69,7 @@ public struct JSONWriter: ~Copyable {
 
     public var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
 
+    @inline(__always)
     private mutating func beforeValue() {
         if afterKey {
             afterKey = false
@@ -70,6 +79,7 @@ public struct JSONWriter: ~Copyable {
         }
     }
 
+    @inline(__always)
     private mutating func open(_ bracket: UInt8) {
         beforeValue()
         append(bracket)
@@ -78,6 +88,7 @@ public struct JSONWriter: ~Copyable {
         commaBits <<= 1
     }
 
+    @inline(__always)
     private mutating func close(_ bracket: UInt8) {
         depth -= 1
         commaBits >>= 1
@@ -102,6 +113,7 @@ public struct JSONWriter: ~Copyable {
 
     /// Writes `"name":` for a name known at compile time to need no escaping: one copy, no scan — most keys
     /// of an answer are these, and going through `String` cost a retain, a scan and a closure call each.
+    @inline(__always)
     public mutating func key(static name: StaticString) {
         if commaBits & 1 != 0 { append(UInt8(ascii: ",")) }
         commaBits |= 1
@@ -169,6 +181,19 @@ public struct JSONWriter: ~Copyable {
     /// Digits written straight into the buffer (no intermediate `String`): counted first, then stored from
     /// the last one back, after one capacity check.
     private mutating func appendDecimal(_ n: Int) {
+        // Offsets and scores are mostly one or two digits.
+        if n >= 0 && n < 100 {
+            reserve(2)
+            if n < 10 {
+                base[count] = UInt8(truncatingIfNeeded: 48 + n)
+                count += 1
+            } else {
+                base[count] = UInt8(truncatingIfNeeded: 48 + n / 10)
+                base[count + 1] = UInt8(truncatingIfNeeded: 48 + n % 10)
+                count += 2
+            }
+            return
+        }
         var magnitude = n.magnitude
         let sign = n < 0 ? 1 : 0
         var digits = 1
@@ -258,6 +283,11 @@ public enum JSONBytes {
         while i + 8 <= bytes.count {
             if maySpecial(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { break }
             i += 8
+        }
+        // The last few bytes: one word ending at the end (it rereads bytes already found plain).
+        if i < bytes.count && i + 8 > bytes.count && bytes.count - start >= 8
+            && !maySpecial(base.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) {
+            return nil
         }
         while i < bytes.count {
             if isSpecial(bytes[i]) { return i }
