@@ -65,6 +65,28 @@ struct VerdictJSONTests {
         #expect(amount["end"] as? Int == 16)
     }
 
+    @Test("evidence of every field, transaction fields included, is written under its own name, verdict after verdict")
+    func evidenceFieldNames() throws {
+        let ruleSet = try Fixture.ruleSet([
+            Fixture.rule("t.memo", "keywords: {any: [刷单]}"),
+            Fixture.rule("t.flagged", "lists: [{list: flagged, entity: payee_account}]"),
+        ], lists: ["flagged": "6217000011112222333\n"])
+        let screener = Screener(ruleSet: ruleSet)
+        func evidenceFields(_ verdict: Verdict) throws -> [String] {
+            var plain = verdict
+            plain.hits = verdict.hits  // written out member by member
+            #expect(verdict.json == plain.json)
+            return try #require(try object(verdict)["hits"] as? [[String: Any]])
+                .flatMap { ($0["evidence"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String } }.sorted()
+        }
+        let transaction = TransactionTests.transaction(memo: "刷单垫付", payeeName: "刷单工作室")
+        #expect(try evidenceFields(screener.screen(Document(transaction: transaction))) == ["memo", "payee.account", "payee_name"])
+        let message = screener.screen("刷单")  // the field list changes back
+        #expect(try evidenceFields(message) == ["text"])
+        #expect(try evidenceFields(screener.screen(Document(transaction: transaction))) == ["memo", "payee.account", "payee_name"])
+        #expect(try evidenceFields(message) == ["text"])  // an earlier verdict keeps its own names
+    }
+
     @Test("hits written from the compact record and the pre-encoded rule text read exactly as if written out in full")
     func preEncodedText() throws {
         var verdict = screener.screen("刷单加微信，先垫付2000元　刷单")

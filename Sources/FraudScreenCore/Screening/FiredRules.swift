@@ -18,6 +18,8 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
         var category: Int
         /// Field names evidence refers to by index.
         var fieldNames: [String]
+        /// Per field name, its evidence's opening `{"field":"…"`, encoded once.
+        var fieldOpenings: [[UInt8]]
         var ruleText: EncodedRuleText
     }
 
@@ -46,12 +48,12 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
 
     /// Makes an empty record with room for the given counts; `write` fills it in.
     static func make(hits: Int, evidence: Int, categoryScores: Int, textBytes: Int, category: Int,
-                     fieldNames: [String], ruleText: EncodedRuleText,
+                     fieldNames: [String], fieldOpenings: [[UInt8]], ruleText: EncodedRuleText,
                      write: (inout Writer) -> Void) -> FiredRules {
         let words = hits * hitWords + evidence * evidenceWords + categoryScores * categoryScoreWords
         let buffer = create(minimumCapacity: words * 4 + textBytes) { _ in
             Header(hitCount: hits, evidenceCount: evidence, categoryScoreCount: categoryScores, textByteCount: textBytes,
-                   category: category, fieldNames: fieldNames, ruleText: ruleText)
+                   category: category, fieldNames: fieldNames, fieldOpenings: fieldOpenings, ruleText: ruleText)
         }
         let record = unsafeDowncast(buffer, to: FiredRules.self)
         record.withUnsafeMutablePointerToElements { base in
@@ -193,7 +195,7 @@ extension FiredRules {
     /// Writes every hit as a JSON object into an open array: the rule's pre-encoded members, then its evidence
     /// laid out directly from the record's words (the same six members for millions of pieces of evidence).
     func writeHits(to json: inout JSONWriter) {
-        let text = header.ruleText, fieldNames = header.fieldNames, hitCount = header.hitCount
+        let text = header.ruleText, openings = header.fieldOpenings, hitCount = header.hitCount
         withReader { reader in
             var i = 0
             for h in 0..<hitCount {
@@ -203,7 +205,7 @@ extension FiredRules {
                 json.key(static: "evidence"); json.beginArray()
                 while i < Int(hit.evidenceEnd) {
                     let (e, bytes) = reader.evidence(i)
-                    json.evidence(field: fieldNames[Int(e.field)], start: Int(e.start), end: Int(e.end), text: bytes,
+                    json.evidence(opening: openings[Int(e.field)], start: Int(e.start), end: Int(e.end), text: bytes,
                                   source: e.source, evasive: e.evasive)
                     i += 1
                 }

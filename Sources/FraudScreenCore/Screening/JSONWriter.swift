@@ -136,6 +136,28 @@ public struct JSONWriter: ~Copyable {
                            source: Verdict.Evidence.Source, evasive: Bool) {
         beforeValue()
         append("{\"field\":"); appendQuoted(field)
+        evidenceMembers(start: start, end: end, text: text, source: source, evasive: evasive)
+    }
+
+    /// The same, with the opening brace and `field` member already encoded (`JSONWriter.evidenceOpening`):
+    /// a verdict's evidence names the same few fields over and over.
+    mutating func evidence(opening: [UInt8], start: Int, end: Int, text: UnsafeBufferPointer<UInt8>,
+                           source: Verdict.Evidence.Source, evasive: Bool) {
+        beforeValue()
+        opening.withUnsafeBufferPointer { append($0) }
+        evidenceMembers(start: start, end: end, text: text, source: source, evasive: evasive)
+    }
+
+    /// `{"field":"…"` for evidence in field `name`.
+    static func evidenceOpening(field name: String) -> [UInt8] {
+        var json = JSONWriter(reservingCapacity: 16 + name.utf8.count)
+        json.append("{\"field\":")
+        json.appendQuoted(name)
+        return json.bytes
+    }
+
+    private mutating func evidenceMembers(start: Int, end: Int, text: UnsafeBufferPointer<UInt8>,
+                                          source: Verdict.Evidence.Source, evasive: Bool) {
         append(",\"start\":"); appendDecimal(start)
         append(",\"end\":"); appendDecimal(end)
         append(",\"text\":"); quoted(utf8: text)

@@ -58,6 +58,8 @@ public final class Screener {
     /// Field names evidence refers to: the document's fields, then names of transaction fields. Kept from one
     /// document to the next while the names stay the same, so verdicts share it instead of copying it.
     private var evidenceFields: [String] = []
+    /// Per name of `evidenceFields`, the JSON opening of its evidence (`JSONWriter.evidenceOpening`).
+    private var evidenceFieldOpenings: [[UInt8]] = []
     /// The matched texts of the evidence, as UTF-8 bytes end to end.
     private var evidenceBytes = Stream<UInt8>()
 
@@ -164,6 +166,7 @@ public final class Screener {
         evidenceBytes.count = 0
         if !evidenceFields.elementsEqual(document.fields.lazy.map(\.name)) {
             evidenceFields = document.fields.map(\.name)  // a new array: verdicts may hold the old one
+            evidenceFieldOpenings = evidenceFields.map { JSONWriter.evidenceOpening(field: $0) }
         }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
@@ -499,7 +502,11 @@ public final class Screener {
 
     private func appendDocumentEvidence(_ e: Verdict.Evidence) {
         var field = evidenceFields.firstIndex(of: e.field) ?? -1
-        if field < 0 { field = evidenceFields.count; evidenceFields.append(e.field) }
+        if field < 0 {
+            field = evidenceFields.count
+            evidenceFields.append(e.field)
+            evidenceFieldOpenings.append(JSONWriter.evidenceOpening(field: e.field))
+        }
         append(RawEvidence(field: Int32(field), start: Int32(e.span.start), end: Int32(e.span.end),
                            textStart: -1, source: e.source, evasive: e.evasive))
         var text = e.text
@@ -863,6 +870,7 @@ public final class Screener {
         }
         let fired = FiredRules.make(hits: firedRules.count, evidence: sorted.count, categoryScores: scoring.count,
                                     textBytes: textBytes, category: best, fieldNames: evidenceFields,
+                                    fieldOpenings: evidenceFieldOpenings,
                                     ruleText: ruleSet.encodedText) { record in
             var from = 0
             for (h, index) in firedRules.enumerated() {
