@@ -218,7 +218,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private func flush() {
         guard outgoing.readableBytes > 0, let context else { return }
         context.writeAndFlush(wrapOutboundOut(outgoing), promise: nil)
-        outgoing = context.channel.allocator.buffer(capacity: 16_384)
+        outgoing.clear()  // no allocation once the socket has taken the bytes (the usual case)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

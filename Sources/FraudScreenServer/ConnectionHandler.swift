@@ -27,6 +27,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let configuration: ServerConfiguration
     private let logger: Logger
 
+    /// Largest output buffer kept between flushes (a connection's idle memory stays small).
+    static let reusedOutputCapacity = 65_536
+
     /// Bytes read and not yet framed.
     private var input = ByteBuffer()
     /// How far into `input` a newline has already been looked for (long partial lines are not rescanned).
@@ -392,7 +395,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func flushOutput() {
         guard output.readableBytes > 0, !closed, let context else { return }
         context.writeAndFlush(wrapOutboundOut(output), promise: nil)
-        output = context.channel.allocator.buffer(capacity: 4_096)
+        // The socket usually takes the bytes at once and the buffer is ours alone again: reuse it (`clear`
+        // allocates only while the channel still holds it), unless a large batch made it big.
+        if output.capacity <= ConnectionHandler.reusedOutputCapacity {
+            output.clear()
+        } else {
+            output = context.channel.allocator.buffer(capacity: 4_096)
+        }
     }
 
     /// During a drain: once every complete request is answered and written, close.
