@@ -158,5 +158,14 @@ struct TransactionTests {
         let screener = Screener(ruleSet: ruleSet)
         #expect(screener.screen("先垫付本金").advice == "所有刷单都是诈骗！")
         #expect(screener.screen(Document(transaction: Self.transaction(memo: "垫付本金"))).advice == "您正在向个人账户垫付刷单本金，请取消支付。")
+        // The answer's JSON (written from pre-encoded members) says the same.
+        func jsonAdvice(_ verdict: Verdict) throws -> String? {
+            try (JSONSerialization.jsonObject(with: Data(verdict.json.utf8)) as? [String: Any])?["advice"] as? String
+        }
+        #expect(try jsonAdvice(screener.screen("先垫付本金")) == "所有刷单都是诈骗！")
+        #expect(try jsonAdvice(screener.screen(Document(transaction: Self.transaction(memo: "垫付本金")))) == "您正在向个人账户垫付刷单本金，请取消支付。")
+        // A category without payment advice gives its general advice for transactions too.
+        let general = try Fixture.ruleSet([Fixture.rule("t.fee", score: 50, "keywords: {any: [垫付]}")])
+        #expect(try jsonAdvice(Screener(ruleSet: general).screen(Document(transaction: Self.transaction(memo: "垫付本金")))) == "所有刷单都是诈骗！")
     }
 }

@@ -9,12 +9,12 @@ final class EncodedRuleText: Sendable {
     let descriptions: [String]
     let categoryList: [Category]
     /// Per rule: `"rule":"…","category":"…","score":N,"description":"…"`.
-    private let hitMembers: [[UInt8]]
+    private let hitMembers: EncodedTexts
     /// Per category: `"category":"…","category_name":"…"`.
-    private let categoryMembers: [[UInt8]]
-    /// Per category: `"advice":"…"`, and the same with the payment advice (nil when it has none).
-    private let adviceMembers: [[UInt8]]
-    private let paymentAdviceMembers: [[UInt8]?]
+    private let categoryMembers: EncodedTexts
+    /// Per category: `"advice":"…"`, and the same with the payment advice (empty when it has none).
+    private let adviceMembers: EncodedTexts
+    private let paymentAdviceMembers: EncodedTexts
 
     init(rules: [CompiledRule], categories: [Category]) {
         func members(_ write: (inout JSONWriter) -> Void) -> [UInt8] {
@@ -26,36 +26,37 @@ final class EncodedRuleText: Sendable {
         }
         let ids = rules.map(\.id), ruleCategories = rules.map { $0.categoryIndex.map { categories[$0].id } ?? "*" }
         let ruleDescriptions = rules.map(\.definition.description)
-        hitMembers = rules.indices.map { r in
+        hitMembers = EncodedTexts(rules.indices.map { r in
             members { json in
                 Verdict.writeHitHeader(to: &json, ruleID: ids[r], category: ruleCategories[r], score: rules[r].score,
                                        description: ruleDescriptions[r])
             }
-        }
+        })
         ruleIDs = ids
         self.ruleCategories = ruleCategories
         descriptions = ruleDescriptions
         categoryList = categories
-        categoryMembers = categories.map { category in
+        categoryMembers = EncodedTexts(categories.map { category in
             members { json in
                 json.member("category", category.id)
                 json.member("category_name", category.name)
             }
-        }
-        adviceMembers = categories.map { category in members { $0.member("advice", category.advice) } }
-        paymentAdviceMembers = categories.map { category in
-            category.paymentAdvice.map { advice in members { $0.member("advice", advice) } }
-        }
+        })
+        adviceMembers = EncodedTexts(categories.map { category in members { $0.member("advice", category.advice) } })
+        paymentAdviceMembers = EncodedTexts(categories.map { category in
+            category.paymentAdvice.map { advice in members { $0.member("advice", advice) } } ?? []
+        })
     }
 
-    /// The encoded members naming rule `r`'s hit.
-    func hitMembers(rule r: Int) -> [UInt8] { hitMembers[r] }
+    /// The encoded members naming rule `r`'s hit (valid while this object lives).
+    func hitMembers(rule r: Int) -> UnsafeBufferPointer<UInt8> { hitMembers[r] }
 
     /// The encoded `category` and `category_name` members of category `c`.
-    func categoryMembers(category c: Int) -> [UInt8] { categoryMembers[c] }
+    func categoryMembers(category c: Int) -> UnsafeBufferPointer<UInt8> { categoryMembers[c] }
 
     /// The encoded `advice` member of category `c`: its payment advice for a transaction when it has one.
-    func adviceMember(category c: Int, isTransaction: Bool) -> [UInt8] {
-        isTransaction ? (paymentAdviceMembers[c] ?? adviceMembers[c]) : adviceMembers[c]
+    func adviceMember(category c: Int, isTransaction: Bool) -> UnsafeBufferPointer<UInt8> {
+        let payment = paymentAdviceMembers[c]
+        return isTransaction && !payment.isEmpty ? payment : adviceMembers[c]
     }
 }

@@ -19,7 +19,7 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
         /// Field names evidence refers to by index.
         var fieldNames: [String]
         /// Per field name, its evidence's opening `{"field":"…"`, encoded once.
-        var fieldOpenings: [[UInt8]]
+        var fieldOpenings: EncodedTexts
         var ruleText: EncodedRuleText
     }
 
@@ -48,7 +48,7 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
 
     /// Makes an empty record with room for the given counts; `write` fills it in.
     static func make(hits: Int, evidence: Int, categoryScores: Int, textBytes: Int, category: Int,
-                     fieldNames: [String], fieldOpenings: [[UInt8]], ruleText: EncodedRuleText,
+                     fieldNames: [String], fieldOpenings: EncodedTexts, ruleText: EncodedRuleText,
                      write: (inout Writer) -> Void) -> FiredRules {
         let words = hits * hitWords + evidence * evidenceWords + categoryScores * categoryScoreWords
         let buffer = create(minimumCapacity: words * 4 + textBytes) { _ in

@@ -141,10 +141,10 @@ public struct JSONWriter: ~Copyable {
 
     /// The same, with the opening brace and `field` member already encoded (`JSONWriter.evidenceOpening`):
     /// a verdict's evidence names the same few fields over and over.
-    mutating func evidence(opening: [UInt8], start: Int, end: Int, text: UnsafeBufferPointer<UInt8>,
+    mutating func evidence(opening: UnsafeBufferPointer<UInt8>, start: Int, end: Int, text: UnsafeBufferPointer<UInt8>,
                            source: Verdict.Evidence.Source, evasive: Bool) {
         beforeValue()
-        opening.withUnsafeBufferPointer { append($0) }
+        append(opening)
         evidenceMembers(start: start, end: end, text: text, source: source, evasive: evasive)
     }
 
@@ -177,10 +177,10 @@ public struct JSONWriter: ~Copyable {
     }
 
     /// Members already encoded elsewhere (`"a":1,"b":"x"`), written as given into the open object.
-    mutating func rawMembers(_ encoded: [UInt8]) {
+    mutating func rawMembers(_ encoded: UnsafeBufferPointer<UInt8>) {
         if commaBits & 1 != 0 { append(UInt8(ascii: ",")) }
         commaBits |= 1
-        encoded.withUnsafeBufferPointer { append($0) }
+        append(encoded)
     }
 
     public mutating func member(_ name: StaticString, _ s: String) { key(static: name); value(s) }

@@ -59,7 +59,7 @@ public final class Screener {
     /// document to the next while the names stay the same, so verdicts share it instead of copying it.
     private var evidenceFields: [String] = []
     /// Per name of `evidenceFields`, the JSON opening of its evidence (`JSONWriter.evidenceOpening`).
-    private var evidenceFieldOpenings: [[UInt8]] = []
+    private var evidenceFieldOpenings = EncodedTexts([])
     /// The matched texts of the evidence, as UTF-8 bytes end to end.
     private var evidenceBytes = Stream<UInt8>()
 
@@ -166,7 +166,7 @@ public final class Screener {
         evidenceBytes.count = 0
         if !evidenceFields.elementsEqual(document.fields.lazy.map(\.name)) {
             evidenceFields = document.fields.map(\.name)  // a new array: verdicts may hold the old one
-            evidenceFieldOpenings = evidenceFields.map { JSONWriter.evidenceOpening(field: $0) }
+            evidenceFieldOpenings = EncodedTexts(evidenceFields.map { JSONWriter.evidenceOpening(field: $0) })
         }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
@@ -505,7 +505,7 @@ public final class Screener {
         if field < 0 {
             field = evidenceFields.count
             evidenceFields.append(e.field)
-            evidenceFieldOpenings.append(JSONWriter.evidenceOpening(field: e.field))
+            evidenceFieldOpenings = EncodedTexts(evidenceFields.map { JSONWriter.evidenceOpening(field: $0) })
         }
         append(RawEvidence(field: Int32(field), start: Int32(e.span.start), end: Int32(e.span.end),
                            textStart: -1, source: e.source, evasive: e.evasive))
