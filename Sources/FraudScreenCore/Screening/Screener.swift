@@ -12,6 +12,14 @@ public final class Screener {
     private let table: RuleTable
     /// `ruleSet.rules`, unretained: `ruleSet` keeps them alive.
     private let rules: UnsafeMutableBufferPointer<Unmanaged<CompiledRule>>
+    // Read per message: kept here so that reading them does not retain the rule set's objects, which every
+    // screening thread shares (their reference counts were contended). `ruleSet` keeps the tables alive.
+    private let foldTable: FoldTable
+    private let maxTextScalars: Int
+    private let ruleScores: UnsafeMutableBufferPointer<Int32>
+    private let ruleCategories: UnsafeMutableBufferPointer<Int32>
+    private let idRanks: UnsafeMutableBufferPointer<Int32>
+    private let metaRanks: UnsafeMutableBufferPointer<Int32>
     private let regexMatcher: RegexMatcher
     private let wordBoundaries = WordBoundaries()
     private let text = NormalizedText()
@@ -131,6 +139,12 @@ public final class Screener {
         fired = buffer(ruleSet.rules.count, false)
         evidenceHead = buffer(ruleSet.rules.count, -1)
         categoryScoreScratch = buffer(ruleSet.categories.count, 0)
+        foldTable = ruleSet.foldTable
+        maxTextScalars = ruleSet.settings.maxTextScalars
+        ruleScores = table.scores
+        ruleCategories = table.categories
+        idRanks = table.idRanks
+        metaRanks = table.metaRanks
         rules = .allocate(capacity: max(1, ruleSet.rules.count))
         for (i, rule) in ruleSet.rules.enumerated() { rules[i] = Unmanaged.passUnretained(rule) }
     }
@@ -180,7 +194,7 @@ public final class Screener {
         }
 
         for (index, field) in document.fields.enumerated() {
-            text.reset(field.text, table: ruleSet.foldTable, maxScalars: ruleSet.settings.maxTextScalars)
+            text.reset(field.text, table: foldTable, maxScalars: maxTextScalars)
             truncated = truncated || text.truncated
             let evidenceBefore = evidence.count
             screenField(index: Int32(index), name: field.name, isLastField: index == document.fields.count - 1)
@@ -709,7 +723,7 @@ public final class Screener {
         metaGeneration &+= 1
         if metaGeneration == 0 { metaStamp.update(repeating: 0); metaGeneration = 1 }
         let generation = metaGeneration
-        let ranks = table.metaRanks
+        let ranks = metaRanks
         var marked = markedMeta
         marked.count = 0
         // Marks a meta rule; with `next`, keeps the unvisited part (from `next`) in dependency order.
@@ -797,7 +811,7 @@ public final class Screener {
         var adjustment = 0
         // Hits come out highest score first, then by rule id: sort the fired rules on integers, not the hits on
         // strings.
-        let ranks = table.idRanks, ruleScores = table.scores
+        let ranks = idRanks, ruleScores = self.ruleScores
         firedRules.sort { ruleScores[Int($0)] != ruleScores[Int($1)] ? ruleScores[Int($0)] > ruleScores[Int($1)] : ranks[Int($0)] < ranks[Int($1)] }
         // Evidence is listed by field name, then span; the same span found two ways lists keyword, regex,
         // entity, list in that order.
@@ -821,8 +835,8 @@ public final class Screener {
         var textBytes = 0
         for index in firedRules {
             let r = Int(index)
-            let category = Int(table.categories[r])
-            if category >= 0 { scores[category] += Int(table.scores[r]) } else { adjustment += Int(table.scores[r]) }
+            let category = Int(ruleCategories[r])
+            if category >= 0 { scores[category] += Int(ruleScores[r]) } else { adjustment += Int(ruleScores[r]) }
             let first = sorted.count
             var i = evidenceHead[r]
             while i >= 0 {
@@ -881,7 +895,7 @@ public final class Screener {
                                   text: evidenceText(e))
                 }
                 from = end
-                record.appendHit(rule: index, score: table.scores[Int(index)], category: table.categories[Int(index)])
+                record.appendHit(rule: index, score: ruleScores[Int(index)], category: ruleCategories[Int(index)])
             }
             for k in 0..<scoring.count {
                 let c = Int(scoring.base[k])
