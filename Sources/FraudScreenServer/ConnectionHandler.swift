@@ -279,7 +279,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             handleReport(id: request.id, report, started: started)
         case .ping:
             loop.statistics.count(.ping)
-            answerNow { AnswerEncoder.ping(id: request.id, rulesVersion: server.store.current.ruleSet.version, into: &$0) }
+            answerNow { AnswerEncoder.ping(id: request.id, rulesVersion: loop.currentScreener.ruleSet.version, into: &$0) }
             recordLatency(since: started)
         case .stats(let format):
             loop.statistics.count(.stats)

@@ -23,6 +23,7 @@ final class LoopContext: @unchecked Sendable {
 
     /// The screener for the rule set serving now; rebuilt on the first request after a reload.
     var currentScreener: Screener {
+        guard store.generation != generation else { return screener }
         let current = store.current
         if current.generation != generation {
             retiredRegexLimitHits += screener.regexLimitHits

@@ -1,5 +1,6 @@
 import FraudScreenCore
 import Foundation
+import Synchronization
 
 /// The rule set serving now, swapped whole on reload.
 ///
@@ -20,6 +21,9 @@ final class RuleSetStore: Sendable {
     }
 
     private let state: Locked<Current>
+    /// `state`'s generation, readable without the lock: every request checks it, from every event loop, and
+    /// taking the lock (and retaining the shared rule set) each time made the loops contend for nothing.
+    private let latestGeneration = Atomic<Int>(1)
     private let counters = Locked(ReloadCounters())
     /// Per-payer transfers to first-time payees, shared by every event loop and kept across reloads
     /// (per-daemon state: not persisted, not shared between daemons). Its window comes from the rule set
@@ -33,12 +37,16 @@ final class RuleSetStore: Sendable {
 
     var current: Current { state.current }
 
+    /// The generation of the rule set serving now (see `current`), without locking.
+    var generation: Int { latestGeneration.load(ordering: .acquiring) }
+
     /// Installs a freshly loaded rule set and returns the one it replaced.
     @discardableResult
     func install(_ ruleSet: RuleSet) -> RuleSet {
         let previous = state.withLock { current -> RuleSet in
             let previous = current.ruleSet
             current = Current(ruleSet: ruleSet, generation: current.generation + 1, loadedAt: Date())
+            latestGeneration.store(current.generation, ordering: .releasing)
             return previous
         }
         counters.withLock { $0.succeeded += 1; $0.lastError = nil }
