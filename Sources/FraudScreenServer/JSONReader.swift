@@ -61,7 +61,20 @@ struct JSONReader {
     }
 
     /// Walks an object: `body` is called with each key and must consume that key's value.
-    mutating func readObject(_ body: (inout JSONReader, String) throws(SyntaxError) -> Void) throws(SyntaxError) {
+    /// An object member's name, as the bytes between its quotes (valid UTF-8, escapes resolved); valid only
+    /// during the call that receives it. Compared with literals in a `switch` without making a `String`:
+    /// every request has a few keys, and making each a string cost more than reading the rest of the line.
+    struct Key {
+        let bytes: UnsafeRawBufferPointer
+
+        static func ~= (pattern: StaticString, key: Key) -> Bool {
+            pattern.utf8CodeUnitCount == key.bytes.count
+                && (key.bytes.isEmpty || memcmp(pattern.utf8Start, key.bytes.baseAddress!, key.bytes.count) == 0)
+        }
+    }
+
+    /// Reads an object, calling `body` with each member's key and the reader positioned at its value.
+    mutating func readObject(_ body: (inout JSONReader, Key) throws(SyntaxError) -> Void) throws(SyntaxError) {
         skipWhitespace()
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "{") else { throw fail("expected an object") }
         offset += 1
@@ -70,11 +83,33 @@ struct JSONReader {
         while true {
             skipWhitespace()
             guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let key = try readString()
+            // An ASCII key without escapes (every key this protocol knows) is used in place; any other is
+            // decoded and checked like a string value.
+            let start = offset + 1
+            let end = JSONBytes.firstSpecial(in: bytes, from: start) ?? bytes.count
+            let plain = end < bytes.count && bytes[end] == UInt8(ascii: "\"")
+                && !UnsafeRawBufferPointer(rebasing: bytes[start..<end]).contains { $0 >= 0x80 }
+            var decoded = ""
+            let keyBytes: UnsafeRawBufferPointer
+            if plain {
+                keyBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                offset = end + 1
+            } else {
+                decoded = try readString()
+                keyBytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            }
             skipWhitespace()
             guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
             offset += 1
-            try body(&self, key)
+            if plain {
+                try body(&self, Key(bytes: keyBytes))
+            } else {
+                var failure: SyntaxError?
+                decoded.withUTF8 { utf8 in
+                    do throws(SyntaxError) { try body(&self, Key(bytes: UnsafeRawBufferPointer(utf8))) } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
             skipWhitespace()
             guard offset < bytes.count else { throw fail("unterminated object") }
             if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }

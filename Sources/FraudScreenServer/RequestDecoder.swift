@@ -52,7 +52,7 @@ private struct DecodingState {
         if firstError == nil { firstError = error }
     }
 
-    mutating func member(_ key: String, _ reader: inout JSONReader, _ line: UnsafeRawBufferPointer) throws(JSONReader.SyntaxError) {
+    mutating func member(_ key: JSONReader.Key, _ reader: inout JSONReader, _ line: UnsafeRawBufferPointer) throws(JSONReader.SyntaxError) {
         switch key {
         case "id":
             let kind = try reader.peekKind()

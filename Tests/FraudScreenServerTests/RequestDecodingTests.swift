@@ -34,6 +34,18 @@ struct RequestDecodingTests {
         #expect(code(#"{"op":"screen","message":{"text":"\ud83d"}}"#) == .invalidJSON)
     }
 
+    @Test("keys are matched whether written plainly or with escapes; keys only close to a known one are not it")
+    func keys() throws {
+        guard case .success(let request) = decode(#"{"\u006fp":"screen","mess\u0061ge":{"te\u0078t":"刷单"},"名字":1}"#).result,
+              case .screenMessage(let message) = request.operation else { Issue.record("escaped keys not matched"); return }
+        #expect(message.text == "刷单")
+        #expect(code(#"{"op ":"ping"}"#) == .missingField)  // not "op"
+        #expect(code(#"{"o":"ping"}"#) == .missingField)
+        #expect(code(#"{"opx":"ping"}"#) == .missingField)
+        #expect(code(#"{"":"ping","op":"ping"}"#) == nil)
+        #expect(code(#"{"op":"ping","op\"":1}"#) == nil)  // an escaped quote inside an unknown key
+    }
+
     @Test func numericIDsAreEchoedVerbatim() {
         #expect(decode(#"{"id": 12.5e3, "op": "ping"}"#).id == "12.5e3")
         #expect(code(#"{"id": {"a": 1}, "op": "ping"}"#) == .badValue)
