@@ -6,10 +6,14 @@ import NIOCore
 enum AnswerEncoder {
     private static func begin(_ id: [UInt8]?) -> JSONWriter {
         var json = JSONWriter(reservingCapacity: 4_096)  // a flagged verdict with advice runs to 2–3 KB
+        open(&json, id)
+        return json
+    }
+
+    private static func open(_ json: inout JSONWriter, _ id: [UInt8]?) {
         json.beginObject()
         json.key(static: "id")
         if let id { json.raw(id) } else { json.null() }
-        return json
     }
 
     private static func finish(_ json: inout JSONWriter, into buffer: inout ByteBuffer) {
@@ -21,10 +25,25 @@ enum AnswerEncoder {
     /// A verdict, with the report id when the request was a report.
     static func verdict(id: [UInt8]?, _ verdict: Verdict, elapsedMicros: Int, reportID: String? = nil, into buffer: inout ByteBuffer) {
         var json = begin(id)
+        writeVerdict(verdict, elapsedMicros: elapsedMicros, reportID: reportID, to: &json)
+        finish(&json, into: &buffer)
+    }
+
+    /// A verdict written with `scratch`, a writer the caller keeps from answer to answer (one per event
+    /// loop): no allocation per answer.
+    static func verdict(id: [UInt8]?, _ verdict: Verdict, elapsedMicros: Int, scratch: inout JSONWriter, into buffer: inout ByteBuffer) {
+        scratch.reset()
+        open(&scratch, id)
+        writeVerdict(verdict, elapsedMicros: elapsedMicros, reportID: nil, to: &scratch)
+        finish(&scratch, into: &buffer)
+        // A huge verdict is not kept around.
+        if scratch.reservedCapacity > 65_536 { scratch = JSONWriter(reservingCapacity: 4_096) }
+    }
+
+    private static func writeVerdict(_ verdict: Verdict, elapsedMicros: Int, reportID: String?, to json: inout JSONWriter) {
         verdict.writeMembers(to: &json)
         if let reportID { json.member("report_id", reportID) }
         json.member("elapsed_us", elapsedMicros)
-        finish(&json, into: &buffer)
     }
 
     static func error(id: [UInt8]?, _ error: ProtocolError, into buffer: inout ByteBuffer) {

@@ -352,7 +352,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func answerVerdict(id: [UInt8]?, _ verdict: Verdict, started: NIODeadline) {
         loop.statistics.count(verdict.decision)
         let elapsed = micros(since: started)
-        answerNow { AnswerEncoder.verdict(id: id, verdict, elapsedMicros: elapsed, into: &$0) }
+        let loop = self.loop
+        answerNow { AnswerEncoder.verdict(id: id, verdict, elapsedMicros: elapsed, scratch: &loop.answerWriter, into: &$0) }
         loop.statistics.latency.record(micros: UInt64(elapsed))
     }
 

@@ -12,6 +12,8 @@ final class LoopContext: @unchecked Sendable {
     /// Regex limit hits of screeners already replaced by a reload.
     private var retiredRegexLimitHits = 0
     var statistics = LoopStatistics()
+    /// The writer every verdict answer of this loop is encoded with, reused.
+    var answerWriter = JSONWriter(reservingCapacity: 4_096)
 
     init(store: RuleSetStore) {
         self.store = store

@@ -174,6 +174,18 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("a reset writer writes the next document as a fresh one would, whatever state the last left it in")
+    func reuse() {
+        var writer = JSONWriter(reservingCapacity: 1)
+        writer.beginObject(); writer.member("a", 1); writer.beginArray(key: "b"); writer.value("x")  // left open
+        writer.reset()
+        writer.beginObject(); writer.member("c", 2); writer.endObject()
+        #expect(writer.string == #"{"c":2}"#)
+        writer.reset()
+        writer.beginArray(); writer.value(1); writer.value(2); writer.endArray()
+        #expect(writer.string == "[1,2]")
+    }
+
     @Test("integers of every length and sign, the extremes included")
     func integers() {
         let values = [0, 7, 9, 10, 99, 100, 12_345, -1, -9, -10, -40, 999_999_999_999, Int.max, Int.min]

@@ -20,6 +20,18 @@ public struct JSONWriter: ~Copyable {
 
     deinit { base.deallocate() }
 
+    /// Empties the writer for the next document, keeping its memory (a writer reused for every answer of an
+    /// event loop allocates nothing per answer).
+    public mutating func reset() {
+        count = 0
+        commaBits = 0
+        depth = 0
+        afterKey = false
+    }
+
+    /// Bytes the writer can hold before it grows.
+    public var reservedCapacity: Int { capacity }
+
     /// The bytes written so far (a copy).
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
