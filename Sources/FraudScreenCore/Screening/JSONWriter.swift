@@ -75,8 +75,12 @@ public struct JSONWriter: ~Copyable {
 
     @inline(__always)
     private mutating func append(_ text: StaticString) {
-        // Our literals are ASCII with a pointer representation: read it directly (no closure per write).
-        append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        // String literals have a pointer representation: read it directly (no closure per write).
+        if text.hasPointerRepresentation {
+            append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        } else {
+            text.withUTF8Buffer { append($0) }
+        }
     }
 
     public var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
