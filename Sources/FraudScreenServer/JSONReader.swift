@@ -60,7 +60,6 @@ struct JSONReader {
         }
     }
 
-    /// Walks an object: `body` is called with each key and must consume that key's value.
     /// An object member's name, as the bytes between its quotes (valid UTF-8, escapes resolved); valid only
     /// during the call that receives it. Compared with literals in a `switch` without making a `String`:
     /// every request has a few keys, and making each a string cost more than reading the rest of the line.
@@ -68,12 +67,13 @@ struct JSONReader {
         let bytes: UnsafeRawBufferPointer
 
         static func ~= (pattern: StaticString, key: Key) -> Bool {
-            pattern.utf8CodeUnitCount == key.bytes.count
+            guard pattern.hasPointerRepresentation else { return pattern.withUTF8Buffer { $0.elementsEqual(key.bytes) } }
+            return pattern.utf8CodeUnitCount == key.bytes.count
                 && (key.bytes.isEmpty || memcmp(pattern.utf8Start, key.bytes.baseAddress!, key.bytes.count) == 0)
         }
     }
 
-    /// Reads an object, calling `body` with each member's key and the reader positioned at its value.
+    /// Walks an object: `body` is called with each key and must consume that key's value.
     mutating func readObject(_ body: (inout JSONReader, Key) throws(SyntaxError) -> Void) throws(SyntaxError) {
         skipWhitespace()
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "{") else { throw fail("expected an object") }

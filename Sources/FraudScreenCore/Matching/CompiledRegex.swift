@@ -89,7 +89,7 @@ public final class CompiledRegex: @unchecked Sendable {
         literalSets(Array(pattern.unicodeScalars)[...]).max(by: weaker).map { $0.map { String(String.UnicodeScalarView($0)) } }
     }
 
-    /// Literals every match starts with one of (`(借我|先借)\\d+` → 借我 or 先借, `(转|汇)(我|给我)` → 转我, 转给我,
+    /// Literals every match starts with one of (`(借我|先借)\d+` → 借我 or 先借, `(转|汇)(我|给我)` → 转我, 转给我,
     /// 汇我, 汇给我); nil when a match may start otherwise: with a class, an escape, a lookaround, an optional
     /// or repeated piece. Backtracking verbs `(*…)` are outside the analysis, so a pattern with one gets nil.
     public static func requiredPrefixes(of pattern: String) -> [String]? {
