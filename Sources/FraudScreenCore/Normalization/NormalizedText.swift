@@ -256,6 +256,16 @@ public final class NormalizedText {
         return count
     }
 
+    /// The byte offset `count` scalars after byte `offset` of UTF-8 `bytes` (read from the lead bytes).
+    static func byteOffset(ofScalars count: Int, from offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var byte = offset
+        for _ in 0..<count {
+            let lead = bytes[byte]
+            byte += lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+        }
+        return byte
+    }
+
     private static func encode(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, into bytes: inout Stream<UInt8>) {
         bytes.reserve(scalars.count * 4 + 1)
         let out = bytes.base

@@ -120,7 +120,7 @@ final class RuleTable: @unchecked Sendable {
         for (rank, index) in metaOrder.enumerated() { metaRanks[Int(index)] = Int32(rank) }
 
         var bits: [String: Int] = [:]
-        for rule in rules { for field in (rule.fields ?? []).sorted() where bits[field] == nil && bits.count < 63 { bits[field] = bits.count } }
+        for rule in rules { for field in (rule.fields ?? []).sorted() where bits[field] == nil && bits.count < RuleTable.overflowBitIndex { bits[field] = bits.count } }
         fieldBits = bits
         flags = .allocate(capacity: max(1, rules.count))
         fieldMasks = .allocate(capacity: max(1, rules.count))
@@ -137,7 +137,7 @@ final class RuleTable: @unchecked Sendable {
             if rule.meta != nil || (rule.hasDocumentConditions && !rule.hasFieldConditions) { f.insert(.decidedAfterFields) }
             flags[i] = f
             // Fields no rule names share the last bit; a rule restricted to named fields never has it.
-            fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? 63) } } ?? ~0
+            fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? RuleTable.overflowBitIndex) } } ?? ~0
             scores[i] = Int32(rule.score)
             categories[i] = Int32(rule.categoryIndex ?? -1)
             // Entity, list and regex conditions all have to hold, so any of their ASCII needs will do: keep the
@@ -211,9 +211,10 @@ final class RuleTable: @unchecked Sendable {
     }
 
     /// The bit standing for a document field in `fieldMasks`.
-    func fieldBit(_ name: String) -> UInt64 { 1 << UInt64(fieldBits[name] ?? 63) }
+    func fieldBit(_ name: String) -> UInt64 { 1 << UInt64(fieldBits[name] ?? RuleTable.overflowBitIndex) }
 
     /// The bit shared by every field name no rule names and by names past the 63rd: for those, the mask
     /// only says "maybe" and the rule's own field list decides.
-    static let overflowFieldBit: UInt64 = 1 << 63
+    static let overflowBitIndex = 63
+    static let overflowFieldBit: UInt64 = 1 << UInt64(overflowBitIndex)
 }

@@ -183,8 +183,7 @@ public final class Screener {
         // names them again, and rebuilding the list (and its encoded openings) for every transaction cost
         // more allocations than the rest of screening it.
         if !evidenceFields.starts(with: document.fields.lazy.map(\.name)) {
-            evidenceFields = document.fields.map(\.name)  // a new array: verdicts may hold the old one
-            evidenceFieldOpenings = EncodedTexts(evidenceFields.map { JSONWriter.evidenceOpening(field: $0) })
+            setEvidenceFields(document.fields.map(\.name))  // a new array: verdicts may hold the old one
         }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
@@ -518,12 +517,17 @@ public final class Screener {
         return true
     }
 
+    /// Replaces the evidence field names, with their encoded openings.
+    private func setEvidenceFields(_ names: [String]) {
+        evidenceFields = names
+        evidenceFieldOpenings = EncodedTexts(names.map { JSONWriter.evidenceOpening(field: $0) })
+    }
+
     private func appendDocumentEvidence(_ e: Verdict.Evidence) {
         var field = evidenceFields.firstIndex(of: e.field) ?? -1
         if field < 0 {
             field = evidenceFields.count
-            evidenceFields.append(e.field)
-            evidenceFieldOpenings = EncodedTexts(evidenceFields.map { JSONWriter.evidenceOpening(field: $0) })
+            setEvidenceFields(evidenceFields + [e.field])
         }
         append(RawEvidence(field: Int32(field), start: Int32(e.span.start), end: Int32(e.span.end),
                            textStart: -1, source: e.source, evasive: e.evasive))
@@ -665,7 +669,7 @@ public final class Screener {
     /// the leftmost match a scan would find, for a fraction of the cost (a scan tries every position).
     private func firstRegexMatch(_ regex: CompiledRegex, startingWith starts: [Int32]?, compact: Bool) -> TextSpan? {
         let bytes = compact ? text.compactUTF8() : text.utf8()
-        let outcome = starts.map { firstAnchoredMatch(regex, startingWith: $0, compact: compact, in: bytes) }
+        let outcome = starts.flatMap { firstAnchoredMatch(regex, startingWith: $0, compact: compact, in: bytes) }
             ?? regexMatcher.firstMatch(regex, in: bytes)
         guard case .match(let range) = outcome else { return nil }
         let start = NormalizedText.scalarIndex(ofByte: range.lowerBound, in: bytes)
@@ -678,10 +682,11 @@ public final class Screener {
     /// Anchored attempts past this many start places cost more than one scan.
     static let maxAnchoredAttempts = 32
 
+    /// The first match tried at the places the automaton found a start keyword; nil when only a scan can
+    /// tell (too many places, or occurrences past the cap were not recorded).
     private func firstAnchoredMatch(_ regex: CompiledRegex, startingWith starts: [Int32], compact: Bool,
-                                    in bytes: UnsafeBufferPointer<UInt8>) -> RegexMatcher.Outcome {
-        // Occurrences past the cap were not recorded: only a scan is sure to see every start.
-        guard occurrences.count < Screener.maxOccurrencesPerField else { return regexMatcher.firstMatch(regex, in: bytes) }
+                                    in bytes: UnsafeBufferPointer<UInt8>) -> RegexMatcher.Outcome? {
+        guard occurrences.count < Screener.maxOccurrencesPerField else { return nil }
         var places = regexStartScratch
         defer { regexStartScratch = places }
         places.count = 0
@@ -689,7 +694,7 @@ public final class Screener {
         for keyword in starts where seen(keyword) {
             var index = keywordHead[Int(keyword)]
             while index >= 0 {
-                guard places.count < Screener.maxAnchoredAttempts else { return regexMatcher.firstMatch(regex, in: bytes) }
+                guard places.count < Screener.maxAnchoredAttempts else { return nil }
                 // In text order as they come (insertion sort: there are a handful).
                 let start = found[Int(index)].start
                 var j = places.count
@@ -707,11 +712,8 @@ public final class Screener {
             let place = compact ? Int(places.base[i]) : Int(toFolded[Int(places.base[i])])
             guard place != previous else { continue }
             previous = place
-            while scalar < place {
-                let lead = bytes[byte]
-                byte += lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-                scalar += 1
-            }
+            byte = NormalizedText.byteOffset(ofScalars: place - scalar, from: byte, in: bytes)
+            scalar = place
             let outcome = regexMatcher.anchoredMatch(regex, in: bytes, at: byte)
             if outcome != .noMatch { return outcome }
         }
