@@ -1,42 +1,53 @@
 /// A multi-pattern matcher over Unicode scalars: every keyword of a rule set in one pass over the text.
 ///
-/// Layout follows the "contiguous NFA" idea: the root has a dense transition row (most steps start there),
-/// every other state a short sorted edge list (Chinese keywords branch little after the first character),
-/// failure links are precomputed and each state's output list already includes its suffixes' outputs.
+/// The automaton is a DFA stored as differences from its root row. Following the failure links of an
+/// Aho-Corasick trie at scan time costs a chain of dependent loads per character (state record, edge list,
+/// failure link, the next state's record…), and the scan is bound by exactly those loads. Instead, every
+/// transition that does not lead where the root's would is precomputed into one hash table keyed by
+/// (state, character class): a step is one filter word and, for the few characters a state has somewhere to go
+/// with, one probe; everything else takes the dense root row. For Chinese keyword sets this is small — a
+/// state's failure chain is short (about 1.2 links on average for the shipped rules), so the table holds about
+/// seven times as many transitions as the trie has edges, not a full DFA's states × classes.
+///
 /// Scalars are first mapped to a small alphabet of the characters that occur in patterns; anything else
-/// maps to 0 and sends the automaton home.
+/// maps to class 0, which leads home from everywhere. States with outputs are numbered last, so a step
+/// tells whether anything ended there by a comparison, without reading the state.
 public struct AhoCorasick: Sendable {
     static let directClassLimit = 0x20000
 
     private let directClass: [UInt16]
     private let otherClass: [UInt32: UInt16]
+    private let classCount: Int
+    /// Where each class leads from the root, and from any state without a transition of its own for it.
     private let rootRow: [Int32]
-    private let states: [State]
-    private let edges: [Edge]
-    /// Per state, bit `class % 64` set for each class it has an edge for. Most steps below the root read a
-    /// character the state has no edge for; the mask says so without scanning the list.
-    private let edgeMasks: [UInt64]
+    /// Per state, bit `class % 64` set for each class it has a transition of its own for: most steps read a
+    /// character the state has none for, and this word says so without probing the table.
+    private let transitionFilter: [UInt64]
+    /// Open-addressed (linear probing) transitions off the root row; a power of two long, at most 40 % full.
+    private let transitions: [Transition]
+    /// States numbered from here on have outputs.
+    private let firstOutputState: Int32
+    /// Outputs of output state `firstOutputState + i`: `outputs[outputStart[i]..<outputStart[i + 1]]`.
+    private let outputStart: [Int32]
     private let outputs: [Int32]
     /// Length in scalars of each pattern.
     public let patternLengths: [Int32]
 
-    public var stateCount: Int { states.count }
+    public let stateCount: Int
+    /// Transitions stored in the table (for sizing reports and tests).
+    public let transitionCount: Int
 
-    /// Everything a step reads about a state, in 16 bytes: four states to a cache line. The scan is a chain
-    /// of dependent loads (the next state decides what to read), so one line per state instead of one per
-    /// array (edge range, failure link, output range) is what makes it fast.
-    private struct State {
-        var edgeStart: Int32
-        var fail: Int32
-        var outputStart: Int32
-        var edgeCount: UInt16
-        var outputCount: UInt16
+    /// One stored transition; `key` is `state * classCount + class`, `UInt32.max` when the slot is empty.
+    private struct Transition {
+        var key: UInt32
+        var target: Int32
+        static let empty = Transition(key: .max, target: 0)
     }
 
-    /// A trie edge: the class read and the state it leads to, side by side.
-    private struct Edge {
-        var character: UInt16
-        var target: Int32
+    @inline(__always)
+    private static func slot(of key: UInt32, mask: Int) -> Int {
+        // Fibonacci hashing: keys of one state are consecutive, the multiplication spreads them.
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B1) >> 8) & mask
     }
 
     /// Builds the automaton. Pattern `i` is reported as `i`; empty patterns never match.
@@ -72,8 +83,11 @@ public struct AhoCorasick: Sendable {
             own[state].append(Int32(id))
         }
         precondition(classCount <= Int(UInt16.max), "too many distinct keyword characters")
-
         let stateCount = children.count
+        precondition(stateCount * classCount < Int(UInt32.max), "too many keyword states for the transition table")
+
+        // Failure links and merged outputs, breadth first; then each state's transitions off the root row:
+        // its own edges, and where it has none, its failure state's (already complete: it is shallower).
         var fail = [Int32](repeating: 0, count: stateCount)
         var merged = own
         var queue: [Int] = []
@@ -96,34 +110,72 @@ public struct AhoCorasick: Sendable {
                 queue.append(Int(next))
             }
         }
+        var delta: [[(character: Int, target: Int32)]] = Array(repeating: [], count: stateCount)
+        for state in queue {
+            let own = children[state].map { (character: $0.key, target: $0.value) }.sorted { $0.character < $1.character }
+            let f = Int(fail[state])
+            delta[state] = f == 0 ? own : AhoCorasick.merge(own, over: delta[f])
+        }
 
-        var states: [State] = []; states.reserveCapacity(stateCount)
-        var edges: [Edge] = []
-        var edgeMasks = [UInt64](repeating: 0, count: stateCount)
+        // Output states last; the root (no outputs: empty patterns never match) stays 0.
+        var number = [Int32](repeating: 0, count: stateCount)
+        let outputStates = (0..<stateCount).filter { !merged[$0].isEmpty }
+        var next: Int32 = 0
+        for state in 0..<stateCount where merged[state].isEmpty { number[state] = next; next += 1 }
+        let firstOutputState = next
+        var outputStart: [Int32] = [0]
         var outputs: [Int32] = []
-        for state in 0..<stateCount {
-            let edgeStart = edges.count, outputStart = outputs.count
-            if state != 0 {
-                for (c, next) in children[state].sorted(by: { $0.key < $1.key }) {
-                    edges.append(Edge(character: UInt16(c), target: next))
-                    edgeMasks[state] |= 1 << UInt64(c & 63)
-                }
-            }
+        for state in outputStates {
+            number[state] = next; next += 1
             outputs.append(contentsOf: merged[state])
-            precondition(edges.count - edgeStart <= Int(UInt16.max) && outputs.count - outputStart <= Int(UInt16.max),
-                         "a keyword state with more than 65,535 edges or outputs")
-            states.append(State(edgeStart: Int32(edgeStart), fail: fail[state], outputStart: Int32(outputStart),
-                                edgeCount: UInt16(edges.count - edgeStart), outputCount: UInt16(outputs.count - outputStart)))
+            outputStart.append(Int32(outputs.count))
+        }
+
+        let transitionCount = delta.reduce(0) { $0 + $1.count }
+        var size = 16
+        while size * 2 < transitionCount * 5 { size *= 2 }
+        var table = [Transition](repeating: .empty, count: size)
+        var filter = [UInt64](repeating: 0, count: stateCount)
+        for state in 0..<stateCount {
+            let s = Int(number[state])
+            for (c, target) in delta[state] {
+                let key = UInt32(s * classCount + c)
+                var slot = AhoCorasick.slot(of: key, mask: size - 1)
+                while table[slot].key != Transition.empty.key { slot = (slot + 1) & (size - 1) }
+                table[slot] = Transition(key: key, target: number[Int(target)])
+                filter[s] |= 1 << UInt64(c & 63)
+            }
         }
 
         self.directClass = direct
         self.otherClass = other
-        self.rootRow = root
-        self.states = states
-        self.edges = edges
-        self.edgeMasks = edgeMasks
+        self.classCount = classCount
+        self.rootRow = root.map { number[Int($0)] }
+        self.transitionFilter = filter
+        self.transitions = table
+        self.firstOutputState = firstOutputState
+        self.outputStart = outputStart
         self.outputs = outputs
         self.patternLengths = patterns.map { Int32($0.count) }
+        self.stateCount = stateCount
+        self.transitionCount = transitionCount
+    }
+
+    /// Both lists sorted by class; `own` wins where both have one.
+    private static func merge(_ own: [(character: Int, target: Int32)],
+                              over inherited: [(character: Int, target: Int32)]) -> [(character: Int, target: Int32)] {
+        var merged: [(character: Int, target: Int32)] = []
+        merged.reserveCapacity(own.count + inherited.count)
+        var i = 0, j = 0
+        while i < own.count || j < inherited.count {
+            if j == inherited.count || i < own.count && own[i].character <= inherited[j].character {
+                if j < inherited.count && own[i].character == inherited[j].character { j += 1 }
+                merged.append(own[i]); i += 1
+            } else {
+                merged.append(inherited[j]); j += 1
+            }
+        }
+        return merged
     }
 
     /// Calls `report(pattern, start, end)` for every occurrence (overlapping ones included), in order of end
@@ -134,47 +186,40 @@ public struct AhoCorasick: Sendable {
         // accesses cost a bounds check each (the tables are immutable and outlive the call).
         directClass.withUnsafeBufferPointer { direct in
         rootRow.withUnsafeBufferPointer { root in
-        states.withUnsafeBufferPointer { states in
-        edges.withUnsafeBufferPointer { edges in
-        edgeMasks.withUnsafeBufferPointer { masks in
+        transitionFilter.withUnsafeBufferPointer { filter in
+        transitions.withUnsafeBufferPointer { table in
+        outputStart.withUnsafeBufferPointer { outputStart in
         outputs.withUnsafeBufferPointer { outputs in
         patternLengths.withUnsafeBufferPointer { lengths in
-            let direct = direct.baseAddress!, root = root.baseAddress!, states = states.baseAddress!
-            let edges = edges.baseAddress!, masks = masks.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
+            let direct = direct.baseAddress!, root = root.baseAddress!, filter = filter.baseAddress!
+            let table = table.baseAddress!, mask = transitions.count - 1
+            let outputStart = outputStart.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
+            let classCount = UInt32(truncatingIfNeeded: self.classCount), firstOutputState = Int(firstOutputState)
             var state = 0
             for i in 0..<scalars.count {
                 let v = Int(scalars[i].value)
                 let c = v < AhoCorasick.directClassLimit ? Int(direct[v]) : Int(otherClass[scalars[i].value] ?? 0)
-                // One transition: the state's sorted edge list, else its failure link, down to the dense root row.
-                var s = state
-                let bit: UInt64 = 1 << UInt64(c & 63)
-                while true {
-                    if s == 0 { s = c == 0 ? 0 : Int(root[c]); break }
-                    let record = states[s]
-                    if c != 0 && masks[s] & bit != 0 {
-                        var e = Int(record.edgeStart)
-                        let end = e + Int(record.edgeCount)
-                        var next = -1
-                        while e < end {
-                            let ec = Int(edges[e].character)
-                            if ec >= c {
-                                if ec == c { next = Int(edges[e].target) }
-                                break
-                            }
-                            e += 1
-                        }
-                        if next >= 0 { s = next; break }
+                var s = Int(root[c])
+                if filter[state] & (1 << UInt64(c & 63)) != 0 {
+                    let key = UInt32(truncatingIfNeeded: state) &* classCount &+ UInt32(truncatingIfNeeded: c)
+                    var slot = AhoCorasick.slot(of: key, mask: mask)
+                    while true {
+                        let entry = table[slot]
+                        if entry.key == key { s = Int(entry.target); break }
+                        if entry.key == Transition.empty.key { break }
+                        slot = (slot + 1) & mask
                     }
-                    s = Int(record.fail)
                 }
                 state = s
-                let record = states[state]
-                var o = Int(record.outputStart)
-                let end = o + Int(record.outputCount)
-                while o < end {
-                    let pattern = Int(outputs[o])
-                    report(pattern, i + 1 - Int(lengths[pattern]), i + 1)
-                    o += 1
+                if state >= firstOutputState {
+                    let k = state - firstOutputState
+                    var o = Int(outputStart[k])
+                    let end = Int(outputStart[k + 1])
+                    while o < end {
+                        let pattern = Int(outputs[o])
+                        report(pattern, i + 1 - Int(lengths[pattern]), i + 1)
+                        o += 1
+                    }
                 }
             }
         }

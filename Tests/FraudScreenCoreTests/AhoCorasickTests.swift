@@ -1,0 +1,87 @@
+import Testing
+@testable import FraudScreenCore
+
+/// The keyword automaton is a DFA kept as differences from its root row: every transition off the root row
+/// is precomputed from the failure links. These tests hold it to the definition: every occurrence of every
+/// pattern, found by comparing at every position.
+@Suite("Keyword automaton")
+struct AhoCorasickTests {
+    struct Match: Hashable, Comparable {
+        var end: Int, pattern: Int, start: Int
+        static func < (a: Match, b: Match) -> Bool { (a.end, a.pattern) < (b.end, b.pattern) }
+    }
+
+    static func automatonMatches(_ automaton: AhoCorasick, _ text: [Unicode.Scalar]) -> [Match] {
+        var found: [Match] = []
+        text.withUnsafeBufferPointer { buffer in
+            automaton.forEachMatch(in: buffer) { pattern, start, end in found.append(Match(end: end, pattern: pattern, start: start)) }
+        }
+        return found
+    }
+
+    static func naiveMatches(_ patterns: [[Unicode.Scalar]], _ text: [Unicode.Scalar]) -> [Match] {
+        var found: [Match] = []
+        for (id, pattern) in patterns.enumerated() where !pattern.isEmpty && pattern.count <= text.count {
+            for start in 0...(text.count - pattern.count) where Array(text[start..<start + pattern.count]) == pattern {
+                found.append(Match(end: start + pattern.count, pattern: id, start: start))
+            }
+        }
+        return found.sorted()
+    }
+
+    static func scalars(_ s: String) -> [Unicode.Scalar] { Array(s.unicodeScalars) }
+
+    @Test("overlapping and nested keywords, with failure chains several links deep")
+    func overlapping() {
+        let patterns = ["he", "she", "his", "hers", "刷单", "刷单返利", "单返", "返利", "利"].map(Self.scalars)
+        let automaton = AhoCorasick(patterns: patterns)
+        for text in ["ushers", "hishershe", "刷单返利刷单返", "刷刷单单返利利", "", "无关的文字"] {
+            let t = Self.scalars(text)
+            let found = Self.automatonMatches(automaton, t)
+            // Reported in order of end position; several at one end in any order.
+            #expect(found.map(\.end) == found.map(\.end).sorted())
+            #expect(found.sorted() == Self.naiveMatches(patterns, t), "text \(text)")
+        }
+        // The trie has one edge per state but the root; the six first characters are the root row's. The
+        // table holds the rest, plus those inherited along failure links ("sh" goes on with "he"'s "e").
+        let ownEdgesBelowRoot = automaton.stateCount - 1 - 6
+        #expect(automaton.transitionCount > ownEdgesBelowRoot, "inherited transitions are stored too")
+    }
+
+    @Test("scalars outside the direct class table, characters in no pattern, empty and duplicate patterns")
+    func alphabetEdges() {
+        let emoji = "😀", far = "\u{2A6D6}"  // beyond directClassLimit: classes from the dictionary
+        let patterns = ["\(emoji)转账", "转账", "", "\(far)\(far)", "转账", "a\u{0}b"].map(Self.scalars)
+        let automaton = AhoCorasick(patterns: patterns)
+        for text in ["\(emoji)转账", "x\(emoji)x转账\(far)\(far)\(far)", "a\u{0}b", "转\(emoji)账"] {
+            let t = Self.scalars(text)
+            #expect(Self.automatonMatches(automaton, t).sorted() == Self.naiveMatches(patterns, t), "text \(text)")
+        }
+    }
+
+    @Test("random pattern sets over a small alphabet agree with the naive search", arguments: [1, 2, 3, 4, 5, 6, 7, 8])
+    func randomAgreement(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let alphabet = Self.scalars("刷单返利转账ab")
+        func word(_ length: Int) -> [Unicode.Scalar] { (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+        let patterns = (0..<Int(20 + rng.next() % 200)).map { _ in word(Int(1 + rng.next() % 6)) }
+        let automaton = AhoCorasick(patterns: patterns)
+        for _ in 0..<50 {
+            let text = word(Int(rng.next() % 80))
+            #expect(Self.automatonMatches(automaton, text).sorted() == Self.naiveMatches(patterns, text))
+        }
+    }
+}
+
+/// A small seeded generator, so that a failing case can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
