@@ -16,9 +16,8 @@ public final class RuleSet: Sendable {
     let ruleIndex: [String: Int]
     let foldTable: FoldTable
     let automaton: AhoCorasick
-    /// For each automaton pattern: the keyword it stands for, and whether it is a word variant (`vx` for 微信).
-    let patternKeyword: [Int32]
-    let patternIsVariant: [Bool]
+    /// For each automaton pattern: the keyword it stands for, and whether it is a word variant.
+    let patternKeywords: [PatternKeyword]
     let keywordTexts: [String]
     /// For each keyword: the rules that cannot fire without it.
     let keywordAnchors: [[Int32]]
@@ -38,7 +37,7 @@ public final class RuleSet: Sendable {
     let encodedText: EncodedRuleText
 
     init(version: String, settings: RuleSetSettings, categories: [Category], rules: [CompiledRule], warnings: [String],
-         foldTable: FoldTable, automaton: AhoCorasick, patternKeyword: [Int32], patternIsVariant: [Bool],
+         foldTable: FoldTable, automaton: AhoCorasick, patternKeywords: [PatternKeyword],
          keywordTexts: [String], keywordAnchors: [[Int32]], unanchoredRules: [Int32], documentRules: [Int32], metaOrder: [Int32],
          entityExtractor: EntityExtractor) {
         self.version = version
@@ -50,8 +49,7 @@ public final class RuleSet: Sendable {
         self.ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
         self.foldTable = foldTable
         self.automaton = automaton
-        self.patternKeyword = patternKeyword
-        self.patternIsVariant = patternIsVariant
+        self.patternKeywords = patternKeywords
         self.keywordTexts = keywordTexts
         self.keywordAnchors = keywordAnchors
         self.unanchoredRules = unanchoredRules

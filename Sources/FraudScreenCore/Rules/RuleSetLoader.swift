@@ -269,19 +269,18 @@ struct RuleSetCompiler {
 
         // Automaton patterns: each keyword, plus its spellings through word variants.
         var patterns: [[Unicode.Scalar]] = []
-        var patternKeyword: [Int32] = []
-        var patternIsVariant: [Bool] = []
+        var patternKeywords: [PatternKeyword] = []
         let foldedVariants = wordVariants.map { canonical, variants in
             (foldTable.fold(canonical, compact: true), variants.map { foldTable.fold($0, compact: true) }.filter { !$0.isEmpty })
         }
         for (id, text) in keywordTexts.enumerated() {
-            patterns.append(Array(text.unicodeScalars)); patternKeyword.append(Int32(id)); patternIsVariant.append(false)
+            patterns.append(Array(text.unicodeScalars)); patternKeywords.append(PatternKeyword(keyword: Int32(id), isVariant: false))
             var seen: Set<String> = [text]
             for (canonical, variants) in foldedVariants where !canonical.isEmpty && text.contains(canonical) {
                 for variant in variants {
                     let spelled = text.replacingOccurrences(of: canonical, with: variant)
                     guard seen.insert(spelled).inserted else { continue }
-                    patterns.append(Array(spelled.unicodeScalars)); patternKeyword.append(Int32(id)); patternIsVariant.append(true)
+                    patterns.append(Array(spelled.unicodeScalars)); patternKeywords.append(PatternKeyword(keyword: Int32(id), isVariant: true))
                 }
             }
         }
@@ -289,8 +288,8 @@ struct RuleSetCompiler {
         let shortLinks = lists["short_link_hosts"].map { EntityExtractor.defaultShortLinkHosts.union($0.textEntries) }
             ?? EntityExtractor.defaultShortLinkHosts
         return RuleSet(version: version, settings: settings, categories: categories, rules: compiled, warnings: warnings,
-                       foldTable: foldTable, automaton: AhoCorasick(patterns: patterns), patternKeyword: patternKeyword,
-                       patternIsVariant: patternIsVariant, keywordTexts: keywordTexts, keywordAnchors: anchors,
+                       foldTable: foldTable, automaton: AhoCorasick(patterns: patterns), patternKeywords: patternKeywords,
+                       keywordTexts: keywordTexts, keywordAnchors: anchors,
                        unanchoredRules: unanchored, documentRules: documentRules, metaOrder: metaOrder,
                        entityExtractor: EntityExtractor(shortLinkHosts: shortLinks))
     }

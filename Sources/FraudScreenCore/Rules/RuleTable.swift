@@ -45,16 +45,18 @@ final class RuleTable: @unchecked Sendable {
         static let decidedAfterFields = Flags(rawValue: 1 << 5)
     }
 
-    /// For each keyword: the rules that cannot fire without it.
-    let anchors: PackedLists
     /// For each rule, its keyword conditions as one run of integers (`unless` count and ids, `any` count and
     /// ids, `all` element count then per element its count and ids): what full evaluation walks.
     let keywordLists: PackedLists
-    /// Every distinct keyword list any rule tests for "some keyword of it was seen" (`unless`, `any`, each `all`
-    /// element, each literal set a regex needs), and for each keyword the lists that contain it. When a field
-    /// first sees a keyword the screener stamps its lists; a candidate then tests one stamp per condition
-    /// instead of one per keyword (candidates read about twenty keyword stamps each otherwise).
-    let keywordSetsOfKeyword: PackedLists
+    /// For each keyword, what its first occurrence in a field sets off, as one run of integers: the count of
+    /// keyword sets that contain it, those sets, then the rules that cannot fire without it (its anchors).
+    ///
+    /// Keyword sets are every distinct keyword list any rule tests for "some keyword of it was seen" (`unless`,
+    /// `any`, each `all` element, each literal set a regex needs). When a field first sees a keyword the
+    /// screener stamps its sets; a candidate then tests one stamp per condition instead of one per keyword
+    /// (candidates read about twenty keyword stamps each otherwise). Sets and anchors share one list because
+    /// they are read together, for every keyword a text contains: one lookup, one cache line.
+    let keywordLinks: PackedLists
     let keywordSetCount: Int
     /// For each rule, its first test as one run of integers over keyword-set ids, so that testing a candidate
     /// reads one cache line: the `unless` set (-1 for none), the `any` set (-1 for none), the `all` element
@@ -82,7 +84,6 @@ final class RuleTable: @unchecked Sendable {
     private let fieldBits: [String: Int]
 
     init(rules: [CompiledRule], keywordCount: Int, keywordAnchors: [[Int32]], metaDependents: [[Int32]], metaOrder: [Int32]) {
-        anchors = PackedLists(keywordAnchors)
         keywordLists = PackedLists(rules.map { rule in
             func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
             return counted(rule.unlessKeywords) + counted(rule.anyKeywords)
@@ -107,7 +108,9 @@ final class RuleTable: @unchecked Sendable {
             }
             return code
         })
-        keywordSetsOfKeyword = PackedLists(setsOfKeyword)
+        keywordLinks = PackedLists((0..<keywordCount).map { k in
+            [Int32(setsOfKeyword[k].count)] + setsOfKeyword[k] + keywordAnchors[k]
+        })
         keywordSetCount = setIDs.count
         self.metaDependents = PackedLists(metaDependents)
         metaLists = PackedLists(rules.map { rule in
@@ -150,7 +153,7 @@ final class RuleTable: @unchecked Sendable {
     }
 
     deinit {
-        for lists in [anchors, keywordLists, keywordSetsOfKeyword, checks, metaDependents, metaLists] { lists.free() }
+        for lists in [keywordLinks, keywordLists, checks, metaDependents, metaLists] { lists.free() }
         flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
         asciiNeeds.deallocate(); metaRanks.deallocate()
     }

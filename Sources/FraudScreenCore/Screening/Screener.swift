@@ -26,8 +26,13 @@ public final class Screener {
 
     // Keyword occurrences of the current field, chained per keyword (newest first).
     private var occurrences = Stream<Occurrence>()
-    private let keywordHead: UnsafeMutableBufferPointer<Int32>
-    private let keywordStamp: UnsafeMutableBufferPointer<UInt32>
+    /// Per keyword: the field generation that saw it (stale stamp: not in this field) and its newest occurrence.
+    /// Side by side, because both are read for every occurrence and every keyword a rule tests.
+    private let keywordStates: UnsafeMutableBufferPointer<KeywordState>
+    private struct KeywordState {
+        var stamp: UInt32
+        var head: Int32
+    }
     /// Per keyword set of `RuleTable.checks`: stamped with the field generation once one of its keywords is seen.
     private let keywordSetStamp: UnsafeMutableBufferPointer<UInt32>
     private var fieldGeneration: UInt32 = 0
@@ -132,8 +137,7 @@ public final class Screener {
             b.initialize(repeating: value)
             return b
         }
-        keywordHead = buffer(ruleSet.keywordCount, -1)
-        keywordStamp = buffer(ruleSet.keywordCount, 0)
+        keywordStates = buffer(ruleSet.keywordCount, KeywordState(stamp: 0, head: -1))
         keywordSetStamp = buffer(table.keywordSetCount, 0)
         ruleStamp = buffer(ruleSet.rules.count, 0)
         metaStamp = buffer(ruleSet.rules.count, 0)
@@ -153,7 +157,7 @@ public final class Screener {
     deinit {
         occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free(); evidenceBytes.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
-        keywordHead.deallocate(); keywordStamp.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
+        keywordStates.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); rules.deallocate()
     }
 
@@ -242,7 +246,7 @@ public final class Screener {
     private func screenField(index fieldIndex: Int32, name fieldName: String, isLastField: Bool) {
         fieldGeneration &+= 1
         if fieldGeneration == 0 {  // wrapped: stale stamps could look current
-            keywordStamp.update(repeating: 0)
+            keywordStates.update(repeating: KeywordState(stamp: 0, head: -1))
             keywordSetStamp.update(repeating: 0)
             ruleStamp.update(repeating: 0)
             fieldGeneration = 1
@@ -254,7 +258,7 @@ public final class Screener {
         scansDone = []
 
         let ruleSet = self.ruleSet, table = self.table, text = self.text
-        let heads = keywordHead, stamps = keywordStamp, setStamps = keywordSetStamp, ruleStamps = ruleStamp
+        let keywords = keywordStates, setStamps = keywordSetStamp, ruleStamps = ruleStamp
         var occurrences = self.occurrences, candidates = self.candidates
         occurrences.count = 0
         occurrences.reserve(min(text.compactCount * 2 + 16, Screener.maxOccurrencesPerField))
@@ -267,28 +271,35 @@ public final class Screener {
             occurrences.append(Occurrence(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end),
                                           next: Int32(truncatingIfNeeded: pattern), variant: false))
         }
-        ruleSet.patternKeyword.withUnsafeBufferPointer { patternKeyword in
-        ruleSet.patternIsVariant.withUnsafeBufferPointer { patternIsVariant in
+        ruleSet.patternKeywords.withUnsafeBufferPointer { patternKeywords in
             let found = occurrences.base
             for index in 0..<occurrences.count {
-                let pattern = Int(found[index].next)
-                let keyword = Int(patternKeyword[pattern])
+                let pattern = patternKeywords[Int(found[index].next)]
+                let keyword = pattern.keyword
                 var next: Int32 = -1
-                if stamps[keyword] == generation {
-                    next = heads[keyword]
+                if keywords[keyword].stamp == generation {
+                    next = keywords[keyword].head
                 } else {
-                    stamps[keyword] = generation
-                    for set in table.keywordSetsOfKeyword[keyword] { setStamps[Int(set)] = generation }
-                    for rule in table.anchors[keyword] where ruleStamps[Int(rule)] != generation {
-                        ruleStamps[Int(rule)] = generation
-                        candidates.append(rule)
+                    keywords[keyword].stamp = generation
+                    // The keyword's sets, then the rules anchored on it (layout in `RuleTable.keywordLinks`).
+                    let links = table.keywordLinks[keyword]
+                    let end = links.count
+                    var j = 1
+                    let setsEnd = 1 + Int(links[0])
+                    while j < setsEnd { setStamps[Int(links[j])] = generation; j += 1 }
+                    while j < end {
+                        let rule = links[j]
+                        if ruleStamps[Int(rule)] != generation {
+                            ruleStamps[Int(rule)] = generation
+                            candidates.append(rule)
+                        }
+                        j += 1
                     }
                 }
                 found[index].next = next
-                found[index].variant = patternIsVariant[pattern]
-                heads[keyword] = Int32(truncatingIfNeeded: index)
+                found[index].variant = pattern.isVariant
+                keywords[keyword].head = Int32(truncatingIfNeeded: index)
             }
-        }
         }
         self.occurrences = occurrences
         for rule in ruleSet.unanchoredRules where ruleStamps[Int(rule)] != generation {
@@ -353,7 +364,7 @@ public final class Screener {
     }
 
     @inline(__always)
-    private func seen(_ keyword: Int32) -> Bool { keywordStamp[Int(keyword)] == fieldGeneration }
+    private func seen(_ keyword: Int32) -> Bool { keywordStates[Int(keyword)].stamp == fieldGeneration }
 
     /// Necessary conditions on "was some keyword of this set seen", read from the rule's packed checks (layout
     /// in `RuleTable.checks`): most candidates fail here, before any evidence or per-occurrence work.
@@ -572,7 +583,7 @@ public final class Screener {
     @inline(__always)
     private func forEachOccurrence(of keyword: Int32, _ rule: CompiledRule, _ body: (Int, Int, Bool) -> Void) {
         guard seen(keyword) else { return }
-        var index = keywordHead[Int(keyword)]
+        var index = keywordStates[Int(keyword)].head
         let occurrences = self.occurrences.base
         while index >= 0 {
             let o = occurrences[Int(index)]
@@ -692,7 +703,7 @@ public final class Screener {
         places.count = 0
         let found = occurrences.base
         for keyword in starts where seen(keyword) {
-            var index = keywordHead[Int(keyword)]
+            var index = keywordStates[Int(keyword)].head
             while index >= 0 {
                 guard places.count < Screener.maxAnchoredAttempts else { return nil }
                 // In text order as they come (insertion sort: there are a handful).
