@@ -29,7 +29,8 @@ public struct AhoCorasick: Sendable {
     private let firstOutputState: Int32
     /// Outputs of output state `firstOutputState + i`: `outputs[outputStart[i]..<outputStart[i + 1]]`.
     private let outputStart: [Int32]
-    private let outputs: [Int32]
+    /// Each output with its pattern's length, which gives where the occurrence starts, on the same line.
+    private let outputs: [Output]
     /// Length in scalars of each pattern.
     public let patternLengths: [Int32]
 
@@ -38,6 +39,11 @@ public struct AhoCorasick: Sendable {
     public let transitionCount: Int
 
     /// One stored transition; `key` is `state * classCount + class`, `UInt32.max` when the slot is empty.
+    private struct Output {
+        var pattern: Int32
+        var length: Int32
+    }
+
     private struct Transition {
         var key: UInt32
         var target: Int32
@@ -124,10 +130,10 @@ public struct AhoCorasick: Sendable {
         for state in 0..<stateCount where merged[state].isEmpty { number[state] = next; next += 1 }
         let firstOutputState = next
         var outputStart: [Int32] = [0]
-        var outputs: [Int32] = []
+        var outputs: [Output] = []
         for state in outputStates {
             number[state] = next; next += 1
-            outputs.append(contentsOf: merged[state])
+            outputs.append(contentsOf: merged[state].map { Output(pattern: $0, length: Int32(patterns[Int($0)].count)) })
             outputStart.append(Int32(outputs.count))
         }
 
@@ -190,10 +196,9 @@ public struct AhoCorasick: Sendable {
         transitions.withUnsafeBufferPointer { table in
         outputStart.withUnsafeBufferPointer { outputStart in
         outputs.withUnsafeBufferPointer { outputs in
-        patternLengths.withUnsafeBufferPointer { lengths in
             let direct = direct.baseAddress!, root = root.baseAddress!, filter = filter.baseAddress!
             let table = table.baseAddress!, mask = transitions.count - 1
-            let outputStart = outputStart.baseAddress!, outputs = outputs.baseAddress!, lengths = lengths.baseAddress!
+            let outputStart = outputStart.baseAddress!, outputs = outputs.baseAddress!
             let classCount = UInt32(truncatingIfNeeded: self.classCount), firstOutputState = Int(firstOutputState)
             var state = 0
             for i in 0..<scalars.count {
@@ -216,13 +221,12 @@ public struct AhoCorasick: Sendable {
                     var o = Int(outputStart[k])
                     let end = Int(outputStart[k + 1])
                     while o < end {
-                        let pattern = Int(outputs[o])
-                        report(pattern, i + 1 - Int(lengths[pattern]), i + 1)
+                        let output = outputs[o]
+                        report(Int(output.pattern), i + 1 - Int(output.length), i + 1)
                         o += 1
                     }
                 }
             }
-        }
         }
         }
         }
