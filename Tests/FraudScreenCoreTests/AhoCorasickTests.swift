@@ -32,9 +32,9 @@ struct AhoCorasickTests {
     static func scalars(_ s: String) -> [Unicode.Scalar] { Array(s.unicodeScalars) }
 
     @Test("overlapping and nested keywords, with failure chains several links deep")
-    func overlapping() {
+    func overlapping() throws {
         let patterns = ["he", "she", "his", "hers", "刷单", "刷单返利", "单返", "返利", "利"].map(Self.scalars)
-        let automaton = AhoCorasick(patterns: patterns)
+        let automaton = try AhoCorasick(patterns: patterns)
         for text in ["ushers", "hishershe", "刷单返利刷单返", "刷刷单单返利利", "", "无关的文字"] {
             let t = Self.scalars(text)
             let found = Self.automatonMatches(automaton, t)
@@ -49,23 +49,42 @@ struct AhoCorasickTests {
     }
 
     @Test("scalars outside the direct class table, characters in no pattern, empty and duplicate patterns")
-    func alphabetEdges() {
+    func alphabetEdges() throws {
         let emoji = "😀", far = "\u{2A6D6}"  // beyond directClassLimit: classes from the dictionary
         let patterns = ["\(emoji)转账", "转账", "", "\(far)\(far)", "转账", "a\u{0}b"].map(Self.scalars)
-        let automaton = AhoCorasick(patterns: patterns)
+        let automaton = try AhoCorasick(patterns: patterns)
         for text in ["\(emoji)转账", "x\(emoji)x转账\(far)\(far)\(far)", "a\u{0}b", "转\(emoji)账"] {
             let t = Self.scalars(text)
             #expect(Self.automatonMatches(automaton, t).sorted() == Self.naiveMatches(patterns, t), "text \(text)")
         }
     }
 
+    @Test("keywords beyond the table's reach are refused with the figures, not a crash")
+    func tooLarge() throws {
+        // 70,000 distinct characters: more than 16-bit classes can name.
+        let manyCharacters = (0..<70_000).map { [Unicode.Scalar(0x20000 + UInt32($0))!] }
+        #expect(throws: AhoCorasick.TooLarge.self) { try AhoCorasick(patterns: manyCharacters) }
+        do {
+            _ = try AhoCorasick(patterns: manyCharacters)
+        } catch {
+            #expect(error.classes == 70_001 && error.states == 70_001)
+            #expect(error.description.contains("70001 distinct characters"))
+        }
+        // 40,000 classes but 160,001 states: 6.4 billion (state, class) keys do not fit 32 bits.
+        let alphabet = (0..<40_000).map { Unicode.Scalar(0x20000 + UInt32($0))! }
+        let manyStates = (0..<40_000).map { k in (0..<4).map { alphabet[(k + $0) % alphabet.count] } }
+        #expect(throws: AhoCorasick.TooLarge.self) { try AhoCorasick(patterns: manyStates) }
+        // Just under: the same alphabet in single-character keywords loads.
+        #expect(try AhoCorasick(patterns: alphabet.map { [$0] }).stateCount == 40_001)
+    }
+
     @Test("random pattern sets over a small alphabet agree with the naive search", arguments: [1, 2, 3, 4, 5, 6, 7, 8])
-    func randomAgreement(seed: UInt64) {
+    func randomAgreement(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let alphabet = Self.scalars("刷单返利转账ab")
         func word(_ length: Int) -> [Unicode.Scalar] { (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
         let patterns = (0..<Int(20 + rng.next() % 200)).map { _ in word(Int(1 + rng.next() % 6)) }
-        let automaton = AhoCorasick(patterns: patterns)
+        let automaton = try AhoCorasick(patterns: patterns)
         for _ in 0..<50 {
             let text = word(Int(rng.next() % 80))
             #expect(Self.automatonMatches(automaton, text).sorted() == Self.naiveMatches(patterns, text))

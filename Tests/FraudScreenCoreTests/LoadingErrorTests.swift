@@ -338,6 +338,25 @@ struct LoadingErrorTests {
         }
     }
 
+    @Test("keywords too many for the automaton fail loading with a message, not a crash")
+    func automatonTooLarge() {
+        // 40,000 four-character keywords over 40,000 distinct characters (CJK Extension B, which folding keeps):
+        // 160,001 states × 40,001 classes overflow the transition table's 32-bit keys.
+        let alphabet = (0..<40_000).map { Character(Unicode.Scalar(0x20000 + UInt32($0))!) }
+        let keywords = (0..<40_000).map { k in String((0..<4).map { alphabet[(k + $0) % alphabet.count] }) }
+        let error = loadError(files("""
+            rules:
+              - id: y.huge
+                category: brushing
+                score: 10
+                description: d
+                keywords: {any: [\(keywords.joined(separator: ", "))]}
+                examples: {match: [\(keywords[0])]}
+            """))
+        #expect(error?.file == ".")
+        #expect(error?.message.contains("automaton states over 40001 distinct characters") == true, "\(String(describing: error))")
+    }
+
     @Test("errors loading from a directory name the file relative to it")
     func directoryError() throws {
         try withTemporaryDirectory { directory in

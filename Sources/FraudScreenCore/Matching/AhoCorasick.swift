@@ -38,12 +38,12 @@ public struct AhoCorasick: Sendable {
     /// Transitions stored in the table (for sizing reports and tests).
     public let transitionCount: Int
 
-    /// One stored transition; `key` is `state * classCount + class`, `UInt32.max` when the slot is empty.
     private struct Output {
         var pattern: Int32
         var length: Int32
     }
 
+    /// One stored transition; `key` is `state * classCount + class`, `UInt32.max` when the slot is empty.
     private struct Transition {
         var key: UInt32
         var target: Int32
@@ -56,18 +56,30 @@ public struct AhoCorasick: Sendable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B1) >> 8) & mask
     }
 
+    /// Keywords the automaton cannot index: more distinct characters than its 16-bit classes, or more
+    /// states × classes than its 32-bit transition keys (about 16,000 times the shipped rules' keywords).
+    public struct TooLarge: Error, CustomStringConvertible, Sendable {
+        public let states: Int
+        public let classes: Int
+
+        public var description: String {
+            "the keywords make \(states) automaton states over \(classes) distinct characters; at most "
+                + "\(Int(UInt16.max)) characters and \(Int(UInt32.max)) states × characters fit: split or trim the keyword lists"
+        }
+    }
+
     /// Builds the automaton. Pattern `i` is reported as `i`; empty patterns never match.
-    public init(patterns: [[Unicode.Scalar]]) {
+    public init(patterns: [[Unicode.Scalar]]) throws(TooLarge) {
         var direct = [UInt16](repeating: 0, count: AhoCorasick.directClassLimit)
         var other: [UInt32: UInt16] = [:]
         var classCount = 1
         func classOf(_ s: Unicode.Scalar) -> Int {
             if Int(s.value) < AhoCorasick.directClassLimit {
-                if direct[Int(s.value)] == 0 { direct[Int(s.value)] = UInt16(classCount); classCount += 1 }
+                if direct[Int(s.value)] == 0 { direct[Int(s.value)] = UInt16(truncatingIfNeeded: classCount); classCount += 1 }
                 return Int(direct[Int(s.value)])
             }
             if let c = other[s.value] { return Int(c) }
-            other[s.value] = UInt16(classCount); classCount += 1
+            other[s.value] = UInt16(truncatingIfNeeded: classCount); classCount += 1  // past UInt16.max: refused below
             return classCount - 1
         }
 
@@ -88,9 +100,10 @@ public struct AhoCorasick: Sendable {
             }
             own[state].append(Int32(id))
         }
-        precondition(classCount <= Int(UInt16.max), "too many distinct keyword characters")
         let stateCount = children.count
-        precondition(stateCount * classCount < Int(UInt32.max), "too many keyword states for the transition table")
+        guard classCount <= Int(UInt16.max), stateCount * classCount < Int(UInt32.max) else {
+            throw TooLarge(states: stateCount, classes: classCount)
+        }
 
         // Failure links and merged outputs, breadth first; then each state's transitions off the root row:
         // its own edges, and where it has none, its failure state's (already complete: it is shallower).

@@ -285,10 +285,16 @@ struct RuleSetCompiler {
             }
         }
 
+        let automaton: AhoCorasick
+        do {
+            automaton = try AhoCorasick(patterns: patterns)
+        } catch {
+            throw RuleSetError(file: ".", message: error.description)
+        }
         let shortLinks = lists["short_link_hosts"].map { EntityExtractor.defaultShortLinkHosts.union($0.textEntries) }
             ?? EntityExtractor.defaultShortLinkHosts
         return RuleSet(version: version, settings: settings, categories: categories, rules: compiled, warnings: warnings,
-                       foldTable: foldTable, automaton: AhoCorasick(patterns: patterns), patternKeywords: patternKeywords,
+                       foldTable: foldTable, automaton: automaton, patternKeywords: patternKeywords,
                        keywordTexts: keywordTexts, keywordAnchors: anchors,
                        unanchoredRules: unanchored, documentRules: documentRules, metaOrder: metaOrder,
                        entityExtractor: EntityExtractor(shortLinkHosts: shortLinks))
