@@ -31,8 +31,6 @@ public struct AhoCorasick: Sendable {
     private let outputStart: [Int32]
     /// Each output with its pattern's length, which gives where the occurrence starts, on the same line.
     private let outputs: [Output]
-    /// Length in scalars of each pattern.
-    public let patternLengths: [Int32]
 
     public let stateCount: Int
     /// Transitions stored in the table (for sizing reports and tests).
@@ -175,7 +173,6 @@ public struct AhoCorasick: Sendable {
         self.firstOutputState = firstOutputState
         self.outputStart = outputStart
         self.outputs = outputs
-        self.patternLengths = patterns.map { Int32($0.count) }
         self.stateCount = stateCount
         self.transitionCount = transitionCount
     }

@@ -19,8 +19,6 @@ public final class RuleSet: Sendable {
     /// For each automaton pattern: the keyword it stands for, and whether it is a word variant.
     let patternKeywords: [PatternKeyword]
     let keywordTexts: [String]
-    /// For each keyword: the rules that cannot fire without it.
-    let keywordAnchors: [[Int32]]
     /// Rules with field conditions but no keyword anchor: evaluated on every field they apply to.
     let unanchoredRules: [Int32]
     /// Rules with only transaction conditions: evaluated once per document that has a transaction.
@@ -51,7 +49,6 @@ public final class RuleSet: Sendable {
         self.automaton = automaton
         self.patternKeywords = patternKeywords
         self.keywordTexts = keywordTexts
-        self.keywordAnchors = keywordAnchors
         self.unanchoredRules = unanchoredRules
         self.documentRules = documentRules
         self.metaOrder = metaOrder

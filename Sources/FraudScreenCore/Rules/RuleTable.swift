@@ -1,33 +1,3 @@
-/// Lists of integers packed into one allocation: list `i` is `values[offsets[i]..<offsets[i + 1]]`.
-struct PackedLists {
-    private let offsets: UnsafeMutableBufferPointer<Int32>
-    private let values: UnsafeMutableBufferPointer<Int32>
-
-    init(_ lists: [[Int32]]) {
-        offsets = .allocate(capacity: lists.count + 1)
-        values = .allocate(capacity: max(1, lists.reduce(0) { $0 + $1.count }))
-        var k = 0
-        for (i, list) in lists.enumerated() {
-            offsets[i] = Int32(k)
-            for value in list { values[k] = value; k += 1 }
-        }
-        offsets[lists.count] = Int32(k)
-    }
-
-    var count: Int { offsets.count - 1 }
-
-    @inline(__always)
-    subscript(i: Int) -> UnsafeBufferPointer<Int32> {
-        let start = Int(offsets[i])
-        return UnsafeBufferPointer(start: values.baseAddress! + start, count: Int(offsets[i + 1]) - start)
-    }
-
-    func free() {
-        offsets.deallocate()
-        values.deallocate()
-    }
-}
-
 /// What the screener needs to know about every rule on its hot path — which keywords a rule needs, which
 /// fields it reads, which meta rules depend on it — flattened into plain integers.
 ///
@@ -47,7 +17,7 @@ final class RuleTable: @unchecked Sendable {
 
     /// For each rule, its keyword conditions as one run of integers (`unless` count and ids, `any` count and
     /// ids, `all` element count then per element its count and ids): what full evaluation walks.
-    let keywordLists: PackedLists
+    let keywordLists: PackedLists<Int32>
     /// For each keyword, what its first occurrence in a field sets off, as one run of integers: the count of
     /// keyword sets that contain it, those sets, then the rules that cannot fire without it (its anchors).
     ///
@@ -56,18 +26,18 @@ final class RuleTable: @unchecked Sendable {
     /// screener stamps its sets; a candidate then tests one stamp per condition instead of one per keyword
     /// (candidates read about twenty keyword stamps each otherwise). Sets and anchors share one list because
     /// they are read together, for every keyword a text contains: one lookup, one cache line.
-    let keywordLinks: PackedLists
+    let keywordLinks: PackedLists<Int32>
     let keywordSetCount: Int
     /// For each rule, its first test as one run of integers over keyword-set ids, so that testing a candidate
     /// reads one cache line: the `unless` set (-1 for none), the `any` set (-1 for none), the `all` element
     /// count and their sets, then the regex count and per regex its alternative count (0: runs ungated), per
     /// alternative its set count and sets — some alternative of some regex must have all its sets seen.
-    let checks: PackedLists
+    let checks: PackedLists<Int32>
     /// For each rule, the meta rules that name it.
-    let metaDependents: PackedLists
+    let metaDependents: PackedLists<Int32>
     /// For each meta rule, its combination as one run of integers: `all`, `any`, `of` and `none`, each as a
     /// count and rule indices, then `at_least` (empty for other rules). See `metaConditions(_:)`.
-    let metaLists: PackedLists
+    let metaLists: PackedLists<Int32>
     /// For each meta rule, its position in dependency order (rules it names come first).
     let metaRanks: UnsafeMutableBufferPointer<Int32>
     let flags: UnsafeMutableBufferPointer<Flags>

@@ -2,34 +2,17 @@
 ///
 /// Reading a piece hands out a pointer into that block, where reading an element of `[[UInt8]]` retains the
 /// element: answers read several pieces per hit, and the rule set's pieces are read by every screening thread
-/// at once, so those retains contended for the same reference counts.
+/// at once, so those retains contended for the same reference counts. A class, unlike `PackedLists`, because
+/// verdicts share it and it must live as long as the last of them.
 final class EncodedTexts: @unchecked Sendable {  // immutable after init; the memory is only read
-    private let bytes: UnsafeMutableBufferPointer<UInt8>
-    /// `ends[i]` is one past the last byte of piece `i`.
-    private let ends: UnsafeMutableBufferPointer<Int>
+    private let pieces: PackedLists<UInt8>
 
-    init(_ pieces: [[UInt8]]) {
-        bytes = .allocate(capacity: max(1, pieces.reduce(0) { $0 + $1.count }))
-        ends = .allocate(capacity: max(1, pieces.count))
-        var end = 0
-        for (i, piece) in pieces.enumerated() {
-            _ = UnsafeMutableBufferPointer(rebasing: bytes[end..<(end + piece.count)]).initialize(from: piece)
-            end += piece.count
-            ends[i] = end
-        }
-        count = pieces.count
-    }
+    init(_ pieces: [[UInt8]]) { self.pieces = PackedLists(pieces) }
 
-    deinit {
-        bytes.deallocate()
-        ends.deallocate()
-    }
+    deinit { pieces.free() }
 
-    let count: Int
+    var count: Int { pieces.count }
 
     /// Piece `i`, valid while this object lives.
-    subscript(i: Int) -> UnsafeBufferPointer<UInt8> {
-        let start = i == 0 ? 0 : ends[i - 1]
-        return UnsafeBufferPointer(rebasing: UnsafeBufferPointer(bytes)[start..<ends[i]])
-    }
+    subscript(i: Int) -> UnsafeBufferPointer<UInt8> { pieces[i] }
 }
