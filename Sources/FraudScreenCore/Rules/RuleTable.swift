@@ -13,10 +13,18 @@ final class RuleTable: @unchecked Sendable {
         static let hasDocumentConditions = Flags(rawValue: 1 << 4)
         /// Decided only after every field: meta rules and rules about the transaction alone.
         static let decidedAfterFields = Flags(rawValue: 1 << 5)
+        // The rule's shape, so that evaluating a keyword-only rule never reads its `CompiledRule` (a few
+        // scattered cache lines per rule, most of them cold: the evaluated rules differ from text to text).
+        static let hasRegexes = Flags(rawValue: 1 << 6)
+        /// Entity conditions or lists matched against entities.
+        static let hasEntityConditions = Flags(rawValue: 1 << 7)
+        static let wholeWord = Flags(rawValue: 1 << 8)
+        static let evasiveOnly = Flags(rawValue: 1 << 9)
     }
 
-    /// For each rule, its keyword conditions as one run of integers (`unless` count and ids, `any` count and
-    /// ids, `all` element count then per element its count and ids): what full evaluation walks.
+    /// For each rule, its keyword conditions as one run of integers (the `all` window, -1 for none; `unless`
+    /// count and ids, `any` count and ids, `all` element count then per element its count and ids): what full
+    /// evaluation walks.
     let keywordLists: PackedLists<Int32>
     /// For each keyword, what its first occurrence in a field sets off, as one run of integers: the count of
     /// keyword sets that contain it, those sets, then the rules that cannot fire without it (its anchors).
@@ -56,7 +64,7 @@ final class RuleTable: @unchecked Sendable {
     init(rules: [CompiledRule], keywordCount: Int, keywordAnchors: [[Int32]], metaDependents: [[Int32]], metaOrder: [Int32]) {
         keywordLists = PackedLists(rules.map { rule in
             func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
-            return counted(rule.unlessKeywords) + counted(rule.anyKeywords)
+            return [Int32(clamping: rule.window ?? -1)] + counted(rule.unlessKeywords) + counted(rule.anyKeywords)
                 + [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
         })
         var setIDs: [[Int32]: Int32] = [:]
@@ -108,6 +116,10 @@ final class RuleTable: @unchecked Sendable {
             if rule.hasFieldConditions { f.insert(.hasFieldConditions) }
             if rule.hasDocumentConditions { f.insert(.hasDocumentConditions) }
             if rule.meta != nil || (rule.hasDocumentConditions && !rule.hasFieldConditions) { f.insert(.decidedAfterFields) }
+            if !rule.regexes.isEmpty { f.insert(.hasRegexes) }
+            if !rule.entities.isEmpty || !rule.lists.isEmpty { f.insert(.hasEntityConditions) }
+            if rule.wholeWord { f.insert(.wholeWord) }
+            if rule.evasiveOnly { f.insert(.evasiveOnly) }
             flags[i] = f
             // Fields no rule names share the last bit; a rule restricted to named fields never has it.
             fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? RuleTable.overflowBitIndex) } } ?? ~0
@@ -128,17 +140,21 @@ final class RuleTable: @unchecked Sendable {
         asciiNeeds.deallocate(); metaRanks.deallocate()
     }
 
-    /// The `any` list and `all` elements of rule `r`, read from its packed lists (no array retained).
+    /// The `any` list, `all` elements and window of rule `r`, read from its packed lists (no array retained).
     @inline(__always)
     func keywordConditions(_ r: Int) -> KeywordConditions {
         var p = keywordLists[r].baseAddress!
+        let window = p[0] < 0 ? Int.max : Int(p[0])
+        p += 1
         p += 1 + Int(p[0])  // unless
         let any = UnsafeBufferPointer(start: p + 1, count: Int(p[0]))
         p += 1 + Int(p[0])
-        return KeywordConditions(any: any, groupCount: Int(p[0]), groups: p + 1)
+        return KeywordConditions(window: window, any: any, groupCount: Int(p[0]), groups: p + 1)
     }
 
     struct KeywordConditions {
+        /// The most scalars the chosen `all` occurrences may span (`Int.max`: no window).
+        let window: Int
         let any: UnsafeBufferPointer<Int32>
         let groupCount: Int
         /// The `all` elements, each as a count followed by keyword ids.

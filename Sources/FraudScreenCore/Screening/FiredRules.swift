@@ -57,7 +57,7 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
         }
         let record = unsafeDowncast(buffer, to: FiredRules.self)
         record.withUnsafeMutablePointerToElements { base in
-            var writer = Writer(header: record.header, base: Words(base))
+            var writer = Writer(layout: Layout(hits: hits, evidence: evidence, categoryScores: categoryScores), base: Words(base))
             write(&writer)
             precondition(writer.hits == hits && writer.evidence == evidence && writer.categoryScores == categoryScores
                          && writer.textBytes == textBytes, "FiredRules written with other counts than it was made for")
@@ -71,8 +71,8 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
         fileprivate let base: Words
         private(set) var hits = 0, evidence = 0, categoryScores = 0, textBytes = 0
 
-        fileprivate init(header: Header, base: Words) {
-            layout = Layout(header)
+        fileprivate init(layout: Layout, base: Words) {
+            self.layout = layout
             self.base = base
         }
 
@@ -125,10 +125,16 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
     /// Where each area starts, in words.
     fileprivate struct Layout {
         let hits = 0, evidence: Int, categoryScores: Int, text: Int
-        init(_ header: Header) {
-            evidence = header.hitCount * FiredRules.hitWords
-            categoryScores = evidence + header.evidenceCount * FiredRules.evidenceWords
-            text = categoryScores + header.categoryScoreCount * FiredRules.categoryScoreWords
+        init(hits: Int, evidence: Int, categoryScores: Int) {
+            self.evidence = hits * FiredRules.hitWords
+            self.categoryScores = self.evidence + evidence * FiredRules.evidenceWords
+            text = self.categoryScores + categoryScores * FiredRules.categoryScoreWords
+        }
+
+        // The counts read through a pointer: copying the header out would retain and release its references.
+        init(_ header: UnsafeMutablePointer<Header>) {
+            self.init(hits: header.pointee.hitCount, evidence: header.pointee.evidenceCount,
+                      categoryScores: header.pointee.categoryScoreCount)
         }
     }
 
@@ -157,14 +163,14 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
     }
 
     private func withReader<R>(_ body: (Reader) -> R) -> R {
-        withUnsafeMutablePointerToElements { body(Reader(base: Words($0), layout: Layout(header))) }
+        withUnsafeMutablePointers { header, elements in body(Reader(base: Words(elements), layout: Layout(header))) }
     }
 
     /// Every category that scored above zero (category index, score), highest first.
     func forEachCategoryScore(_ body: (Int, Int) -> Void) {
-        withUnsafeMutablePointerToElements { elements in
+        withUnsafeMutablePointers { header, elements in
             let p = Words(elements) + Layout(header).categoryScores
-            for i in 0..<header.categoryScoreCount {
+            for i in 0..<header.pointee.categoryScoreCount {
                 body(Int(Int32(bitPattern: p[2 * i])), Int(Int32(bitPattern: p[2 * i + 1])))
             }
         }

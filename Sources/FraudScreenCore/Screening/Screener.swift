@@ -20,6 +20,10 @@ public final class Screener {
     private let ruleCategories: UnsafeMutableBufferPointer<Int32>
     private let idRanks: UnsafeMutableBufferPointer<Int32>
     private let metaRanks: UnsafeMutableBufferPointer<Int32>
+    /// Per category, its thresholds (the rule set's where it has none of its own) and the position of its id
+    /// in sorted order (equal scores list by id): the verdict reads these, not the categories' strings.
+    private let categoryThresholds: UnsafeMutableBufferPointer<Thresholds>
+    private let categoryIDRanks: UnsafeMutableBufferPointer<Int32>
     private let regexMatcher: RegexMatcher
     private let wordBoundaries = WordBoundaries()
     private let text = NormalizedText()
@@ -152,6 +156,13 @@ public final class Screener {
         metaRanks = table.metaRanks
         rules = .allocate(capacity: max(1, ruleSet.rules.count))
         for (i, rule) in ruleSet.rules.enumerated() { rules[i] = Unmanaged.passUnretained(rule) }
+        let categories = ruleSet.categories
+        categoryThresholds = buffer(categories.count, ruleSet.settings.thresholds)
+        categoryIDRanks = buffer(categories.count, 0)
+        for (rank, c) in categories.indices.sorted(by: { categories[$0].id < categories[$1].id }).enumerated() {
+            categoryThresholds[c] = categories[c].thresholds ?? ruleSet.settings.thresholds
+            categoryIDRanks[c] = Int32(rank)
+        }
     }
 
     deinit {
@@ -159,6 +170,7 @@ public final class Screener {
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
         keywordStates.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); rules.deallocate()
+        categoryThresholds.deallocate(); categoryIDRanks.deallocate()
     }
 
     /// How many regex matches were abandoned at the PCRE2 work limits.
@@ -186,7 +198,7 @@ public final class Screener {
         // Names of transaction fields that evidence named are kept at the end: the next transaction's evidence
         // names them again, and rebuilding the list (and its encoded openings) for every transaction cost
         // more allocations than the rest of screening it.
-        if !evidenceFields.starts(with: document.fields.lazy.map(\.name)) {
+        if !evidenceFieldsStart(with: document.fields) {
             setEvidenceFields(document.fields.map(\.name))  // a new array: verdicts may hold the old one
         }
         var entities: [Verdict.FoundEntity] = []
@@ -428,12 +440,15 @@ public final class Screener {
         let maxSpans = ruleSet.settings.maxSpansPerRule
         let mark = evidence.count
         var spans: Int { evidence.count - mark }
+        // Keyword conditions come from the packed table and the flags; `rule` is read only for the conditions
+        // the flags say it has.
+        let flags = table.flags[r]
 
         let keywords = table.keywordConditions(r)
         if !keywords.any.isEmpty {
             var matched = false
             for keyword in keywords.any {
-                forEachOccurrence(of: keyword, rule) { start, end, evasive in
+                forEachOccurrence(of: keyword, flags) { start, end, evasive in
                     matched = true
                     if spans < maxSpans { appendUnique(keywordEvidence(field, start, end, evasive), from: mark) }
                 }
@@ -441,13 +456,13 @@ public final class Screener {
             guard matched else { return false }
         }
         if keywords.groupCount > 0 {
-            guard allGroupsMatch(rule, keywords) else { return false }
+            guard allGroupsMatch(keywords, flags) else { return false }
             for d in 0..<chosen.count where spans < maxSpans {
                 let o = groupOccurrences.base[Int(chosen.base[d])]
                 appendUnique(keywordEvidence(field, Int(o.start), Int(o.end), o.variant), from: mark)
             }
         }
-        if !rule.regexes.isEmpty {
+        if flags.contains(.hasRegexes) {
             var matched = false
             let present = text.asciiPresent
             var gate = regexGates(of: r)
@@ -461,7 +476,8 @@ public final class Screener {
             }
             guard matched else { return false }
         }
-        if !rule.entities.isEmpty || !rule.lists.isEmpty {
+        guard flags.contains(.hasEntityConditions) || flags.contains(.hasDocumentConditions) else { return true }
+        if flags.contains(.hasEntityConditions) {
             let present = text.asciiPresent
             var scans: EntityExtractor.Scans = []
             for requirement in rule.entities {
@@ -476,31 +492,32 @@ public final class Screener {
         }
         for requirement in rule.entities {
             var matched = false
-            for entity in fieldEntities where entity.kind == requirement.kind {
-                if let subkinds = requirement.subkinds, !subkinds.contains(entity.subkind ?? "") { continue }
-                if let minimum = requirement.minimum, (entity.amount ?? -.infinity) < minimum { continue }
-                if let maximum = requirement.maximum, (entity.amount ?? .infinity) > maximum { continue }
+            // By index: iterating the array copies each entity, strings and all.
+            for e in fieldEntities.indices where fieldEntities[e].kind == requirement.kind {
+                if let subkinds = requirement.subkinds, !subkinds.contains(fieldEntities[e].subkind ?? "") { continue }
+                if let minimum = requirement.minimum, (fieldEntities[e].amount ?? -.infinity) < minimum { continue }
+                if let maximum = requirement.maximum, (fieldEntities[e].amount ?? .infinity) > maximum { continue }
                 matched = true
-                if spans < maxSpans { append(entityEvidence(field, entity, .entity)) }
+                if spans < maxSpans { append(entityEvidence(field, fieldEntities[e].foldedRange, .entity)) }
                 break
             }
             guard matched else { return false }
         }
         for requirement in rule.lists {
             var matched = false
-            for entity in fieldEntities where entity.kind == requirement.entity {
-                let listed = entity.kind == .url
-                    ? requirement.list.containsDomain(entity.host ?? "") || requirement.list.contains(entity.value)
-                    : requirement.list.contains(entity.value)
+            for e in fieldEntities.indices where fieldEntities[e].kind == requirement.entity {
+                let listed = fieldEntities[e].kind == .url
+                    ? requirement.list.containsDomain(fieldEntities[e].host ?? "") || requirement.list.contains(fieldEntities[e].value)
+                    : requirement.list.contains(fieldEntities[e].value)
                 if listed {
                     matched = true
-                    if spans < maxSpans { append(entityEvidence(field, entity, .list)) }
+                    if spans < maxSpans { append(entityEvidence(field, fieldEntities[e].foldedRange, .list)) }
                     break
                 }
             }
             guard matched else { return false }
         }
-        if rule.hasDocumentConditions {
+        if flags.contains(.hasDocumentConditions) {
             guard documentEvidence(rule) else { return false }
         }
         return true
@@ -525,6 +542,13 @@ public final class Screener {
             appendDocumentEvidence(Verdict.Evidence(field: field, span: TextSpan(start: 0, end: raw.unicodeScalars.count), text: raw,
                                                     source: .list, evasive: false))
         }
+        return true
+    }
+
+    /// Whether `evidenceFields` begins with the names of `fields` (a plain loop: this runs per document).
+    private func evidenceFieldsStart(with fields: [Document.Field]) -> Bool {
+        guard evidenceFields.count >= fields.count else { return false }
+        for i in fields.indices where evidenceFields[i] != fields[i].name { return false }
         return true
     }
 
@@ -574,14 +598,14 @@ public final class Screener {
         return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .keyword, evasive: evasive)
     }
 
-    private func entityEvidence(_ field: Int32, _ entity: Entity, _ source: Verdict.Evidence.Source) -> RawEvidence {
-        let span = text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)
+    private func entityEvidence(_ field: Int32, _ range: Range<Int>, _ source: Verdict.Evidence.Source) -> RawEvidence {
+        let span = text.originalSpan(foldedStart: range.lowerBound, foldedEnd: range.upperBound)
         return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: source, evasive: false)
     }
 
     /// Calls `body` for each occurrence of `keyword` in the current field that the rule's options accept.
     @inline(__always)
-    private func forEachOccurrence(of keyword: Int32, _ rule: CompiledRule, _ body: (Int, Int, Bool) -> Void) {
+    private func forEachOccurrence(of keyword: Int32, _ flags: RuleTable.Flags, _ body: (Int, Int, Bool) -> Void) {
         guard seen(keyword) else { return }
         var index = keywordStates[Int(keyword)].head
         let occurrences = self.occurrences.base
@@ -589,7 +613,7 @@ public final class Screener {
             let o = occurrences[Int(index)]
             let start = Int(o.start), end = Int(o.end)
             let evasive = o.variant || text.isEvasive(compactStart: start, compactEnd: end)
-            if (!rule.evasiveOnly || evasive) && (!rule.wholeWord || isWholeWord(start, end)) {
+            if (!flags.contains(.evasiveOnly) || evasive) && (!flags.contains(.wholeWord) || isWholeWord(start, end)) {
                 body(start, end, evasive)
             }
             index = o.next
@@ -603,7 +627,7 @@ public final class Screener {
     /// 会员 twice; an occurrence inside another counts as the same), all within the window. A depth-first
     /// search over the (few) occurrences, iterative and in scratch buffers (no allocation per rule), with a
     /// work bound so a text full of keywords cannot make it explode.
-    private func allGroupsMatch(_ rule: CompiledRule, _ keywords: RuleTable.KeywordConditions) -> Bool {
+    private func allGroupsMatch(_ keywords: RuleTable.KeywordConditions, _ flags: RuleTable.Flags) -> Bool {
         var found = groupOccurrences, bounds = groupBounds, chosen = self.chosen
         defer { groupOccurrences = found; groupBounds = bounds; self.chosen = chosen }
         found.count = 0
@@ -616,7 +640,7 @@ public final class Screener {
             guard !empty else { return }
             let before = found.count
             for keyword in group {
-                forEachOccurrence(of: keyword, rule) { start, end, evasive in
+                forEachOccurrence(of: keyword, flags) { start, end, evasive in
                     // Here the flag holds the occurrence's full evasiveness, already worked out.
                     found.append(Occurrence(start: Int32(start), end: Int32(end), next: -1, variant: evasive))
                 }
@@ -635,7 +659,7 @@ public final class Screener {
         }
         if empty { return false }
         let groups = keywords.groupCount
-        let window = rule.window ?? Int.max
+        let window = keywords.window
         let o = found.base, b = bounds.base
         chosen.reserve(groups)
         chosen.count = groups
@@ -822,7 +846,6 @@ public final class Screener {
             return Verdict(decision: .allow, score: 0, entities: entities, rulesVersion: ruleSet.version, truncated: truncated,
                            isTransaction: isTransaction, fired: nil)
         }
-        let categories = ruleSet.categories
         let scores = categoryScoreScratch
         scores.update(repeating: 0)
         var adjustment = 0
@@ -875,7 +898,8 @@ public final class Screener {
         var scoring = scoringCategories
         scoring.count = 0
         var best = -1
-        for c in categories.indices where scores[c] != 0 {
+        let idRanks = categoryIDRanks
+        for c in scores.indices where scores[c] != 0 {
             // An adjustment alone (no rule of the category fired) does not make a category score.
             let score = max(0, scores[c] + adjustment)
             scores[c] = score
@@ -884,7 +908,7 @@ public final class Screener {
             scoring.append(Int32(c))
             var j = scoring.count - 1
             while j > 0, scores[Int(scoring.base[j - 1])] < score
-                    || scores[Int(scoring.base[j - 1])] == score && categories[Int(scoring.base[j - 1])].id > categories[c].id {
+                    || scores[Int(scoring.base[j - 1])] == score && idRanks[Int(scoring.base[j - 1])] > idRanks[c] {
                 scoring.base[j] = scoring.base[j - 1]
                 j -= 1
             }
@@ -896,7 +920,7 @@ public final class Screener {
         var score = 0
         if best >= 0 {
             score = scores[best]
-            let thresholds = categories[best].thresholds ?? ruleSet.settings.thresholds
+            let thresholds = categoryThresholds[best]
             decision = score >= thresholds.block ? .block : score >= thresholds.warn ? .warn : .allow
         }
         let fired = FiredRules.make(hits: firedRules.count, evidence: sorted.count, categoryScores: scoring.count,
