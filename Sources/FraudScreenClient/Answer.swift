@@ -27,6 +27,18 @@ public struct Answer: @unchecked Sendable {
         public var evidence: [Evidence]
     }
 
+    /// An entity the verdict lists (asked for with `listingEntities`).
+    public struct Entity: Sendable, Equatable {
+        /// `url`, `phone`, `bank_card`, `qq`, `wechat`, `amount`, `app_download`.
+        public var type: String
+        /// For phones and links, what kind (`mobile`, `short_link`…).
+        public var kind: String?
+        public var value: String
+        public var field: String
+        public var start: Int
+        public var end: Int
+    }
+
     /// The answer line as received (without the newline).
     public var line: String
     /// The parsed object (JSONSerialization types).
@@ -79,6 +91,13 @@ public struct Answer: @unchecked Sendable {
                     Hit.Evidence(field: e["field"] as? String ?? "", start: e["start"] as? Int ?? 0, end: e["end"] as? Int ?? 0,
                                  text: e["text"] as? String ?? "", evasive: e["evasive"] as? Bool ?? false)
                 })
+        }
+    }
+
+    public var entities: [Entity] {
+        ((object["entities"] as? [[String: Any]]) ?? []).map { e in
+            Entity(type: e["type"] as? String ?? "", kind: e["kind"] as? String, value: e["value"] as? String ?? "",
+                   field: e["field"] as? String ?? "", start: e["start"] as? Int ?? 0, end: e["end"] as? Int ?? 0)
         }
     }
 

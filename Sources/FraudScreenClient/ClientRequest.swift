@@ -2,10 +2,10 @@ import FraudScreenCore
 
 /// A request to the daemon (docs/PROTOCOL.md), encoded as one JSON line.
 public enum ClientRequest: Sendable {
-    /// Screen a message.
-    case screen(text: String, channel: String? = nil, sender: String? = nil)
+    /// Screen a message; `listingEntities` asks the verdict to list every entity found.
+    case screen(text: String, channel: String? = nil, sender: String? = nil, listingEntities: Bool = false)
     /// Screen a payment; amounts are decimal strings.
-    case screenTransaction(TransactionRequest)
+    case screenTransaction(TransactionRequest, listingEntities: Bool = false)
     /// Screen and durably store a reported message.
     case report(text: String, reporter: String, label: String, category: String? = nil)
     case ping
@@ -19,16 +19,18 @@ public enum ClientRequest: Sendable {
         json.beginObject()
         json.member("id", id)
         switch self {
-        case .screen(let text, let channel, let sender):
+        case .screen(let text, let channel, let sender, let listingEntities):
             json.member("op", "screen")
             json.object("message") { message in
                 message.member("text", text)
                 message.member("channel", channel)
                 message.member("sender", sender)
             }
-        case .screenTransaction(let transaction):
+            if listingEntities { json.member("entities", true) }
+        case .screenTransaction(let transaction, let listingEntities):
             json.member("op", "screen")
             json.object("transaction") { transaction.write(to: &$0) }
+            if listingEntities { json.member("entities", true) }
         case .report(let text, let reporter, let label, let category):
             json.member("op", "report")
             json.object("message") { $0.member("text", text) }

@@ -268,15 +268,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch request.operation {
         case .screenMessage(let message):
             loop.statistics.count(.screenMessage)
-            let verdict = loop.currentScreener.screen(message.text)
+            let verdict = screener(listingEntities: request.listsEntities).screen(message.text)
             answerVerdict(id: request.id, verdict, started: started)
         case .screenTransaction(let transaction):
             loop.statistics.count(.screenTransaction)
-            let verdict = loop.currentScreener.screen(transaction.document)
+            let verdict = screener(listingEntities: request.listsEntities).screen(transaction.document)
             answerVerdict(id: request.id, verdict, started: started)
         case .report(let report):
             loop.statistics.count(.report)
-            handleReport(id: request.id, report, started: started)
+            handleReport(id: request.id, report, listingEntities: request.listsEntities, started: started)
         case .ping:
             loop.statistics.count(.ping)
             answerNow { AnswerEncoder.ping(id: request.id, rulesVersion: loop.currentScreener.ruleSet.version, into: &$0) }
@@ -318,12 +318,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func handleReport(id: [UInt8]?, _ report: Request.Report, started: NIODeadline) {
+    /// The loop's screener, set to list entities or not for this request.
+    private func screener(listingEntities: Bool) -> Screener {
+        let screener = loop.currentScreener
+        screener.reportsEntities = listingEntities
+        return screener
+    }
+
+    private func handleReport(id: [UInt8]?, _ report: Request.Report, listingEntities: Bool, started: NIODeadline) {
         guard let store = server.reportStore, let context else {
             answerError(id: id, ProtocolError(.forbidden, "this daemon stores no reports (no reports directory configured)"))
             return
         }
-        let verdict = loop.currentScreener.screen(report.message.text)
+        let verdict = screener(listingEntities: listingEntities).screen(report.message.text)
         let reportID = store.nextID()
         let record = AnswerEncoder.reportRecord(reportID: reportID, requestID: id, report: report, peer: peer,
                                                 receivedAt: ReportStore.iso8601(Date()), verdict: verdict)

@@ -46,6 +46,7 @@ private struct DecodingState {
     var label: String?
     var category: String?
     var format: String?
+    var entities: Bool?
     var firstError: ProtocolError?
 
     mutating func record(_ error: ProtocolError) {
@@ -71,6 +72,7 @@ private struct DecodingState {
         case "label": label = try string(&reader, "label")
         case "category": category = try string(&reader, "category")
         case "format": format = try string(&reader, "format")
+        case "entities": entities = try bool(&reader, "entities")
         case "message": message = try readMessage(&reader)
         case "transaction": transaction = try readTransaction(&reader)
         default: try reader.skipValue()
@@ -237,6 +239,6 @@ private struct DecodingState {
         default:
             return .failure(ProtocolError(.unknownOp, "op '\(op)' is not one of screen, report, ping, stats, reload"))
         }
-        return .success(Request(id: id, operation: operation))
+        return .success(Request(id: id, operation: operation, listsEntities: entities ?? false))
     }
 }

@@ -36,7 +36,7 @@ struct CheckCommand: ParsableCommand {
         try ArgumentValidation.requireUTF8Arguments()
         if let transaction { return try checkTransaction(transaction) }
         let message = try readMessage()
-        if let socket { return try askDaemon(socket, .screen(text: message)) }
+        if let socket { return try askDaemon(socket, .screen(text: message, listingEntities: true)) }
         let ruleSet = try rules.load()
         let verdict = Screener(ruleSet: ruleSet).screen(message)
         if json {
@@ -60,7 +60,7 @@ struct CheckCommand: ParsableCommand {
         do { parsed = try TransactionJSON.transaction(from: Data(bytes)) } catch {
             throw ToolFailure(message: "invalid transaction: \(error)")
         }
-        if let socket { return try askDaemon(socket, .screenTransaction(TransactionRequest(parsed))) }
+        if let socket { return try askDaemon(socket, .screenTransaction(TransactionRequest(parsed), listingEntities: true)) }
         let document = Document(transaction: parsed)
         let verdict = Screener(ruleSet: try rules.load()).screen(document)
         if json {
@@ -90,6 +90,9 @@ struct CheckCommand: ParsableCommand {
             for e in hit.evidence {
                 out += "        \(e.field)[\(e.start)..<\(e.end)] 「\(e.text)」\(e.evasive ? "  (evasive: 规避写法)" : "")\n"
             }
+        }
+        if !answer.entities.isEmpty {
+            out += VerdictReport.entitiesLine(answer.entities.map { (type: $0.type, kind: $0.kind, value: $0.value) })
         }
         if let advice = answer.advice { out += "劝阻话术 advice: \(advice)\n" }
         out += "rules version \(answer.rulesVersion ?? "?") (daemon at \(socket), \(answer.elapsedMicros ?? 0) µs)\n"

@@ -9,6 +9,11 @@ struct VerdictReport {
 
     private func style(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
+    /// The entities line, `要素 entities: type/kind=value  …` (shared with the daemon's answers in `check --socket`).
+    static func entitiesLine(_ entities: [(type: String, kind: String?, value: String)]) -> String {
+        "要素 entities: " + entities.map { "\($0.type)\($0.kind.map { "/\($0)" } ?? "")=\($0.value)" }.joined(separator: "  ") + "\n"
+    }
+
     func render() -> String {
         var out = ""
         let decision: String
@@ -35,9 +40,7 @@ struct VerdictReport {
             }
         }
         if !verdict.entities.isEmpty {
-            out += "要素 entities: " + verdict.entities.map { found in
-                "\(found.entity.kind.rawValue)\(found.entity.subkind.map { "/\($0)" } ?? "")=\(found.entity.value)"
-            }.joined(separator: "  ") + "\n"
+            out += VerdictReport.entitiesLine(verdict.entities.map { (type: $0.entity.kind.rawValue, kind: $0.entity.subkind, value: $0.entity.value) })
         }
         if let advice = verdict.advice { out += "劝阻话术 advice: \(advice)\n" }
         if let transaction = document.transaction {

@@ -23,11 +23,12 @@ struct ClientCommandTests {
 
     @Test func checkAsksTheDaemon() throws {
         let (daemon, _) = try startDaemon(); defer { daemon.stop() }
-        let human = try run(["check", "--socket", daemon.socketPath, "请把钱转到安 全 账 户"])
+        let human = try run(["check", "--socket", daemon.socketPath, "请把钱转到安 全 账 户，客服电话13800138000"])
         #expect(human.status == 0, "\(human.stderr)")
         #expect(human.stdout.contains("BLOCK"))
         #expect(human.stdout.contains("authority.safe_account"))
         #expect(human.stdout.contains("公检法不会要求转账到安全账户"))
+        #expect(human.stdout.contains("要素 entities: phone/mobile=13800138000"))  // asked for: hotline staff see them
         let machine = try run(["check", "--socket", daemon.socketPath, "--json", "刷单就有佣金"])
         #expect(json(machine.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["verdict"] as? String == "warn")
         let missing = try run(["check", "--socket", daemon.directory.appendingPathComponent("nope.sock").path, "x"])

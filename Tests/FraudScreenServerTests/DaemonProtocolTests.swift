@@ -67,6 +67,23 @@ struct DaemonProtocolTests {
         #expect(evidence?["text"] as? String == "安 全 账 户")
     }
 
+    @Test func entitiesAreListedWhenTheRequestAsks() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        let text = "点击 http://t.cn/abc 领取，客服电话13800138000"
+        func entities(_ extra: String) throws -> [[String: Any]]? {
+            json(try socket.request(#"{"id":"e","op":"screen","message":{"text":"\#(text)"}\#(extra)}"#))["entities"] as? [[String: Any]]
+        }
+        let listed = try entities(#","entities":true"#)
+        #expect(listed?.map { $0["type"] as? String } == ["url", "phone"])
+        let phone = listed?.last
+        #expect(phone?["value"] as? String == "13800138000" && phone?["kind"] as? String == "mobile")
+        #expect(phone?["start"] as? Int == 26 && phone?["end"] as? Int == 37)  // Unicode scalars of the original
+        // Not asked (and asked for a request before, on the same loop's screener): none listed.
+        #expect(try entities("")?.isEmpty == true)
+        #expect(try entities(#","entities":false"#)?.isEmpty == true)
+    }
+
     @Test func everyErrorCodeFromRealInputAndTheConnectionSurvives() throws {
         let (daemon, _) = try startDaemon(["--max-line-bytes", "65536"]); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }

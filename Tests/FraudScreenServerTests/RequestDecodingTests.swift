@@ -27,6 +27,17 @@ struct RequestDecodingTests {
         #expect(message == Message(text: "刷单\n返利", channel: "sms", sender: "+8613800000000"))
     }
 
+    @Test func entityListingIsAskedForPerRequest() throws {
+        func lists(_ line: String) -> Bool? {
+            guard case .success(let request) = decode(line).result else { return nil }
+            return request.listsEntities
+        }
+        #expect(lists(#"{"op":"screen","message":{"text":"x"}}"#) == false)
+        #expect(lists(#"{"op":"screen","message":{"text":"x"},"entities":true}"#) == true)
+        #expect(lists(#"{"op":"screen","message":{"text":"x"},"entities":null}"#) == false)
+        #expect(code(#"{"op":"screen","message":{"text":"x"},"entities":"yes"}"#) == .badValue)
+    }
+
     @Test func escapesAndSurrogatePairs() throws {
         guard case .success(let request) = decode(#"{"op":"screen","message":{"text":"\u5237\u5355 \ud83d\ude00 \"q\" \\"}}"#).result,
               case .screenMessage(let message) = request.operation else { Issue.record("not decoded"); return }

@@ -92,8 +92,9 @@ public final class Screener {
     static let maxOccurrencesPerField = 65_536
 
     /// Whether verdicts list every entity found; when false, entities are extracted only for fields where
-    /// a rule needs them (faster: most texts fire no entity rule).
-    public let reportsEntities: Bool
+    /// a rule needs them (faster: most texts fire no entity rule). Read per screening, so it can be set per
+    /// request.
+    public var reportsEntities: Bool
     /// The extractor scans already run on the current field.
     private var scansDone: EntityExtractor.Scans = []
 
