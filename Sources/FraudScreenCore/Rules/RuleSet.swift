@@ -16,8 +16,6 @@ public final class RuleSet: Sendable {
     let ruleIndex: [String: Int]
     let foldTable: FoldTable
     let automaton: AhoCorasick
-    /// For each automaton pattern: the keyword it stands for, and whether it is a word variant.
-    let patternKeywords: [PatternKeyword]
     let keywordTexts: [String]
     /// Rules with field conditions but no keyword anchor: evaluated on every field they apply to.
     let unanchoredRules: [Int32]
@@ -47,7 +45,6 @@ public final class RuleSet: Sendable {
         self.ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
         self.foldTable = foldTable
         self.automaton = automaton
-        self.patternKeywords = patternKeywords
         self.keywordTexts = keywordTexts
         self.unanchoredRules = unanchoredRules
         self.documentRules = documentRules
@@ -60,8 +57,9 @@ public final class RuleSet: Sendable {
         self.documentStartingMeta = metaOrder.filter { rules[Int($0)].hasDocumentConditions && !rules[Int($0)].hasFieldConditions }
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
-        self.table = RuleTable(rules: rules, keywordCount: keywordTexts.count, keywordAnchors: keywordAnchors, metaDependents: dependents,
-                               metaOrder: metaOrder)
+        // `patternKeywords`: for each automaton pattern, the keyword it stands for and whether it is a word variant.
+        self.table = RuleTable(rules: rules, keywordCount: keywordTexts.count, patternKeywords: patternKeywords,
+                               keywordAnchors: keywordAnchors, metaDependents: dependents, metaOrder: metaOrder)
         self.encodedText = EncodedRuleText(rules: rules, categories: categories)
     }
 

@@ -27,19 +27,33 @@ final class RuleTable: @unchecked Sendable {
     /// evaluation walks.
     let keywordLists: PackedLists<Int32>
     /// For each keyword, what its first occurrence in a field sets off, as one run of integers: the count of
-    /// keyword sets that contain it, those sets, then the rules that cannot fire without it (its anchors).
+    /// keyword sets that contain it and those sets, then the count of rules that cannot fire without it (its
+    /// anchors) and per rule its index and where its `checks` start.
     ///
     /// Keyword sets are every distinct keyword list any rule tests for "some keyword of it was seen" (`unless`,
     /// `any`, each `all` element, each literal set a regex needs). When a field first sees a keyword the
     /// screener stamps its sets; a candidate then tests one stamp per condition instead of one per keyword
-    /// (candidates read about twenty keyword stamps each otherwise). Sets and anchors share one list because
-    /// they are read together, for every keyword a text contains: one lookup, one cache line.
-    let keywordLinks: PackedLists<Int32>
+    /// (candidates read about twenty keyword stamps each otherwise). Sets and anchors share one run because
+    /// they are read together, for every keyword a text contains: one cache line. Runs are found through
+    /// `patternLinks`, and candidates carry where their checks start: on this path every look-up of where a
+    /// list starts was a cache miss of its own, before the one for the list.
+    let keywordLinks: UnsafeMutableBufferPointer<Int32>
     let keywordSetCount: Int
-    /// For each rule, its first test as one run of integers over keyword-set ids, so that testing a candidate
-    /// reads one cache line: the `unless` set (-1 for none), the `any` set (-1 for none), the `all` element
-    /// count and their sets, then the regex count and per regex its alternative count (0: runs ungated), per
-    /// alternative its set count and sets — some alternative of some regex must have all its sets seen.
+    /// For each automaton pattern, read for every occurrence: its keyword (and whether it is a word variant),
+    /// and where the keyword's run in `keywordLinks` starts.
+    let patternLinks: UnsafeMutableBufferPointer<PatternLink>
+
+    struct PatternLink {
+        let keyword: PatternKeyword
+        let links: Int32
+    }
+    /// For each rule, its first test as one run of integers, so that testing a candidate reads one cache line:
+    /// where the rule's `keywordLists` run starts (evaluation reads it from here, not from a look-up of its
+    /// own), the `unless` set (-1 for none), the `any` set (-1 for none), the `all` element count and their
+    /// sets, the count (0–2) of ASCII sets the text must meet one character of and those sets (four words
+    /// each: its entity, list or regex conditions need them), then the regex count and per regex its alternative
+    /// count (0: runs ungated), per alternative its set count and sets — some alternative of some regex must
+    /// have all its sets seen. `Checks` reads it.
     let checks: PackedLists<Int32>
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists<Int32>
@@ -56,13 +70,11 @@ final class RuleTable: @unchecked Sendable {
     let categories: UnsafeMutableBufferPointer<Int32>
     /// For each rule, the position of its id in sorted order (hits with equal scores are listed by id).
     let idRanks: UnsafeMutableBufferPointer<Int32>
-    /// For each rule, two sets of ASCII characters its entity, list or regex conditions need one character
-    /// of each (an empty set needs nothing): a text without them cannot satisfy the rule.
-    let asciiNeeds: UnsafeMutableBufferPointer<(ASCIISet, ASCIISet)>
     private let fieldBits: [String: Int]
 
-    init(rules: [CompiledRule], keywordCount: Int, keywordAnchors: [[Int32]], metaDependents: [[Int32]], metaOrder: [Int32]) {
-        keywordLists = PackedLists(rules.map { rule in
+    init(rules: [CompiledRule], keywordCount: Int, patternKeywords: [PatternKeyword], keywordAnchors: [[Int32]],
+         metaDependents: [[Int32]], metaOrder: [Int32]) {
+        let keywordLists = PackedLists(rules.map { rule in
             func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
             return [Int32(clamping: rule.window ?? -1)] + counted(rule.unlessKeywords) + counted(rule.anyKeywords)
                 + [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
@@ -77,18 +89,42 @@ final class RuleTable: @unchecked Sendable {
             for keyword in key { setsOfKeyword[Int(keyword)].append(id) }
             return id
         }
-        checks = PackedLists(rules.map { rule in
-            var code: [Int32] = [rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
+        self.keywordLists = keywordLists
+        let checks = PackedLists(rules.enumerated().map { i, rule in
+            var code: [Int32] = [keywordLists.start(of: i), rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
                                  rule.anyKeywords.isEmpty ? -1 : set(rule.anyKeywords),
                                  Int32(rule.allGroups.count)] + rule.allGroups.map(set)
+            let needs = RuleTable.asciiNeeds(of: rule)
+            code.append(Int32(needs.count))
+            for need in needs {
+                for word in [need.low, need.high] {
+                    code += [Int32(truncatingIfNeeded: word), Int32(truncatingIfNeeded: word >> 32)]
+                }
+            }
             code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { alternatives in
                 [Int32(alternatives.count)] + alternatives.flatMap { sets in [Int32(sets.count)] + sets.map(set) }
             }
             return code
         })
-        keywordLinks = PackedLists((0..<keywordCount).map { k in
-            [Int32(setsOfKeyword[k].count)] + setsOfKeyword[k] + keywordAnchors[k]
-        })
+        self.checks = checks
+        let runs = (0..<keywordCount).map { k -> [Int32] in
+            var run: [Int32] = [Int32(setsOfKeyword[k].count)] + setsOfKeyword[k]
+            run.append(Int32(keywordAnchors[k].count))
+            for rule in keywordAnchors[k] { run += [rule, checks.start(of: Int(rule))] }
+            return run
+        }
+        keywordLinks = .allocate(capacity: max(1, runs.reduce(0) { $0 + $1.count }))
+        var runStarts: [Int32] = []
+        var k = 0
+        for run in runs {
+            runStarts.append(Int32(k))
+            _ = UnsafeMutableBufferPointer(rebasing: keywordLinks[k..<(k + run.count)]).initialize(from: run)
+            k += run.count
+        }
+        patternLinks = .allocate(capacity: max(1, patternKeywords.count))
+        for (i, pattern) in patternKeywords.enumerated() {
+            patternLinks[i] = PatternLink(keyword: pattern, links: runStarts[pattern.keyword])
+        }
         keywordSetCount = setIDs.count
         self.metaDependents = PackedLists(metaDependents)
         metaLists = PackedLists(rules.map { rule in
@@ -109,7 +145,6 @@ final class RuleTable: @unchecked Sendable {
         categories = .allocate(capacity: max(1, rules.count))
         idRanks = .allocate(capacity: max(1, rules.count))
         for (rank, r) in rules.indices.sorted(by: { rules[$0].id < rules[$1].id }).enumerated() { idRanks[r] = Int32(rank) }
-        asciiNeeds = .allocate(capacity: max(1, rules.count))
         for (i, rule) in rules.enumerated() {
             var f: Flags = []
             if rule.meta != nil { f.insert(.isMeta) }
@@ -125,25 +160,32 @@ final class RuleTable: @unchecked Sendable {
             fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? RuleTable.overflowBitIndex) } } ?? ~0
             scores[i] = Int32(rule.score)
             categories[i] = Int32(rule.categoryIndex ?? -1)
-            // Entity, list and regex conditions all have to hold, so any of their ASCII needs will do: keep the
-            // two narrowest. (With several regexes any one may match, so their needs are not combined here.)
-            var needs = (rule.entities.map(\.kind) + rule.lists.map(\.entity)).compactMap(EntityExtractor.prerequisite(of:))
-            if rule.regexes.count == 1 { needs += rule.regexes[0].asciiRequirements }
-            needs.sort { $0.count < $1.count }
-            asciiNeeds[i] = (needs.first ?? ASCIISet(), needs.dropFirst().first ?? ASCIISet())
         }
     }
 
-    deinit {
-        for lists in [keywordLinks, keywordLists, checks, metaDependents, metaLists] { lists.free() }
-        flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
-        asciiNeeds.deallocate(); metaRanks.deallocate()
+    /// Up to two sets of ASCII characters of which the rule's entity, list or regex conditions need one
+    /// character each: a text without them cannot satisfy the rule. They all have to hold, so any of their
+    /// needs will do: the two narrowest. (With several regexes any one may match, so their needs are not
+    /// combined here.)
+    private static func asciiNeeds(of rule: CompiledRule) -> [ASCIISet] {
+        var needs = (rule.entities.map(\.kind) + rule.lists.map(\.entity)).compactMap(EntityExtractor.prerequisite(of:))
+        if rule.regexes.count == 1 { needs += rule.regexes[0].asciiRequirements }
+        needs.sort { $0.count < $1.count }
+        return Array(needs.filter { !$0.isEmpty }.prefix(2))
     }
 
-    /// The `any` list, `all` elements and window of rule `r`, read from its packed lists (no array retained).
+    deinit {
+        for lists in [keywordLists, checks, metaDependents, metaLists] { lists.free() }
+        keywordLinks.deallocate(); patternLinks.deallocate()
+        flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
+        metaRanks.deallocate()
+    }
+
+    /// The `any` list, `all` elements and window of the rule whose `keywordLists` run starts at `start`
+    /// (`Checks.keywordLists`), read in place (no array retained).
     @inline(__always)
-    func keywordConditions(_ r: Int) -> KeywordConditions {
-        var p = keywordLists[r].baseAddress!
+    func keywordConditions(at start: Int32) -> KeywordConditions {
+        var p = keywordLists.values(from: start)
         let window = p[0] < 0 ? Int.max : Int(p[0])
         p += 1
         p += 1 + Int(p[0])  // unless
@@ -170,6 +212,39 @@ final class RuleTable: @unchecked Sendable {
             }
         }
     }
+
+    /// A rule's run of `checks`, read in order.
+    struct Checks {
+        let start: UnsafePointer<Int32>
+
+        var keywordLists: Int32 { start[0] }
+        var unlessSet: Int32 { start[1] }
+        var anySet: Int32 { start[2] }
+        var allSets: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: start + 4, count: Int(start[3])) }
+        /// The ASCII sets, then the regex gates.
+        private var needsStart: UnsafePointer<Int32> { start + 4 + Int(start[3]) }
+
+        /// Whether the text's ASCII characters meet every ASCII set (one character of each).
+        @inline(__always)
+        func asciiNeedsMet(_ present: (UInt64, UInt64)) -> Bool {
+            let p = needsStart
+            for k in 0..<Int(p[0]) {
+                let words = UnsafeRawPointer(p + 1 + 4 * k)
+                let low = words.loadUnaligned(as: UInt64.self), high = words.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                if low & present.0 == 0 && high & present.1 == 0 { return false }
+            }
+            return true
+        }
+
+        /// The regex count, then per regex its gate (see `checks`).
+        var regexGates: UnsafePointer<Int32> { needsStart + 1 + 4 * Int(needsStart[0]) }
+    }
+
+    /// Rule `r`'s checks (a candidate found through `keywordLinks` knows where they start: `checks(at:)`).
+    func checks(of r: Int) -> Checks { Checks(start: checks.values(from: checks.start(of: r))) }
+
+    @inline(__always)
+    func checks(at start: Int32) -> Checks { Checks(start: checks.values(from: start)) }
 
     /// Meta rule `r`'s combination, read from its packed list (no rule object or array retained).
     @inline(__always)

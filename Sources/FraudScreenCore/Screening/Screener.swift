@@ -47,8 +47,13 @@ public final class Screener {
     private let ruleStamp: UnsafeMutableBufferPointer<UInt32>
     private let metaStamp: UnsafeMutableBufferPointer<UInt32>
     private var metaGeneration: UInt32 = 0
-    private var candidates = Stream<Int32>()
-    private var deferredMeta = Stream<Int32>()
+    /// Rules to test on the current field, with where their packed checks start.
+    private var candidates = Stream<Candidate>()
+    private struct Candidate {
+        var rule: Int32
+        var checks: Int32
+    }
+    private var deferredMeta = Stream<Candidate>()
     // Scratch of `allGroupsMatch`.
     private var groupOccurrences = Stream<Occurrence>()
     private var groupBounds = Stream<Int32>()
@@ -284,40 +289,40 @@ public final class Screener {
             occurrences.append(Occurrence(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end),
                                           next: Int32(truncatingIfNeeded: pattern), variant: false))
         }
-        ruleSet.patternKeywords.withUnsafeBufferPointer { patternKeywords in
-            let found = occurrences.base
-            for index in 0..<occurrences.count {
-                let pattern = patternKeywords[Int(found[index].next)]
-                let keyword = pattern.keyword
-                var next: Int32 = -1
-                if keywords[keyword].stamp == generation {
-                    next = keywords[keyword].head
-                } else {
-                    keywords[keyword].stamp = generation
-                    // The keyword's sets, then the rules anchored on it (layout in `RuleTable.keywordLinks`).
-                    let links = table.keywordLinks[keyword]
-                    let end = links.count
-                    var j = 1
-                    let setsEnd = 1 + Int(links[0])
-                    while j < setsEnd { setStamps[Int(links[j])] = generation; j += 1 }
-                    while j < end {
-                        let rule = links[j]
-                        if ruleStamps[Int(rule)] != generation {
-                            ruleStamps[Int(rule)] = generation
-                            candidates.append(rule)
-                        }
-                        j += 1
+        let patternLinks = table.patternLinks, keywordLinks = table.keywordLinks.baseAddress!
+        let found = occurrences.base
+        for index in 0..<occurrences.count {
+            let pattern = patternLinks[Int(found[index].next)]
+            let keyword = pattern.keyword.keyword
+            var next: Int32 = -1
+            if keywords[keyword].stamp == generation {
+                next = keywords[keyword].head
+            } else {
+                keywords[keyword].stamp = generation
+                // The keyword's sets, then the rules anchored on it (layout in `RuleTable.keywordLinks`).
+                var p = keywordLinks + Int(pattern.links)
+                let sets = Int(p[0])
+                p += 1
+                for j in 0..<sets { setStamps[Int(p[j])] = generation }
+                p += sets
+                let anchored = Int(p[0])
+                p += 1
+                for j in 0..<anchored {
+                    let rule = p[2 * j]
+                    if ruleStamps[Int(rule)] != generation {
+                        ruleStamps[Int(rule)] = generation
+                        candidates.append(Candidate(rule: rule, checks: p[2 * j + 1]))
                     }
                 }
-                found[index].next = next
-                found[index].variant = pattern.isVariant
-                keywords[keyword].head = Int32(truncatingIfNeeded: index)
             }
+            found[index].next = next
+            found[index].variant = pattern.keyword.isVariant
+            keywords[keyword].head = Int32(truncatingIfNeeded: index)
         }
         self.occurrences = occurrences
         for rule in ruleSet.unanchoredRules where ruleStamps[Int(rule)] != generation {
             ruleStamps[Int(rule)] = generation
-            candidates.append(rule)
+            candidates.append(Candidate(rule: rule, checks: table.checks.start(of: Int(rule))))
         }
         self.candidates = candidates
 
@@ -333,30 +338,32 @@ public final class Screener {
         deferred.count = 0
         for i in 0..<candidates.count {
             let candidate = candidates.base[i]
-            let r = Int(candidate)
-            guard table.fieldMasks[r] & fieldBit != 0, canFire(r) else { continue }
+            let r = Int(candidate.rule)
+            guard table.fieldMasks[r] & fieldBit != 0 else { continue }
+            let checks = table.checks(at: candidate.checks)
+            guard canFire(checks) else { continue }
             if isLastField && table.flags[r].contains(.isMeta) {
                 deferred.append(candidate)
                 continue
             }
-            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName, fieldBit: fieldBit)
+            evaluateCandidate(candidate.rule, checks, fieldIndex: fieldIndex, fieldName: fieldName, fieldBit: fieldBit)
         }
         self.deferredMeta = deferred
         for i in 0..<deferred.count {
             let candidate = deferred.base[i]
-            guard table.flags[Int(candidate)].contains(.isMeta), metaMayHold(table.metaConditions(Int(candidate))) else { continue }
-            evaluateCandidate(candidate, fieldIndex: fieldIndex, fieldName: fieldName, fieldBit: fieldBit)
+            guard table.flags[Int(candidate.rule)].contains(.isMeta), metaMayHold(table.metaConditions(Int(candidate.rule))) else { continue }
+            evaluateCandidate(candidate.rule, table.checks(at: candidate.checks), fieldIndex: fieldIndex, fieldName: fieldName, fieldBit: fieldBit)
         }
     }
 
-    private func evaluateCandidate(_ candidate: Int32, fieldIndex: Int32, fieldName: String, fieldBit: UInt64) {
+    private func evaluateCandidate(_ candidate: Int32, _ checks: RuleTable.Checks, fieldIndex: Int32, fieldName: String, fieldBit: UInt64) {
         // Rules are shared by every screener of the process: borrowing one instead of retaining it keeps the
         // screening threads from contending for its reference count (the rule set outlives this screener).
         rules[Int(candidate)]._withUnsafeGuaranteedRef { rule in
             // The field mask has already decided, except for field names past the mask's bits.
             guard fieldBit != RuleTable.overflowFieldBit || rule.applies(to: fieldName) else { return }
             let mark = evidence.count
-            if evaluate(rule, index: Int(candidate), field: fieldIndex) {
+            if evaluate(rule, index: Int(candidate), checks, field: fieldIndex) {
                 fire(candidate, evidenceFrom: mark)
             } else {
                 evidence.count = mark
@@ -382,21 +389,14 @@ public final class Screener {
     /// Necessary conditions on "was some keyword of this set seen", read from the rule's packed checks (layout
     /// in `RuleTable.checks`): most candidates fail here, before any evidence or per-occurrence work.
     @inline(__always)
-    private func canFire(_ r: Int) -> Bool {
+    private func canFire(_ checks: RuleTable.Checks) -> Bool {
         let stamps = keywordSetStamp.baseAddress!, generation = fieldGeneration
-        var p = table.checks[r].baseAddress!
         @inline(__always) func seen(_ set: Int32) -> Bool { stamps[Int(set)] == generation }
-        if p[0] >= 0 && seen(p[0]) { return false }  // unless
-        if p[1] >= 0 && !seen(p[1]) { return false }  // any
-        let groups = Int(p[2])
-        p += 3
-        for g in 0..<groups where !seen(p[g]) { return false }  // all
-        p += groups
-        let needs = table.asciiNeeds[r]
-        if !needs.0.isEmpty {
-            let present = text.asciiPresent
-            if !needs.0.intersects(present) || !needs.1.isEmpty && !needs.1.intersects(present) { return false }
-        }
+        if checks.unlessSet >= 0 && seen(checks.unlessSet) { return false }
+        if checks.anySet >= 0 && !seen(checks.anySet) { return false }
+        for set in checks.allSets where !seen(set) { return false }
+        guard checks.asciiNeedsMet(text.asciiPresent) else { return false }
+        var p = checks.regexGates
         let regexes = Int(p[0])
         guard regexes > 0 else { return true }
         p += 1
@@ -422,12 +422,6 @@ public final class Screener {
         return open
     }
 
-    /// Where rule `r`'s regex gates start in its packed checks.
-    private func regexGates(of r: Int) -> UnsafePointer<Int32> {
-        let p = table.checks[r].baseAddress!
-        return p + 4 + Int(p[2])
-    }
-
     private func extractEntities(_ scans: EntityExtractor.Scans) {
         let missing = scans.subtracting(scansDone)
         guard !missing.isEmpty else { return }
@@ -437,7 +431,7 @@ public final class Screener {
 
     /// Whether `rule` fires on the current field; its evidence is appended to `evidence` as it goes (the
     /// caller drops it when the rule does not fire).
-    private func evaluate(_ rule: CompiledRule, index r: Int, field: Int32) -> Bool {
+    private func evaluate(_ rule: CompiledRule, index r: Int, _ checks: RuleTable.Checks, field: Int32) -> Bool {
         let maxSpans = ruleSet.settings.maxSpansPerRule
         let mark = evidence.count
         var spans: Int { evidence.count - mark }
@@ -445,7 +439,7 @@ public final class Screener {
         // the flags say it has.
         let flags = table.flags[r]
 
-        let keywords = table.keywordConditions(r)
+        let keywords = table.keywordConditions(at: checks.keywordLists)
         if !keywords.any.isEmpty {
             var matched = false
             for keyword in keywords.any {
@@ -466,7 +460,7 @@ public final class Screener {
         if flags.contains(.hasRegexes) {
             var matched = false
             let present = text.asciiPresent
-            var gate = regexGates(of: r)
+            var gate = checks.regexGates + 1  // past the regex count
             for (k, regex) in rule.regexes.enumerated() {
                 guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { continue }
                 if let span = firstRegexMatch(regex, startingWith: rule.regexStarts[k], compact: rule.regexOnCompact) {
