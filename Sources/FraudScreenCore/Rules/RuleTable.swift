@@ -48,7 +48,8 @@ final class RuleTable: @unchecked Sendable {
         let links: Int32
     }
     /// For each rule, its first test as one run of integers, so that testing a candidate reads one cache line:
-    /// where the rule's `keywordLists` run starts (evaluation reads it from here, not from a look-up of its
+    /// the fields it applies to (a 64-bit mask of `fieldBit(_:)` bits, two words), its flags, where the rule's
+    /// `keywordLists` run starts (evaluation reads it from here, not from a look-up of its
     /// own), the `unless` set (-1 for none), the `any` set (-1 for none), the `all` element count and their
     /// sets, the count (0–2) of ASCII sets the text must meet one character of and those sets (four words
     /// each: its entity, list or regex conditions need them), then the regex count and per regex its alternative
@@ -63,8 +64,6 @@ final class RuleTable: @unchecked Sendable {
     /// For each meta rule, its position in dependency order (rules it names come first).
     let metaRanks: UnsafeMutableBufferPointer<Int32>
     let flags: UnsafeMutableBufferPointer<Flags>
-    /// For each rule, the fields it applies to, as bits of `fieldBit(_:)`.
-    let fieldMasks: UnsafeMutableBufferPointer<UInt64>
     let scores: UnsafeMutableBufferPointer<Int32>
     /// For each rule, its category index, or -1 for a `"*"` adjustment.
     let categories: UnsafeMutableBufferPointer<Int32>
@@ -90,8 +89,15 @@ final class RuleTable: @unchecked Sendable {
             return id
         }
         self.keywordLists = keywordLists
+        var bits: [String: Int] = [:]
+        for rule in rules { for field in (rule.fields ?? []).sorted() where bits[field] == nil && bits.count < RuleTable.overflowBitIndex { bits[field] = bits.count } }
+        fieldBits = bits
         let checks = PackedLists(rules.enumerated().map { i, rule in
-            var code: [Int32] = [keywordLists.start(of: i), rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
+            // Fields no rule names share the last bit; a rule restricted to named fields never has it.
+            let fieldMask = rule.fields.map { $0.reduce(0 as UInt64) { $0 | 1 << UInt64(bits[$1] ?? RuleTable.overflowBitIndex) } } ?? ~0
+            var code: [Int32] = [Int32(truncatingIfNeeded: fieldMask), Int32(truncatingIfNeeded: fieldMask >> 32),
+                                 Int32(bitPattern: RuleTable.flags(of: rule).rawValue),
+                                 keywordLists.start(of: i), rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
                                  rule.anyKeywords.isEmpty ? -1 : set(rule.anyKeywords),
                                  Int32(rule.allGroups.count)] + rule.allGroups.map(set)
             let needs = RuleTable.asciiNeeds(of: rule)
@@ -136,31 +142,29 @@ final class RuleTable: @unchecked Sendable {
         metaRanks.initialize(repeating: -1)
         for (rank, index) in metaOrder.enumerated() { metaRanks[Int(index)] = Int32(rank) }
 
-        var bits: [String: Int] = [:]
-        for rule in rules { for field in (rule.fields ?? []).sorted() where bits[field] == nil && bits.count < RuleTable.overflowBitIndex { bits[field] = bits.count } }
-        fieldBits = bits
         flags = .allocate(capacity: max(1, rules.count))
-        fieldMasks = .allocate(capacity: max(1, rules.count))
         scores = .allocate(capacity: max(1, rules.count))
         categories = .allocate(capacity: max(1, rules.count))
         idRanks = .allocate(capacity: max(1, rules.count))
         for (rank, r) in rules.indices.sorted(by: { rules[$0].id < rules[$1].id }).enumerated() { idRanks[r] = Int32(rank) }
         for (i, rule) in rules.enumerated() {
-            var f: Flags = []
-            if rule.meta != nil { f.insert(.isMeta) }
-            if rule.hasFieldConditions { f.insert(.hasFieldConditions) }
-            if rule.hasDocumentConditions { f.insert(.hasDocumentConditions) }
-            if rule.meta != nil || (rule.hasDocumentConditions && !rule.hasFieldConditions) { f.insert(.decidedAfterFields) }
-            if !rule.regexes.isEmpty { f.insert(.hasRegexes) }
-            if !rule.entities.isEmpty || !rule.lists.isEmpty { f.insert(.hasEntityConditions) }
-            if rule.wholeWord { f.insert(.wholeWord) }
-            if rule.evasiveOnly { f.insert(.evasiveOnly) }
-            flags[i] = f
-            // Fields no rule names share the last bit; a rule restricted to named fields never has it.
-            fieldMasks[i] = rule.fields.map { $0.reduce(0) { $0 | 1 << UInt64(bits[$1] ?? RuleTable.overflowBitIndex) } } ?? ~0
+            flags[i] = RuleTable.flags(of: rule)
             scores[i] = Int32(rule.score)
             categories[i] = Int32(rule.categoryIndex ?? -1)
         }
+    }
+
+    private static func flags(of rule: CompiledRule) -> Flags {
+        var f: Flags = []
+        if rule.meta != nil { f.insert(.isMeta) }
+        if rule.hasFieldConditions { f.insert(.hasFieldConditions) }
+        if rule.hasDocumentConditions { f.insert(.hasDocumentConditions) }
+        if rule.meta != nil || (rule.hasDocumentConditions && !rule.hasFieldConditions) { f.insert(.decidedAfterFields) }
+        if !rule.regexes.isEmpty { f.insert(.hasRegexes) }
+        if !rule.entities.isEmpty || !rule.lists.isEmpty { f.insert(.hasEntityConditions) }
+        if rule.wholeWord { f.insert(.wholeWord) }
+        if rule.evasiveOnly { f.insert(.evasiveOnly) }
+        return f
     }
 
     /// Up to two sets of ASCII characters of which the rule's entity, list or regex conditions need one
@@ -177,7 +181,7 @@ final class RuleTable: @unchecked Sendable {
     deinit {
         for lists in [keywordLists, checks, metaDependents, metaLists] { lists.free() }
         keywordLinks.deallocate(); patternLinks.deallocate()
-        flags.deallocate(); fieldMasks.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
+        flags.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
         metaRanks.deallocate()
     }
 
@@ -217,12 +221,14 @@ final class RuleTable: @unchecked Sendable {
     struct Checks {
         let start: UnsafePointer<Int32>
 
-        var keywordLists: Int32 { start[0] }
-        var unlessSet: Int32 { start[1] }
-        var anySet: Int32 { start[2] }
-        var allSets: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: start + 4, count: Int(start[3])) }
+        var fieldMask: UInt64 { UnsafeRawPointer(start).loadUnaligned(as: UInt64.self) }
+        var flags: Flags { Flags(rawValue: UInt32(bitPattern: start[2])) }
+        var keywordLists: Int32 { start[3] }
+        var unlessSet: Int32 { start[4] }
+        var anySet: Int32 { start[5] }
+        var allSets: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: start + 7, count: Int(start[6])) }
         /// The ASCII sets, then the regex gates.
-        private var needsStart: UnsafePointer<Int32> { start + 4 + Int(start[3]) }
+        private var needsStart: UnsafePointer<Int32> { start + 7 + Int(start[6]) }
 
         /// Whether the text's ASCII characters meet every ASCII set (one character of each).
         @inline(__always)
@@ -274,7 +280,7 @@ final class RuleTable: @unchecked Sendable {
         }
     }
 
-    /// The bit standing for a document field in `fieldMasks`.
+    /// The bit standing for a document field in a rule's field mask (`Checks.fieldMask`).
     func fieldBit(_ name: String) -> UInt64 { 1 << UInt64(fieldBits[name] ?? RuleTable.overflowBitIndex) }
 
     /// The bit shared by every field name no rule names and by names past the 63rd: for those, the mask

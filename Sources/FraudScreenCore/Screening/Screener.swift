@@ -40,7 +40,7 @@ public final class Screener {
     /// Per keyword set of `RuleTable.checks`: stamped with the field generation once one of its keywords is seen.
     private let keywordSetStamp: UnsafeMutableBufferPointer<UInt32>
     private var fieldGeneration: UInt32 = 0
-    /// The last field name screened and its bit in `RuleTable.fieldMasks`.
+    /// The last field name screened and its bit in the rules' field masks (`RuleTable.fieldBit(_:)`).
     private var lastFieldName = ""
     private var lastFieldBit: UInt64 = 0
 
@@ -338,11 +338,9 @@ public final class Screener {
         deferred.count = 0
         for i in 0..<candidates.count {
             let candidate = candidates.base[i]
-            let r = Int(candidate.rule)
-            guard table.fieldMasks[r] & fieldBit != 0 else { continue }
             let checks = table.checks(at: candidate.checks)
-            guard canFire(checks) else { continue }
-            if isLastField && table.flags[r].contains(.isMeta) {
+            guard checks.fieldMask & fieldBit != 0, canFire(checks) else { continue }
+            if isLastField && checks.flags.contains(.isMeta) {
                 deferred.append(candidate)
                 continue
             }
@@ -437,7 +435,7 @@ public final class Screener {
         var spans: Int { evidence.count - mark }
         // Keyword conditions come from the packed table and the flags; `rule` is read only for the conditions
         // the flags say it has.
-        let flags = table.flags[r]
+        let flags = checks.flags
 
         let keywords = table.keywordConditions(at: checks.keywordLists)
         if !keywords.any.isEmpty {
