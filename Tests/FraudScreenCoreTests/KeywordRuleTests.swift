@@ -30,6 +30,29 @@ struct KeywordRuleTests {
         #expect(evidence.map(\.text) == ["刷单", "佣金"])
     }
 
+    @Test("evidence does not depend on the order a rule lists its keywords")
+    func evidenceIndependentOfListOrder() throws {
+        // all: of two occurrences starting together the longer is the evidence (社保卡, not 社保).
+        for group in ["[社保, 社保卡]", "[社保卡, 社保]"] {
+            let screener = Screener(ruleSet: try Fixture.ruleSet([
+                Fixture.rule("k.card", "keywords: {all: [\(group), [停用]]}"),
+            ]))
+            let evidence = try #require(screener.screen("您的社保卡将被停用").hit("k.card")?.evidence, "\(group)")
+            #expect(evidence.map(\.text) == ["社保卡", "停用"], "\(group)")
+        }
+        // any: 扣扣 listed as a keyword of its own is a plain match, though it is also a spelling of qq.
+        for list in ["[qq, 扣扣]", "[扣扣, qq]"] {
+            let screener = Screener(ruleSet: try Fixture.ruleSet([
+                Fixture.rule("k.qq", "keywords: {any: \(list)}"),
+            ]))
+            let evidence = try #require(screener.screen("加扣扣聊").hit("k.qq")?.evidence, "\(list)")
+            #expect(evidence.map(\.text) == ["扣扣"] && evidence.map(\.evasive) == [false], "\(list)")
+        }
+        // Listed only as qq, 扣扣 is the evasive spelling.
+        let qqOnly = Screener(ruleSet: try Fixture.ruleSet([Fixture.rule("k.qq", "keywords: {any: [qq]}")]))
+        #expect(try #require(qqOnly.screen("加扣扣聊").hit("k.qq")).evidence.map(\.evasive) == [true])
+    }
+
     @Test("all with window: all within N compact characters from first start to last end")
     func allWithWindow() throws {
         let screener = Screener(ruleSet: try Fixture.ruleSet([

@@ -576,12 +576,17 @@ public final class Screener {
     @inline(__always)
     private func append(_ e: RawEvidence) { evidence.append(e) }
 
-    /// The same span can satisfy several conditions of one rule; report it once.
+    /// The same span can satisfy several conditions of one rule; report it once. Read two ways (扣扣 as a
+    /// keyword of its own and as a spelling of QQ), it is evasive only if every reading is, whatever order
+    /// the rule lists its keywords in.
     @inline(__always)
     private func appendUnique(_ e: RawEvidence, from mark: Int) {
         for i in mark..<evidence.count {
             let other = evidence.base[i]
-            if other.start == e.start && other.end == e.end && other.field == e.field { return }
+            if other.start == e.start && other.end == e.end && other.field == e.field {
+                evidence.base[i].evasive = other.evasive && e.evasive
+                return
+            }
         }
         append(e)
     }
@@ -639,12 +644,17 @@ public final class Screener {
                 }
             }
             if found.count == before { empty = true; return }
-            // Insertion sort by start: a group has a handful of occurrences.
+            // Insertion sort by start; where two start together the longer first (社保卡 over 社保: the evidence
+            // names the whole phrase), and of one span read two ways the plain reading first — whatever order
+            // the rule lists its keywords in. A group has a handful of occurrences.
             let o = found.base
+            @inline(__always) func precedes(_ a: Occurrence, _ b: Occurrence) -> Bool {
+                a.start != b.start ? a.start < b.start : a.end != b.end ? a.end > b.end : !a.variant && b.variant
+            }
             for i in (before + 1)..<found.count {
                 let item = o[i]
                 var j = i
-                while j > before && o[j - 1].start > item.start { o[j] = o[j - 1]; j -= 1 }
+                while j > before && precedes(item, o[j - 1]) { o[j] = o[j - 1]; j -= 1 }
                 o[j] = item
             }
             bounds.base[bounds.count] = Int32(found.count)
