@@ -115,7 +115,7 @@ public struct EntityExtractor: Sendable {
         var j = start
         while j < s.count, s[j].isASCII, isURLCharacter(s[j]) { j += 1 }
         // Trailing sentence punctuation is not part of a link.
-        while j > start, ".,;:!?)'\"".unicodeScalars.contains(s[j - 1]) { j -= 1 }
+        while j > start, isTrailingPunctuation(s[j - 1]) { j -= 1 }
         return j
     }
 
@@ -356,7 +356,7 @@ public struct EntityExtractor: Sendable {
             var j = i + marker.count
             // Separators between the marker and the id: "：", ":", "号", "是", "搜", spaces.
             var skipped = 0
-            while j < s.count, skipped < 4, ":：号是搜为 -".unicodeScalars.contains(s[j]) || s[j] == "\u{FF1A}" { j += 1; skipped += 1 }
+            while j < s.count, skipped < 4, isWeChatSeparator(s[j]) { j += 1; skipped += 1 }
             let idStart = j
             while j < s.count, isASCIIAlnum(s[j]) || s[j] == "_" || s[j] == "-" { j += 1 }
             let id = EntityExtractor.string(s, idStart..<j)
@@ -401,6 +401,23 @@ public struct EntityExtractor: Sendable {
     @inline(__always) private func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
     @inline(__always) private func isASCIILetter(_ c: Unicode.Scalar) -> Bool { c.value >= 97 && c.value <= 122 || c.value >= 65 && c.value <= 90 }
     @inline(__always) private func isASCIIAlnum(_ c: Unicode.Scalar) -> Bool { isDigit(c) || isASCIILetter(c) }
+    // Switches, not `String.unicodeScalars.contains`: these run for every link token and WeChat marker, and
+    // decoding a string literal's scalars each time was a tenth of link extraction.
+    @inline(__always) private func isTrailingPunctuation(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case ".", ",", ";", ":", "!", "?", ")", "'", "\"": return true
+        default: return false
+        }
+    }
+
+    /// What may stand between a WeChat marker and the id: "：", ":", "号", "是", "搜", "为", spaces, "-".
+    @inline(__always) private func isWeChatSeparator(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case ":", "\u{FF1A}", "号", "是", "搜", "为", " ", "-": return true
+        default: return false
+        }
+    }
+
     @inline(__always) private func isURLCharacter(_ c: Unicode.Scalar) -> Bool {
         switch c {
         case "-", ".", "_", "~", ":", "/", "?", "#", "@", "!", "$", "&", "=", "%", "+": return true
