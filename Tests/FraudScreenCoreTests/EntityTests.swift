@@ -214,6 +214,12 @@ struct EntityTests {
         ("0.5元", 0.5, "0.50"),
         ("贷款3亿", 300_000_000.0, "300000000"),
         ("人民币800", 800.0, "800"),
+        ("12.345元", 12.345, "12.35"),
+        ("9.999元", 9.999, "10"),
+        ("0.05万", 500.0, "500"),
+        ("12345.6元", 12_345.6, "12345.60"),
+        // Larger than a Double holds to the cent, and than Int64 holds at all: exact from the digits.
+        ("999999999999999亿元", 999_999_999_999_999e8, "99999999999999900000000"),
     ])
     func amounts(text: String, yuan: Double, value: String) throws {
         let amount = try only(text, .amount)

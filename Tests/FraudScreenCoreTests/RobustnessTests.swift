@@ -35,6 +35,16 @@ struct RobustnessTests {
         }
     }
 
+    @Test("an amount too large for an integer does not crash (one such text could stop the daemon)")
+    func hugeAmount() async {
+        await #expect(processExitsWith: .success) {
+            let screener = try RobustnessTests.screener()
+            for text in ["转账999999999999999亿元到安全账户", "¥999999999999999.99亿", "收益99999999999999999999999万元"] {
+                _ = screener.screen(text)
+            }
+        }
+    }
+
     @Test("a bare +86 does not crash")
     func barePlusEightySix() async {
         await #expect(processExitsWith: .success) {

@@ -82,6 +82,10 @@ struct DaemonProtocolTests {
         // Not asked (and asked for a request before, on the same loop's screener): none listed.
         #expect(try entities("")?.isEmpty == true)
         #expect(try entities(#","entities":false"#)?.isEmpty == true)
+        // An amount past any integer type is listed exactly, and the daemon lives on (it used to trap).
+        let huge = json(try socket.request(#"{"id":"h","op":"screen","message":{"text":"转账999999999999999亿元"},"entities":true}"#))
+        #expect((huge["entities"] as? [[String: Any]])?.first?["value"] as? String == "99999999999999900000000")
+        #expect(errorCode(try socket.request(#"{"id":"after","op":"ping"}"#)) == nil)
     }
 
     @Test func everyErrorCodeFromRealInputAndTheConnectionSurvives() throws {

@@ -269,11 +269,12 @@ public struct EntityExtractor: Sendable {
         // Unit after the number (spaces allowed): 元 块 万 亿 w, possibly 万元 / 万块.
         var j = range.upperBound
         while j < s.count, s[j] == " " { j += 1 }
-        var multiplier = 1.0
+        var exponent = 0
         var hasUnit = false
-        if j < s.count, s[j] == "万" || s[j] == "w" { multiplier = 10_000; hasUnit = true; j += 1 }
-        else if j < s.count, s[j] == "亿" { multiplier = 100_000_000; hasUnit = true; j += 1 }
-        else if j < s.count, s[j] == "千" || s[j] == "k" { multiplier = 1_000; hasUnit = true; j += 1 }
+        if j < s.count, s[j] == "万" || s[j] == "w" { exponent = 4; hasUnit = true; j += 1 }
+        else if j < s.count, s[j] == "亿" { exponent = 8; hasUnit = true; j += 1 }
+        else if j < s.count, s[j] == "千" || s[j] == "k" { exponent = 3; hasUnit = true; j += 1 }
+        let multiplier: Double = exponent == 8 ? 100_000_000 : exponent == 4 ? 10_000 : exponent == 3 ? 1_000 : 1
         if j < s.count, s[j] == "元" || s[j] == "块" || s[j] == "圆" {
             hasUnit = true; j += 1
         } else if j + 1 < s.count, s[j] == "人", s[j + 1] == "民" {
@@ -281,10 +282,11 @@ public struct EntityExtractor: Sendable {
         }
         guard hasUnit || endsWithCurrency(s, before: range.lowerBound) else { return nil }
         // "w" alone after a number is only a unit when not part of a word (5w vs 5wan… both fine, 5www no).
-        if multiplier == 10_000, s[min(j - 1, s.count - 1)] == "w", j < s.count, isASCIILetter(s[j]) { return nil }
+        if exponent == 4, s[min(j - 1, s.count - 1)] == "w", j < s.count, isASCIILetter(s[j]) { return nil }
         let yuan = value * multiplier
         let end = min(j, s.count)
-        return (Entity(kind: .amount, value: EntityExtractor.decimalString(yuan), amount: yuan, foldedRange: range.lowerBound..<end), end)
+        let decimal = EntityExtractor.decimalString(integerDigits: integerDigits, decimalDigits: decimalDigits, exponent: exponent)
+        return (Entity(kind: .amount, value: decimal, amount: yuan, foldedRange: range.lowerBound..<end), end)
     }
 
     /// The string of scalars `range` of `s`, encoded straight into the string's storage (the generic
@@ -301,11 +303,28 @@ public struct EntityExtractor: Sendable {
         }
     }
 
-    static func decimalString(_ value: Double) -> String {
-        let cents = (value * 100).rounded()
-        let whole = Int64(cents / 100)
-        let fraction = Int64(cents) % 100
-        return fraction == 0 ? "\(whole)" : "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
+    /// The amount `integerDigits.decimalDigits × 10^exponent` in yuan as a decimal string, rounded to the
+    /// cent (half up) and without a zero fraction: `3.5万` → `35000`, `12.345元` → `12.35`. Worked out on the
+    /// digits, so it is exact at any size: through a `Double` a text could ask for an amount (`999999999999999亿`)
+    /// that converting to an integer traps on.
+    static func decimalString(integerDigits: UnsafeBufferPointer<UInt8>, decimalDigits: UnsafeBufferPointer<UInt8>,
+                              exponent: Int) -> String {
+        // All digits with the decimal point moved `exponent` places right, then cut after the cents.
+        var digits = Array(integerDigits) + Array(decimalDigits)
+        let point = integerDigits.count + exponent
+        while digits.count < point + 3 { digits.append(0) }
+        let roundUp = digits[point + 2] >= 5
+        digits.removeLast(digits.count - (point + 2))
+        if roundUp {
+            var k = digits.count - 1
+            while k >= 0 && digits[k] == 9 { digits[k] = 0; k -= 1 }
+            if k >= 0 { digits[k] += 1 } else { digits.insert(1, at: 0) }
+        }
+        let whole = digits.dropLast(2).drop(while: { $0 == 0 })
+        let cents = digits.suffix(2)
+        var text = whole.isEmpty ? "0" : String(decoding: whole.map { $0 + 48 }, as: UTF8.self)
+        if cents != [0, 0] { text += "." + String(decoding: cents.map { $0 + 48 }, as: UTF8.self) }
+        return text
     }
 
     private func phone(_ digits: String, plus: Bool) -> (kind: String, value: String)? {
