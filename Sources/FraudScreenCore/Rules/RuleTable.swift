@@ -37,7 +37,7 @@ final class RuleTable: @unchecked Sendable {
     /// they are read together, for every keyword a text contains: one cache line. Runs are found through
     /// `patternLinks`, and candidates carry where their checks start: on this path every look-up of where a
     /// list starts was a cache miss of its own, before the one for the list.
-    let keywordLinks: UnsafeMutableBufferPointer<Int32>
+    let keywordLinks: PackedLists<Int32>
     let keywordSetCount: Int
     /// For each automaton pattern, read for every occurrence: its keyword (and whether it is a word variant),
     /// and where the keyword's run in `keywordLinks` starts.
@@ -119,17 +119,11 @@ final class RuleTable: @unchecked Sendable {
             for rule in keywordAnchors[k] { run += [rule, checks.start(of: Int(rule))] }
             return run
         }
-        keywordLinks = .allocate(capacity: max(1, runs.reduce(0) { $0 + $1.count }))
-        var runStarts: [Int32] = []
-        var k = 0
-        for run in runs {
-            runStarts.append(Int32(k))
-            _ = UnsafeMutableBufferPointer(rebasing: keywordLinks[k..<(k + run.count)]).initialize(from: run)
-            k += run.count
-        }
+        let keywordLinks = PackedLists(runs)
+        self.keywordLinks = keywordLinks
         patternLinks = .allocate(capacity: max(1, patternKeywords.count))
         for (i, pattern) in patternKeywords.enumerated() {
-            patternLinks[i] = PatternLink(keyword: pattern, links: runStarts[pattern.keyword])
+            patternLinks[i] = PatternLink(keyword: pattern, links: keywordLinks.start(of: pattern.keyword))
         }
         keywordSetCount = setIDs.count
         self.metaDependents = PackedLists(metaDependents)
@@ -179,8 +173,8 @@ final class RuleTable: @unchecked Sendable {
     }
 
     deinit {
-        for lists in [keywordLists, checks, metaDependents, metaLists] { lists.free() }
-        keywordLinks.deallocate(); patternLinks.deallocate()
+        for lists in [keywordLinks, keywordLists, checks, metaDependents, metaLists] { lists.free() }
+        patternLinks.deallocate()
         flags.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
         metaRanks.deallocate()
     }

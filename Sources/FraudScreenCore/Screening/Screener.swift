@@ -289,7 +289,7 @@ public final class Screener {
             occurrences.append(Occurrence(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end),
                                           next: Int32(truncatingIfNeeded: pattern), variant: false))
         }
-        let patternLinks = table.patternLinks, keywordLinks = table.keywordLinks.baseAddress!
+        let patternLinks = table.patternLinks, keywordLinks = table.keywordLinks.values(from: 0)
         let found = occurrences.base
         for index in 0..<occurrences.count {
             let pattern = patternLinks[Int(found[index].next)]
