@@ -211,7 +211,8 @@ final class RuleTable: @unchecked Sendable {
         }
     }
 
-    /// A rule's run of `checks`, read in order.
+    /// A rule's run of `checks`, read in order. 64-bit values are stored as two words, low first, and read
+    /// back with one unaligned load (the little-endian order of every platform this builds for).
     struct Checks {
         let start: UnsafePointer<Int32>
 
@@ -240,9 +241,7 @@ final class RuleTable: @unchecked Sendable {
         var regexGates: UnsafePointer<Int32> { needsStart + 1 + 4 * Int(needsStart[0]) }
     }
 
-    /// Rule `r`'s checks (a candidate found through `keywordLinks` knows where they start: `checks(at:)`).
-    func checks(of r: Int) -> Checks { Checks(start: checks.values(from: checks.start(of: r))) }
-
+    /// The checks starting at `start` (`checks.start(of:)`; a candidate found through `keywordLinks` carries it).
     @inline(__always)
     func checks(at start: Int32) -> Checks { Checks(start: checks.values(from: start)) }
 

@@ -361,7 +361,7 @@ public final class Screener {
             // The field mask has already decided, except for field names past the mask's bits.
             guard fieldBit != RuleTable.overflowFieldBit || rule.applies(to: fieldName) else { return }
             let mark = evidence.count
-            if evaluate(rule, index: Int(candidate), checks, field: fieldIndex) {
+            if evaluate(rule, checks, field: fieldIndex) {
                 fire(candidate, evidenceFrom: mark)
             } else {
                 evidence.count = mark
@@ -429,7 +429,7 @@ public final class Screener {
 
     /// Whether `rule` fires on the current field; its evidence is appended to `evidence` as it goes (the
     /// caller drops it when the rule does not fire).
-    private func evaluate(_ rule: CompiledRule, index r: Int, _ checks: RuleTable.Checks, field: Int32) -> Bool {
+    private func evaluate(_ rule: CompiledRule, _ checks: RuleTable.Checks, field: Int32) -> Bool {
         let maxSpans = ruleSet.settings.maxSpansPerRule
         let mark = evidence.count
         var spans: Int { evidence.count - mark }
