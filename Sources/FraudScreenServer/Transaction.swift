@@ -46,6 +46,9 @@ public struct Transaction: Sendable, Equatable {
                 }
                 guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
                 if seenPoint { fractionDigits += 1 } else { integerDigits += 1 }
+                // Refused as soon as it is too long, before the value can overflow (a trap, and one request
+                // must never stop the daemon).
+                guard integerDigits <= 15, fractionDigits <= 2 else { return nil }
                 value = value * 10 + Int64(byte - UInt8(ascii: "0"))
             }
             guard (1...15).contains(integerDigits), fractionDigits <= 2, !(seenPoint && fractionDigits == 0) else { return nil }

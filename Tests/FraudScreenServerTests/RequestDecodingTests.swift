@@ -149,6 +149,11 @@ struct RequestDecodingTests {
         #expect(code(txn(#""amount":"1e5""#)) == .badValue)
         #expect(code(txn(#""amount":"012""#)) == .badValue)
         #expect(code(txn(#""amount":"1.005""#)) == .badValue)
+        // Too many digits is refused, not an Int64 overflow (a trap: one such request stopped the daemon).
+        #expect(code(txn(#""amount":"99999999999999999999""#)) == .badValue)
+        #expect(code(txn(#""amount":"1"# + String(repeating: "0", count: 1_000) + #"""#)) == .badValue)
+        #expect(code(txn(#""amount":"999999999999999.99""#)) == nil)
+        #expect(code(txn(#""amount":"1.999999999999999999999""#)) == .badValue)
         #expect(code(txn(#""currency":"cny""#)) == .badValue)
         #expect(code(txn(#""timestamp":"2026-11-29 02:13""#)) == .badValue)
         #expect(code(txn(#""timestamp":"2026-02-30T02:13:00Z""#)) == .badValue)
