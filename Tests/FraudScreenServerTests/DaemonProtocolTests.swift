@@ -88,6 +88,48 @@ struct DaemonProtocolTests {
         #expect(errorCode(try socket.request(#"{"id":"after","op":"ping"}"#)) == nil)
     }
 
+    @Test("thousands of random requests, odd numbers and dates included: every one answered, the daemon alive")
+    func randomRequestsAreAllAnswered() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        // A fixed-seed generator (SplitMix64), so a failure replays.
+        var state: UInt64 = 0x5EED
+        func next(_ n: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        func pick(_ items: [String]) -> String { items[next(items.count)] }
+        let pieces = ["0", "9", "99999999999999999999", ".", "-", "+", "万", "亿", "元", "¥", "http://a.b", "13800138000",
+                      "0086", "转账", "安全账户", #"\""#, " ", "null", "[]", "{}", #"\u0000"#]
+        func text() -> String { (0..<next(30)).map { _ in pick(pieces) }.joined() }
+        let amounts = ["12500.00", "0", "00", "1e5", "-1", "999999999999999.99", "99999999999999999999", "1.001", "", "1."]
+        let timestamps = ["2026-11-29T02:13:00+08:00", "2026-02-30T00:00:00Z", "9999-12-31T23:59:59+14:00", "0000-01-01T00:00:00Z",
+                          "2026-11-29T25:61:61Z", "2026-11-29T02:13:00+99:99", "99999999999-01-01T00:00:00Z",
+                          "2026-11-29T02:13:00.99999999999999999999Z"]
+        for batch in 0..<20 {
+            var lines = ""
+            for i in 0..<100 {
+                let id = batch * 100 + i
+                switch next(3) {
+                case 0:
+                    lines += #"{"id":\#(id),"op":"screen","message":{"text":"\#(text())"},"entities":true}"#
+                case 1:
+                    lines += #"{"id":\#(id),"op":"screen","transaction":{"memo":"\#(text())","amount":"\#(pick(amounts))","#
+                        + #""currency":"CNY","payee":{"name":"\#(text())"},"timestamp":"\#(pick(timestamps))"},"entities":true}"#
+                default:
+                    lines += "x" + text()
+                }
+                lines += "\n"
+            }
+            try socket.send(lines)
+            for _ in 0..<100 { _ = try socket.readLine(timeout: 10) }
+        }
+        #expect(errorCode(try socket.request(#"{"id":"after","op":"ping"}"#)) == nil)
+    }
+
     @Test func everyErrorCodeFromRealInputAndTheConnectionSurvives() throws {
         let (daemon, _) = try startDaemon(["--max-line-bytes", "65536"]); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }
