@@ -28,6 +28,26 @@ struct LoadingErrorTests {
         #expect(error.description.hasPrefix(prefix), "description: \(error.description)", sourceLocation: sourceLocation)
     }
 
+    @Test("a score beyond what the engine stores is refused, not a crash; the largest allowed add up")
+    func scoreOutOfRange() throws {
+        let error = loadError(files("""
+            rules:
+              - id: s.huge
+                category: brushing
+                score: 9223372036854775807
+                description: x
+                keywords: {any: [刷单]}
+            """))
+        expectLocation(error, file: "rules.d/bad.yaml", line: 4, rule: "s.huge", message: "score must be between -1000000 and 1000000")
+        // Every rule at the bound, firing together: the category score is their sum.
+        let screener = Screener(ruleSet: try Fixture.ruleSet((0..<3).map { i in
+            Fixture.rule("s.max\(i)", score: 1_000_000, "keywords: {any: [刷单]}", match: "刷单")
+        }))
+        let verdict = screener.screen("刷单")
+        #expect(verdict.score == 3_000_000 && verdict.decision == .block)
+        #expect(verdict.categoryScores.first?.score == 3_000_000)
+    }
+
     @Test("invalid YAML")
     func invalidYAML() {
         let error = loadError(files("""

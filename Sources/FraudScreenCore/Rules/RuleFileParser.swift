@@ -25,8 +25,7 @@ struct RuleFileParser {
                         }
                         settings.localOffsetMinutes = offset
                     } else {
-                        let minutes = try reader.int(option, name)
-                        guard minutes > 0 else { throw reader.fail(option, "\(name) must be positive") }
+                        let minutes = try reader.int(option, name, in: 1...525_600)  // up to a year
                         settings.velocityWindowMinutes = minutes
                     }
                 }
@@ -125,6 +124,10 @@ struct RuleFileParser {
         return rules
     }
 
+    /// Rule scores: far beyond any threshold, and small enough that the scores of every rule of a set add up
+    /// without overflowing.
+    static let scores = -1_000_000...1_000_000
+
     static func isValidID(_ id: String) -> Bool {
         !id.isEmpty && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
     }
@@ -142,7 +145,7 @@ struct RuleFileParser {
             switch key {
             case "id": break
             case "category": rule.category = try reader.nonEmptyString(value, "category"); sawCategory = true
-            case "score": rule.score = try reader.int(value, "score"); sawScore = true
+            case "score": rule.score = try reader.int(value, "score", in: RuleFileParser.scores); sawScore = true
             case "description": rule.description = try reader.nonEmptyString(value, "description"); sawDescription = true
             case "fields": rule.fields = try reader.strings(value, "fields")
             case "keywords": rule.keywords = try keywords(value, reader: reader)

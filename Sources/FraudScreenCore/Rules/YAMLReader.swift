@@ -49,6 +49,15 @@ struct YAMLReader {
         return value
     }
 
+    /// An integer that must lie in `range` (values beyond it would overflow what the engine stores them in).
+    func int(_ node: Node, _ what: String, in range: ClosedRange<Int>) throws -> Int {
+        let value = try int(node, what)
+        guard range.contains(value) else {
+            throw fail(node, "\(what) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
+        return value
+    }
+
     func number(_ node: Node, _ what: String) throws -> Double {
         guard case .scalar = node, let value = node.float else { throw fail(node, "\(what) must be a number") }
         return value

@@ -943,7 +943,7 @@ public final class Screener {
             }
             for k in 0..<scoring.count {
                 let c = Int(scoring.base[k])
-                record.appendCategoryScore(category: Int32(c), score: Int32(scores[c]))
+                record.appendCategoryScore(category: Int32(c), score: Int32(clamping: scores[c]))
             }
         }
         return Verdict(decision: decision, score: score, entities: entities, rulesVersion: ruleSet.version,
