@@ -58,7 +58,8 @@ public final class RuleSet: Sendable {
         self.entityExtractor = entityExtractor
         self.usesWholeWords = rules.contains { $0.wholeWord }
         // `patternKeywords`: for each automaton pattern, the keyword it stands for and whether it is a word variant.
-        self.table = RuleTable(rules: rules, keywordCount: keywordTexts.count, patternKeywords: patternKeywords,
+        self.table = RuleTable(rules: rules, categoryList: categories, defaultThresholds: settings.thresholds,
+                               keywordCount: keywordTexts.count, patternKeywords: patternKeywords,
                                keywordAnchors: keywordAnchors, metaDependents: dependents, metaOrder: metaOrder)
         self.encodedText = EncodedRuleText(rules: rules, categories: categories)
     }

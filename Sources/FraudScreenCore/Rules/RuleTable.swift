@@ -22,9 +22,9 @@ final class RuleTable: @unchecked Sendable {
         static let evasiveOnly = Flags(rawValue: 1 << 9)
     }
 
-    /// For each rule, its keyword conditions as one run of integers (the `all` window, -1 for none; `unless`
-    /// count and ids, `any` count and ids, `all` element count then per element its count and ids): what full
-    /// evaluation walks.
+    /// For each rule, its keyword conditions as one run of integers (the `all` window, -1 for none; `any` count
+    /// and ids, `all` element count then per element its count and ids): what full evaluation walks. (`unless`
+    /// is decided by its keyword set's stamp in `checks` alone.)
     let keywordLists: PackedLists<Int32>
     /// For each keyword, what its first occurrence in a field sets off, as one run of integers: the count of
     /// keyword sets that contain it and those sets, then the count of rules that cannot fire without it (its
@@ -69,14 +69,20 @@ final class RuleTable: @unchecked Sendable {
     let categories: UnsafeMutableBufferPointer<Int32>
     /// For each rule, the position of its id in sorted order (hits with equal scores are listed by id).
     let idRanks: UnsafeMutableBufferPointer<Int32>
+    /// Per category, its thresholds (the rule set's where it has none of its own) and the position of its id
+    /// in sorted order (equal scores list by id): the verdict reads these, not the categories' strings.
+    let categoryThresholds: UnsafeMutableBufferPointer<Thresholds>
+    let categoryIDRanks: UnsafeMutableBufferPointer<Int32>
     private let fieldBits: [String: Int]
 
-    init(rules: [CompiledRule], keywordCount: Int, patternKeywords: [PatternKeyword], keywordAnchors: [[Int32]],
-         metaDependents: [[Int32]], metaOrder: [Int32]) {
+    init(rules: [CompiledRule], categoryList: [Category], defaultThresholds: Thresholds, keywordCount: Int,
+         patternKeywords: [PatternKeyword], keywordAnchors: [[Int32]], metaDependents: [[Int32]], metaOrder: [Int32]) {
+        /// A list as its count followed by its items: how every run here stores a list.
+        func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
+        /// A 64-bit value as two words, low first (see `Checks`).
+        func words(_ value: UInt64) -> [Int32] { [Int32(truncatingIfNeeded: value), Int32(truncatingIfNeeded: value >> 32)] }
         let keywordLists = PackedLists(rules.map { rule in
-            func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
-            return [Int32(clamping: rule.window ?? -1)] + counted(rule.unlessKeywords) + counted(rule.anyKeywords)
-                + [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
+            [Int32(clamping: rule.window ?? -1)] + counted(rule.anyKeywords) + [Int32(rule.allGroups.count)] + rule.allGroups.flatMap(counted)
         })
         var setIDs: [[Int32]: Int32] = [:]
         var setsOfKeyword = [[Int32]](repeating: [], count: keywordCount)
@@ -95,18 +101,13 @@ final class RuleTable: @unchecked Sendable {
         let checks = PackedLists(rules.enumerated().map { i, rule in
             // Fields no rule names share the last bit; a rule restricted to named fields never has it.
             let fieldMask = rule.fields.map { $0.reduce(0 as UInt64) { $0 | 1 << UInt64(bits[$1] ?? RuleTable.overflowBitIndex) } } ?? ~0
-            var code: [Int32] = [Int32(truncatingIfNeeded: fieldMask), Int32(truncatingIfNeeded: fieldMask >> 32),
-                                 Int32(bitPattern: RuleTable.flags(of: rule).rawValue),
+            var code: [Int32] = words(fieldMask) + [Int32(bitPattern: RuleTable.flags(of: rule).rawValue),
                                  keywordLists.start(of: i), rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
                                  rule.anyKeywords.isEmpty ? -1 : set(rule.anyKeywords),
                                  Int32(rule.allGroups.count)] + rule.allGroups.map(set)
             let needs = RuleTable.asciiNeeds(of: rule)
             code.append(Int32(needs.count))
-            for need in needs {
-                for word in [need.low, need.high] {
-                    code += [Int32(truncatingIfNeeded: word), Int32(truncatingIfNeeded: word >> 32)]
-                }
-            }
+            for need in needs { code += words(need.low) + words(need.high) }
             code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { alternatives in
                 [Int32(alternatives.count)] + alternatives.flatMap { sets in [Int32(sets.count)] + sets.map(set) }
             }
@@ -129,7 +130,6 @@ final class RuleTable: @unchecked Sendable {
         self.metaDependents = PackedLists(metaDependents)
         metaLists = PackedLists(rules.map { rule in
             guard let meta = rule.meta else { return [] }
-            func counted(_ list: [Int32]) -> [Int32] { [Int32(list.count)] + list }
             return counted(meta.all) + counted(meta.any) + counted(meta.of) + counted(meta.none) + [Int32(meta.atLeast)]
         })
         metaRanks = .allocate(capacity: max(1, rules.count))
@@ -141,6 +141,12 @@ final class RuleTable: @unchecked Sendable {
         categories = .allocate(capacity: max(1, rules.count))
         idRanks = .allocate(capacity: max(1, rules.count))
         for (rank, r) in rules.indices.sorted(by: { rules[$0].id < rules[$1].id }).enumerated() { idRanks[r] = Int32(rank) }
+        categoryThresholds = .allocate(capacity: max(1, categoryList.count))
+        categoryIDRanks = .allocate(capacity: max(1, categoryList.count))
+        for (rank, c) in categoryList.indices.sorted(by: { categoryList[$0].id < categoryList[$1].id }).enumerated() {
+            categoryThresholds[c] = categoryList[c].thresholds ?? defaultThresholds
+            categoryIDRanks[c] = Int32(rank)
+        }
         for (i, rule) in rules.enumerated() {
             flags[i] = RuleTable.flags(of: rule)
             scores[i] = Int32(rule.score)
@@ -176,7 +182,7 @@ final class RuleTable: @unchecked Sendable {
         for lists in [keywordLinks, keywordLists, checks, metaDependents, metaLists] { lists.free() }
         patternLinks.deallocate()
         flags.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
-        metaRanks.deallocate()
+        metaRanks.deallocate(); categoryThresholds.deallocate(); categoryIDRanks.deallocate()
     }
 
     /// The `any` list, `all` elements and window of the rule whose `keywordLists` run starts at `start`
@@ -186,7 +192,6 @@ final class RuleTable: @unchecked Sendable {
         var p = keywordLists.values(from: start)
         let window = p[0] < 0 ? Int.max : Int(p[0])
         p += 1
-        p += 1 + Int(p[0])  // unless
         let any = UnsafeBufferPointer(start: p + 1, count: Int(p[0]))
         p += 1 + Int(p[0])
         return KeywordConditions(window: window, any: any, groupCount: Int(p[0]), groups: p + 1)

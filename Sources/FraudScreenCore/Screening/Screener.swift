@@ -20,10 +20,6 @@ public final class Screener {
     private let ruleCategories: UnsafeMutableBufferPointer<Int32>
     private let idRanks: UnsafeMutableBufferPointer<Int32>
     private let metaRanks: UnsafeMutableBufferPointer<Int32>
-    /// Per category, its thresholds (the rule set's where it has none of its own) and the position of its id
-    /// in sorted order (equal scores list by id): the verdict reads these, not the categories' strings.
-    private let categoryThresholds: UnsafeMutableBufferPointer<Thresholds>
-    private let categoryIDRanks: UnsafeMutableBufferPointer<Int32>
     private let regexMatcher: RegexMatcher
     private let wordBoundaries = WordBoundaries()
     private let text = NormalizedText()
@@ -162,13 +158,6 @@ public final class Screener {
         metaRanks = table.metaRanks
         rules = .allocate(capacity: max(1, ruleSet.rules.count))
         for (i, rule) in ruleSet.rules.enumerated() { rules[i] = Unmanaged.passUnretained(rule) }
-        let categories = ruleSet.categories
-        categoryThresholds = buffer(categories.count, ruleSet.settings.thresholds)
-        categoryIDRanks = buffer(categories.count, 0)
-        for (rank, c) in categories.indices.sorted(by: { categories[$0].id < categories[$1].id }).enumerated() {
-            categoryThresholds[c] = categories[c].thresholds ?? ruleSet.settings.thresholds
-            categoryIDRanks[c] = Int32(rank)
-        }
     }
 
     deinit {
@@ -176,7 +165,6 @@ public final class Screener {
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
         keywordStates.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); rules.deallocate()
-        categoryThresholds.deallocate(); categoryIDRanks.deallocate()
     }
 
     /// How many regex matches were abandoned at the PCRE2 work limits.
@@ -349,7 +337,7 @@ public final class Screener {
         self.deferredMeta = deferred
         for i in 0..<deferred.count {
             let candidate = deferred.base[i]
-            guard table.flags[Int(candidate.rule)].contains(.isMeta), metaMayHold(table.metaConditions(Int(candidate.rule))) else { continue }
+            guard metaMayHold(table.metaConditions(Int(candidate.rule))) else { continue }
             evaluateCandidate(candidate.rule, table.checks(at: candidate.checks), fieldIndex: fieldIndex, fieldName: fieldName, fieldBit: fieldBit)
         }
     }
@@ -901,7 +889,7 @@ public final class Screener {
         var scoring = scoringCategories
         scoring.count = 0
         var best = -1
-        let idRanks = categoryIDRanks
+        let idRanks = table.categoryIDRanks
         for c in scores.indices where scores[c] != 0 {
             // An adjustment alone (no rule of the category fired) does not make a category score.
             let score = max(0, scores[c] + adjustment)
@@ -923,7 +911,7 @@ public final class Screener {
         var score = 0
         if best >= 0 {
             score = scores[best]
-            let thresholds = categoryThresholds[best]
+            let thresholds = table.categoryThresholds[best]
             decision = score >= thresholds.block ? .block : score >= thresholds.warn ? .warn : .allow
         }
         let fired = FiredRules.make(hits: firedRules.count, evidence: sorted.count, categoryScores: scoring.count,
