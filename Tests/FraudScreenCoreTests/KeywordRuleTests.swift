@@ -91,6 +91,59 @@ struct KeywordRuleTests {
         #expect(screener.firedRules("今天天气很好，办理信用卡") == ["k.part"])
     }
 
+    @Test("whole_word: ascii keeps spellings inside links, ids and Latin words from counting, without segmenting")
+    func wholeWordASCII() throws {
+        let ruleSet = try Fixture.ruleSet([
+            Fixture.rule("k.ascii", "keywords: {any: [qq, vx, 信用], whole_word: ascii}"),
+            Fixture.rule("k.part", "keywords: {any: [qq, vx, 信用]}"),
+        ])
+        let screener = Screener(ruleSet: ruleSet)
+        // Inside a domain, an e-mail address or a longer Latin word: not a word of its own.
+        #expect(screener.firedRules("请访问weixin.qq.com") == ["k.part"])
+        #expect(screener.firedRules("发到abc@qq.com") == ["k.part"])
+        #expect(screener.firedRules("vxabc") == ["k.part"])
+        #expect(screener.firedRules("qq12345678") == ["k.part"])
+        #expect(screener.firedRules("my_vx") == ["k.part"])
+        // Beside Chinese, spaces, punctuation that joins nothing here, or a colon before digits: a word.
+        #expect(screener.firedRules("加vx") == ["k.ascii", "k.part"])
+        #expect(screener.firedRules("vx abc") == ["k.ascii", "k.part"])
+        #expect(screener.firedRules("加qq:12345678") == ["k.ascii", "k.part"])
+        #expect(screener.firedRules("vx-abc") == ["k.ascii", "k.part"])
+        #expect(screener.firedRules("加vx。") == ["k.ascii", "k.part"])
+        // Full-width letters fold to ASCII first.
+        #expect(screener.firedRules("ｖｘａｂｃ") == ["k.part"])
+        // A Chinese character always stands apart: no dictionary, unlike `whole_word: true` (信用卡).
+        #expect(screener.firedRules("办理信用卡") == ["k.ascii", "k.part"])
+        // Spellings with filler inside are judged at their outer ends: w.x inside www.xy is glued to the w before.
+        let evasive = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("k.wx", "keywords: {any: [微信], evasive: true, whole_word: ascii}"),
+        ]))
+        #expect(evasive.firedRules("www.xy-danbao.com") == [])
+        #expect(evasive.firedRules("加w.x：12345") == ["k.wx"])
+    }
+
+    @Test("ASCII word boundaries are ICU's wherever an ASCII character is on either side")
+    func asciiBoundariesAgreeWithICU() throws {
+        let ruleSet = try Fixture.ruleSet([Fixture.rule("k.any", "keywords: {any: [刷单]}")])
+        let alphabet: [Unicode.Scalar] = ["a", "b", "z", "0", "7", ".", ":", ",", ";", "'", "_", "-", "@", "/", " ", "中", "文", "。"]
+        var random = SplitMix64(seed: 29)
+        var compared = 0
+        for _ in 0..<400 {
+            var string = ""
+            for _ in 0..<Int.random(in: 1...12, using: &random) { string.unicodeScalars.append(alphabet.randomElement(using: &random)!) }
+            let text = ruleSet.normalize(string)
+            let folded = text.foldedBuffer
+            let icu = WordBoundaries()
+            for i in 0...folded.count {
+                // Between two Chinese characters ICU consults its dictionary; `ascii` always breaks there.
+                if i > 0, i < folded.count, !folded[i - 1].isASCII, !folded[i].isASCII { continue }
+                #expect(ASCIIWordBoundary.isBoundary(i, in: folded) == icu.isBoundary(i, in: text), "\(string) at \(i)")
+                compared += 1
+            }
+        }
+        #expect(compared > 3_000)
+    }
+
     @Test("evasive: only evasive occurrences count")
     func evasiveOnly() throws {
         let screener = Screener(ruleSet: try Fixture.ruleSet([

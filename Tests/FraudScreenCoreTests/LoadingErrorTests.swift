@@ -123,6 +123,20 @@ struct LoadingErrorTests {
         expectLocation(error, file: "rules.d/bad.yaml", line: 4, rule: "y.float", message: "score must be an integer")
     }
 
+    @Test("whole_word other than true, false or ascii")
+    func badWholeWord() {
+        let error = loadError(files("""
+            rules:
+              - id: y.words
+                category: brushing
+                score: 10
+                description: d
+                keywords: {any: [qq], whole_word: latin}
+                examples: {match: [qq]}
+            """))
+        expectLocation(error, file: "rules.d/bad.yaml", line: 6, rule: "y.words", message: "whole_word must be true, false or ascii")
+    }
+
     @Test("unknown category")
     func unknownCategory() {
         let error = loadError(files("""

@@ -9,7 +9,7 @@ public final class CompiledRule: Sendable {
     let anyKeywords: [Int32]
     let allGroups: [[Int32]]
     let window: Int?
-    let wholeWord: Bool
+    let wholeWord: RuleDefinition.WholeWord
     let evasiveOnly: Bool
     let unlessKeywords: [Int32]
     let regexes: [CompiledRegex]
@@ -29,7 +29,7 @@ public final class CompiledRule: Sendable {
     let meta: CompiledMeta?
 
     init(definition: RuleDefinition, categoryIndex: Int?, fields: Set<String>?, anyKeywords: [Int32],
-         allGroups: [[Int32]], window: Int?, wholeWord: Bool, evasiveOnly: Bool, unlessKeywords: [Int32],
+         allGroups: [[Int32]], window: Int?, wholeWord: RuleDefinition.WholeWord, evasiveOnly: Bool, unlessKeywords: [Int32],
          regexes: [CompiledRegex], regexGates: [[[[Int32]]]], regexStarts: [[Int32]?], regexOnCompact: Bool,
          entities: [RuleDefinition.EntityRequirement], lists: [(list: FraudList, entity: Entity.Kind)],
          payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)], transaction: TransactionCondition?, meta: CompiledMeta?) {

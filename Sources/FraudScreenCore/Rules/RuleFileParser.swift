@@ -223,7 +223,15 @@ struct RuleFileParser {
                 let window = try reader.int(value, "window")
                 guard window > 0 else { throw reader.fail(value, "window must be positive") }
                 keywords.window = window
-            case "whole_word": keywords.wholeWord = try reader.bool(value, "whole_word")
+            case "whole_word":
+                if case .scalar(let scalar) = value, scalar.string == "ascii" {
+                    keywords.wholeWord = .ascii
+                } else {
+                    guard case .scalar = value, let whole = value.bool else {
+                        throw reader.fail(value, "whole_word must be true, false or ascii")
+                    }
+                    keywords.wholeWord = whole ? .dictionary : .anywhere
+                }
             default: keywords.evasiveOnly = try reader.bool(value, "evasive")
             }
         }

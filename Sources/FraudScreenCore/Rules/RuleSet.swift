@@ -27,7 +27,6 @@ public final class RuleSet: Sendable {
     /// any other rule firing first. (Those with field conditions start when these hold.)
     let documentStartingMeta: [Int32]
     let entityExtractor: EntityExtractor
-    let usesWholeWords: Bool
     /// The rules' hot-path conditions, packed (see `RuleTable`).
     let table: RuleTable
     let encodedText: EncodedRuleText
@@ -56,7 +55,6 @@ public final class RuleSet: Sendable {
         }
         self.documentStartingMeta = metaOrder.filter { rules[Int($0)].hasDocumentConditions && !rules[Int($0)].hasFieldConditions }
         self.entityExtractor = entityExtractor
-        self.usesWholeWords = rules.contains { $0.wholeWord }
         // `patternKeywords`: for each automaton pattern, the keyword it stands for and whether it is a word variant.
         self.table = RuleTable(rules: rules, categoryList: categories, defaultThresholds: settings.thresholds,
                                keywordCount: keywordTexts.count, patternKeywords: patternKeywords,

@@ -228,7 +228,7 @@ struct RuleSetCompiler {
             }
             compiled.append(CompiledRule(
                 definition: rule, categoryIndex: category, fields: rule.fields.map(Set.init), anyKeywords: any,
-                allGroups: all, window: rule.keywords?.window, wholeWord: rule.keywords?.wholeWord ?? false,
+                allGroups: all, window: rule.keywords?.window, wholeWord: rule.keywords?.wholeWord ?? .anywhere,
                 evasiveOnly: rule.keywords?.evasiveOnly ?? false, unlessKeywords: unless, regexes: regexes,
                 regexGates: gates, regexStarts: regexStarts, regexOnCompact: rule.regexTarget == .compact, entities: rule.entities,
                 lists: ruleLists.map { (list: $0.0, entity: $0.1) }, payeeLists: payeeLists, transaction: rule.transaction,

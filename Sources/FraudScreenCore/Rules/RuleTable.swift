@@ -18,8 +18,11 @@ final class RuleTable: @unchecked Sendable {
         static let hasRegexes = Flags(rawValue: 1 << 6)
         /// Entity conditions or lists matched against entities.
         static let hasEntityConditions = Flags(rawValue: 1 << 7)
+        /// `whole_word: true`: ICU word boundaries.
         static let wholeWord = Flags(rawValue: 1 << 8)
         static let evasiveOnly = Flags(rawValue: 1 << 9)
+        /// `whole_word: ascii`: not glued to ASCII letters or digits.
+        static let asciiWord = Flags(rawValue: 1 << 10)
     }
 
     /// For each rule, its keyword conditions as one run of integers (the `all` window, -1 for none; `any` count
@@ -162,7 +165,11 @@ final class RuleTable: @unchecked Sendable {
         if rule.meta != nil || (rule.hasDocumentConditions && !rule.hasFieldConditions) { f.insert(.decidedAfterFields) }
         if !rule.regexes.isEmpty { f.insert(.hasRegexes) }
         if !rule.entities.isEmpty || !rule.lists.isEmpty { f.insert(.hasEntityConditions) }
-        if rule.wholeWord { f.insert(.wholeWord) }
+        switch rule.wholeWord {
+        case .anywhere: break
+        case .dictionary: f.insert(.wholeWord)
+        case .ascii: f.insert(.asciiWord)
+        }
         if rule.evasiveOnly { f.insert(.evasiveOnly) }
         return f
     }

@@ -599,7 +599,7 @@ public final class Screener {
             let o = occurrences[Int(index)]
             let start = Int(o.start), end = Int(o.end)
             let evasive = o.variant || text.isEvasive(compactStart: start, compactEnd: end)
-            if (!flags.contains(.evasiveOnly) || evasive) && (!flags.contains(.wholeWord) || isWholeWord(start, end)) {
+            if (!flags.contains(.evasiveOnly) || evasive) && isWholeWord(start, end, flags) {
                 body(start, end, evasive)
             }
             index = o.next
@@ -683,10 +683,17 @@ public final class Screener {
         return false
     }
 
-    private func isWholeWord(_ start: Int, _ end: Int) -> Bool {
+    /// Whether compact scalars `start..<end` start and end on word boundaries, as the rule's `whole_word` asks
+    /// (always, when it asks nothing).
+    private func isWholeWord(_ start: Int, _ end: Int, _ flags: RuleTable.Flags) -> Bool {
+        guard flags.contains(.wholeWord) || flags.contains(.asciiWord) else { return true }
         let map = text.compactToFoldedBuffer
         let foldedStart = Int(map[start])
         let foldedEnd = Int(map[end - 1]) + 1
+        if flags.contains(.asciiWord) {
+            let folded = text.foldedBuffer
+            return ASCIIWordBoundary.isBoundary(foldedStart, in: folded) && ASCIIWordBoundary.isBoundary(foldedEnd, in: folded)
+        }
         return wordBoundaries.isBoundary(foldedStart, in: text) && wordBoundaries.isBoundary(foldedEnd, in: text)
     }
 
