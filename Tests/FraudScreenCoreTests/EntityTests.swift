@@ -262,4 +262,33 @@ struct EntityTests {
             #expect(!scalars(of: text, e.span).isEmpty)
         }
     }
+
+    @Test("the link pre-check never turns away a text the scan finds a link in, and turns away amounts")
+    func linkPreCheck() {
+        let extractor = EntityExtractor()
+        func check(_ text: String) -> (mayHold: Bool, found: Bool) {
+            let scalars = Array(text.unicodeScalars)
+            var found: [Entity] = []
+            extractor.extract(scalars, into: &found)
+            return (scalars.withUnsafeBufferPointer { extractor.mayHoldLink($0) }, found.contains { $0.kind == .url })
+        }
+        for text in ["详情 http://t.cn/A6xYzQ9", "www.icbc-vip.top", "请访问103.45.67.89/icbc", "ab12.cn", "x@abc.com", "登录103.45.67.89查看"] {
+            #expect(check(text) == (true, true), "\(text)")
+        }
+        for text in ["转账3.5万元", "金额5000.00元，余额12,345.67", "第1.2.3步", "。。.", "qq"] {
+            #expect(check(text).mayHold == false, "\(text)")
+        }
+        // Random texts from the pieces links are made of: wherever the scan finds a link, the pre-check says so.
+        let pieces = ["abc", "t", "cn", "com", "top", "1", "25", "103", ".", ".", "/", ":", "-", "@", "_", "?", " ", "万",
+                      "元", "http://", "x1", "103.45"]
+        var random = SplitMix64(seed: 7)
+        var links = 0
+        for _ in 0..<60_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...10, using: &random) { text += pieces.randomElement(using: &random)! }
+            let result = check(text)
+            if result.found { links += 1; #expect(result.mayHold, "\(text)") }
+        }
+        #expect(links > 400)
+    }
 }

@@ -111,6 +111,23 @@ public struct EntityExtractor: Sendable {
 
     // MARK: URLs
 
+    /// Whether `s` may hold a link: some run of URL characters starting at a letter or digit has a dot and a
+    /// letter, or three dots (an IPv4 address). A necessary condition for `linksAndNumbers` to find one (its
+    /// tokens lie inside these runs), read without building anything: most texts with a dot have it in an
+    /// amount (3.5万, 5000.00元), and a rule about links need not run the scan that also reads every number.
+    public func mayHoldLink(_ s: UnsafeBufferPointer<Unicode.Scalar>) -> Bool {
+        var i = 0
+        while i < s.count {
+            guard isASCIIAlnum(s[i]) else { i += 1; continue }
+            let end = urlTokenEnd(s, from: i)
+            var dots = 0, letters = false
+            for k in i..<end { if s[k] == "." { dots += 1 } else if isASCIILetter(s[k]) { letters = true } }
+            if dots > 0 && (letters || dots >= 3) { return true }
+            i = max(end, i + 1)
+        }
+        return false
+    }
+
     private func urlTokenEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
         var j = start
         while j < s.count, s[j].isASCII, isURLCharacter(s[j]) { j += 1 }

@@ -98,6 +98,8 @@ public final class Screener {
     public var reportsEntities: Bool
     /// The extractor scans already run on the current field.
     private var scansDone: EntityExtractor.Scans = []
+    /// Whether the current field may hold a link (`EntityExtractor.mayHoldLink`), once a rule has asked.
+    private var fieldMayHoldLink: Bool?
 
     private struct Occurrence {
         var start: Int32
@@ -262,6 +264,7 @@ public final class Screener {
         fieldEntities.removeAll(keepingCapacity: true)
         wordBoundaries.invalidate()
         scansDone = []
+        fieldMayHoldLink = nil
 
         let ruleSet = self.ruleSet, table = self.table, text = self.text
         let keywords = keywordStates, setStamps = keywordSetStamp, ruleStamps = ruleStamp
@@ -408,6 +411,14 @@ public final class Screener {
         return open
     }
 
+    private func mayHoldLink() -> Bool {
+        if let known = fieldMayHoldLink { return known }
+        let may = scansDone.contains(.linksAndNumbers) ? fieldEntities.contains { $0.kind == .url }
+            : ruleSet.entityExtractor.mayHoldLink(text.foldedBuffer)
+        fieldMayHoldLink = may
+        return may
+    }
+
     private func extractEntities(_ scans: EntityExtractor.Scans) {
         let missing = scans.subtracting(scansDone)
         guard !missing.isEmpty else { return }
@@ -461,14 +472,12 @@ public final class Screener {
         if flags.contains(.hasEntityConditions) {
             let present = text.asciiPresent
             var scans: EntityExtractor.Scans = []
-            for requirement in rule.entities {
-                guard EntityExtractor.mayFind(requirement.kind, asciiPresent: present) else { return false }
-                scans.insert(.init(finding: requirement.kind))
+            func mayFind(_ kind: Entity.Kind) -> Bool {
+                scans.insert(.init(finding: kind))
+                return EntityExtractor.mayFind(kind, asciiPresent: present) && (kind != .url || mayHoldLink())
             }
-            for requirement in rule.lists {
-                guard EntityExtractor.mayFind(requirement.entity, asciiPresent: present) else { return false }
-                scans.insert(.init(finding: requirement.entity))
-            }
+            for requirement in rule.entities where !mayFind(requirement.kind) { return false }
+            for requirement in rule.lists where !mayFind(requirement.entity) { return false }
             extractEntities(scans)
         }
         for requirement in rule.entities {
