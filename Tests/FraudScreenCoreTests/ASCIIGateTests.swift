@@ -118,4 +118,35 @@ struct ASCIIGateTests {
         #expect(screener.firedRules("访问t.cn/abc或致电13812345678，下载app") == ["e.link", "e.phone", "e.app"])
         #expect(screener.firedRules("无链接无电话") == [])
     }
+
+    @Test("entity rules gated by keywords fire exactly when the extractor finds the entity")
+    func entityKeywordGates() throws {
+        let ruleSet = try Fixture.ruleSet([
+            Fixture.rule("e.app", "entities: {app_download: true}"),
+            Fixture.rule("e.link", "entities: {url: true}"),
+        ])
+        // The app-download rule is anchored on (and first tested against) the verbs and app words it needs.
+        let rule = try #require(ruleSet.rules.firstIndex { $0.id == "e.app" })
+        #expect(ruleSet.rules[rule].entityGates.count == 2)
+        #expect(!ruleSet.unanchoredRules.contains(Int32(rule)))
+        let screener = Screener(ruleSet: ruleSet, reportsEntities: false)
+        let extractor = EntityExtractor()
+        let pieces = ["下载", "安装", "登录", "注册", "下", "载", "app", "APP", "ａｐｐ", "apk", "客户端", "软件", "应用", "我们的",
+                      "一部电影", " ", "，", "“", "”", "t.cn/a", "请", "x"]
+        var random = SplitMix64(seed: 11)
+        var prompts = 0, links = 0
+        for _ in 0..<6_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...8, using: &random) { text += pieces.randomElement(using: &random)! }
+            var found: [Entity] = []
+            extractor.extract(ruleSet.normalize(text).folded, into: &found)
+            let hasPrompt = found.contains { $0.kind == .appDownload }, hasLink = found.contains { $0.kind == .url }
+            let fired = screener.firedRules(text)
+            #expect(fired.contains("e.app") == hasPrompt, "\(text)")
+            #expect(fired.contains("e.link") == hasLink, "\(text)")
+            if hasPrompt { prompts += 1 }
+            if hasLink { links += 1 }
+        }
+        #expect(prompts > 500 && links > 300)
+    }
 }

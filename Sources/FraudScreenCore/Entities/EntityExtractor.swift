@@ -40,6 +40,15 @@ public struct EntityExtractor: Sendable {
         }
     }
 
+    /// Keyword lists of which an entity of `kind` contains one keyword each, contiguous in the folded text
+    /// (so in the compact text too, where the rule set's automaton finds them): a rule that needs such an
+    /// entity cannot fire on a field where a list has no keyword, and the rule set tests that with the
+    /// keyword stamps before evaluating the rule or scanning (an app-download prompt needs a verb and an app
+    /// word; other kinds have `prerequisite(of:)` instead).
+    public static func keywordPrerequisites(of kind: Entity.Kind) -> [[String]] {
+        kind == .appDownload ? [downloadVerbTexts, downloadObjectTexts] : []
+    }
+
     /// The independent scans of the extractor: links and numbers share one pass (a number inside a link is
     /// not a number), WeChat ids and app-download prompts have one each.
     public struct Scans: OptionSet, Sendable {
@@ -403,8 +412,10 @@ public struct EntityExtractor: Sendable {
         }
     }
 
-    private static let downloadVerbs: [[Unicode.Scalar]] = ["下载", "安装", "登录", "注册"].map { Array($0.unicodeScalars) }
-    private static let downloadObjects: [[Unicode.Scalar]] = ["app", "apk", "客户端", "软件", "应用"].map { Array($0.unicodeScalars) }
+    private static let downloadVerbTexts = ["下载", "安装", "登录", "注册"]
+    private static let downloadObjectTexts = ["app", "apk", "客户端", "软件", "应用"]
+    private static let downloadVerbs: [[Unicode.Scalar]] = downloadVerbTexts.map { Array($0.unicodeScalars) }
+    private static let downloadObjects: [[Unicode.Scalar]] = downloadObjectTexts.map { Array($0.unicodeScalars) }
 
     private func appDownloads(_ s: UnsafeBufferPointer<Unicode.Scalar>, into entities: inout [Entity]) {
         var i = 0

@@ -21,6 +21,8 @@ public final class CompiledRule: Sendable {
     let regexStarts: [[Int32]?]
     let regexOnCompact: Bool
     let entities: [RuleDefinition.EntityRequirement]
+    /// Keyword ids of lists the rule's entities need one keyword of each (`EntityExtractor.keywordPrerequisites`).
+    let entityGates: [[Int32]]
     /// Lists matched against entities of a text field.
     let lists: [(list: FraudList, entity: Entity.Kind)]
     /// Lists matched against the transaction's payee.
@@ -31,7 +33,7 @@ public final class CompiledRule: Sendable {
     init(definition: RuleDefinition, categoryIndex: Int?, fields: Set<String>?, anyKeywords: [Int32],
          allGroups: [[Int32]], window: Int?, wholeWord: RuleDefinition.WholeWord, evasiveOnly: Bool, unlessKeywords: [Int32],
          regexes: [CompiledRegex], regexGates: [[[[Int32]]]], regexStarts: [[Int32]?], regexOnCompact: Bool,
-         entities: [RuleDefinition.EntityRequirement], lists: [(list: FraudList, entity: Entity.Kind)],
+         entities: [RuleDefinition.EntityRequirement], entityGates: [[Int32]] = [], lists: [(list: FraudList, entity: Entity.Kind)],
          payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)], transaction: TransactionCondition?, meta: CompiledMeta?) {
         self.definition = definition
         self.categoryIndex = categoryIndex
@@ -47,6 +49,7 @@ public final class CompiledRule: Sendable {
         self.regexStarts = regexStarts
         self.regexOnCompact = regexOnCompact
         self.entities = entities
+        self.entityGates = entityGates
         self.lists = lists
         self.payeeLists = payeeLists
         self.transaction = transaction

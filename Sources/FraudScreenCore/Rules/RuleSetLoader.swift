@@ -203,6 +203,13 @@ struct RuleSetCompiler {
                 }
                 if case .entity(let kind) = requirement.target { ruleLists.append((list, kind)) } else { payeeLists.append((list, requirement.target)) }
             }
+            var entityGates: [[Int32]] = []
+            for kind in Set(rule.entities.map(\.kind) + ruleLists.map(\.1)) {
+                for list in EntityExtractor.keywordPrerequisites(of: kind) {
+                    let ids = try list.map { try keyword($0, of: rule, fromRegex: true) }
+                    if !entityGates.contains(ids) { entityGates.append(ids) }
+                }
+            }
             var meta: CompiledMeta?
             if let m = rule.meta {
                 func resolve(_ names: [String]) throws -> [Int32] {
@@ -231,7 +238,7 @@ struct RuleSetCompiler {
                 allGroups: all, window: rule.keywords?.window, wholeWord: rule.keywords?.wholeWord ?? .anywhere,
                 evasiveOnly: rule.keywords?.evasiveOnly ?? false, unlessKeywords: unless, regexes: regexes,
                 regexGates: gates, regexStarts: regexStarts, regexOnCompact: rule.regexTarget == .compact, entities: rule.entities,
-                lists: ruleLists.map { (list: $0.0, entity: $0.1) }, payeeLists: payeeLists, transaction: rule.transaction,
+                entityGates: entityGates.sorted { $0.lexicographicallyPrecedes($1) }, lists: ruleLists.map { (list: $0.0, entity: $0.1) }, payeeLists: payeeLists, transaction: rule.transaction,
                 meta: meta))
         }
 
@@ -246,14 +253,14 @@ struct RuleSetCompiler {
         }.map { Int32($0) }
         for (i, rule) in compiled.enumerated() where rule.hasFieldConditions {
             // Any keyword set the rule cannot fire without will do as its anchor: the `any` list, each `all`
-            // element, or (when every regex is gated) one literal set per regex. The fewer texts an anchor
+            // element, each keyword list its entities need, or (when every regex is gated) one literal set per regex. The fewer texts an anchor
             // occurs in, the fewer candidates to test, so take the rarest-looking one: longest shortest
             // keyword, then fewest keywords.
             func shortest(_ set: [Int32]) -> Int { set.map { keywordTexts[Int($0)].unicodeScalars.count }.min() ?? 0 }
             func rarer(_ a: [Int32], _ b: [Int32]) -> Bool {
                 shortest(a) != shortest(b) ? shortest(a) > shortest(b) : a.count < b.count
             }
-            var choices: [[Int32]] = rule.allGroups
+            var choices: [[Int32]] = rule.allGroups + rule.entityGates
             if !rule.anyKeywords.isEmpty { choices.append(rule.anyKeywords) }
             if !rule.regexes.isEmpty, rule.regexGates.allSatisfy({ !$0.isEmpty }) {
                 // Any one regex (and any one alternative of it) fires the rule, so the anchor is one set per

@@ -34,7 +34,7 @@ final class RuleTable: @unchecked Sendable {
     /// anchors) and per rule its index and where its `checks` start.
     ///
     /// Keyword sets are every distinct keyword list any rule tests for "some keyword of it was seen" (`unless`,
-    /// `any`, each `all` element, each literal set a regex needs). When a field first sees a keyword the
+    /// `any`, each `all` element, each literal set a regex needs, each keyword list an entity needs). When a field first sees a keyword the
     /// screener stamps its sets; a candidate then tests one stamp per condition instead of one per keyword
     /// (candidates read about twenty keyword stamps each otherwise). Sets and anchors share one run because
     /// they are read together, for every keyword a text contains: one cache line. Runs are found through
@@ -53,8 +53,8 @@ final class RuleTable: @unchecked Sendable {
     /// For each rule, its first test as one run of integers, so that testing a candidate reads one cache line:
     /// the fields it applies to (a 64-bit mask of `fieldBit(_:)` bits, two words), its flags, where the rule's
     /// `keywordLists` run starts (evaluation reads it from here, not from a look-up of its
-    /// own), the `unless` set (-1 for none), the `any` set (-1 for none), the `all` element count and their
-    /// sets, the count (0–2) of ASCII sets the text must meet one character of and those sets (four words
+    /// own), the `unless` set (-1 for none), the `any` set (-1 for none), the count of sets that must all be
+    /// seen (each `all` element's, then each keyword list the rule's entities need) and those sets, the count (0–2) of ASCII sets the text must meet one character of and those sets (four words
     /// each: its entity, list or regex conditions need them), then the regex count and per regex its alternative
     /// count (0: runs ungated), per alternative its set count and sets — some alternative of some regex must
     /// have all its sets seen. `Checks` reads it.
@@ -107,7 +107,7 @@ final class RuleTable: @unchecked Sendable {
             var code: [Int32] = words(fieldMask) + [Int32(bitPattern: RuleTable.flags(of: rule).rawValue),
                                  keywordLists.start(of: i), rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
                                  rule.anyKeywords.isEmpty ? -1 : set(rule.anyKeywords),
-                                 Int32(rule.allGroups.count)] + rule.allGroups.map(set)
+                                 Int32(rule.allGroups.count + rule.entityGates.count)] + (rule.allGroups + rule.entityGates).map(set)
             let needs = RuleTable.asciiNeeds(of: rule)
             code.append(Int32(needs.count))
             for need in needs { code += words(need.low) + words(need.high) }
