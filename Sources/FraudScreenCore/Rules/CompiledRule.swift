@@ -31,9 +31,10 @@ public final class CompiledRule: Sendable {
     let meta: CompiledMeta?
 
     init(definition: RuleDefinition, categoryIndex: Int?, fields: Set<String>?, anyKeywords: [Int32],
-         allGroups: [[Int32]], window: Int?, wholeWord: RuleDefinition.WholeWord, evasiveOnly: Bool, unlessKeywords: [Int32],
-         regexes: [CompiledRegex], regexGates: [[[[Int32]]]], regexStarts: [[Int32]?], regexOnCompact: Bool,
-         entities: [RuleDefinition.EntityRequirement], entityGates: [[Int32]] = [], lists: [(list: FraudList, entity: Entity.Kind)],
+         allGroups: [[Int32]], window: Int?, wholeWord: RuleDefinition.WholeWord, evasiveOnly: Bool,
+         unlessKeywords: [Int32], regexes: [CompiledRegex], regexGates: [[[[Int32]]]], regexStarts: [[Int32]?],
+         regexOnCompact: Bool, entities: [RuleDefinition.EntityRequirement], entityGates: [[Int32]],
+         lists: [(list: FraudList, entity: Entity.Kind)],
          payeeLists: [(list: FraudList, target: RuleDefinition.ListTarget)], transaction: TransactionCondition?, meta: CompiledMeta?) {
         self.definition = definition
         self.categoryIndex = categoryIndex

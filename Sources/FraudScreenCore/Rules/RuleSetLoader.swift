@@ -238,7 +238,8 @@ struct RuleSetCompiler {
                 allGroups: all, window: rule.keywords?.window, wholeWord: rule.keywords?.wholeWord ?? .anywhere,
                 evasiveOnly: rule.keywords?.evasiveOnly ?? false, unlessKeywords: unless, regexes: regexes,
                 regexGates: gates, regexStarts: regexStarts, regexOnCompact: rule.regexTarget == .compact, entities: rule.entities,
-                entityGates: entityGates.sorted { $0.lexicographicallyPrecedes($1) }, lists: ruleLists.map { (list: $0.0, entity: $0.1) }, payeeLists: payeeLists, transaction: rule.transaction,
+                entityGates: entityGates.sorted { $0.lexicographicallyPrecedes($1) },
+                lists: ruleLists.map { (list: $0.0, entity: $0.1) }, payeeLists: payeeLists, transaction: rule.transaction,
                 meta: meta))
         }
 
@@ -253,9 +254,9 @@ struct RuleSetCompiler {
         }.map { Int32($0) }
         for (i, rule) in compiled.enumerated() where rule.hasFieldConditions {
             // Any keyword set the rule cannot fire without will do as its anchor: the `any` list, each `all`
-            // element, each keyword list its entities need, or (when every regex is gated) one literal set per regex. The fewer texts an anchor
-            // occurs in, the fewer candidates to test, so take the rarest-looking one: longest shortest
-            // keyword, then fewest keywords.
+            // element, each keyword list its entities need, or (when every regex is gated) one literal set per
+            // regex. The fewer texts an anchor occurs in, the fewer candidates to test, so take the
+            // rarest-looking one: longest shortest keyword, then fewest keywords.
             func shortest(_ set: [Int32]) -> Int { set.map { keywordTexts[Int($0)].unicodeScalars.count }.min() ?? 0 }
             func rarer(_ a: [Int32], _ b: [Int32]) -> Bool {
                 shortest(a) != shortest(b) ? shortest(a) > shortest(b) : a.count < b.count

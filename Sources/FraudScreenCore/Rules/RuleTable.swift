@@ -34,12 +34,12 @@ final class RuleTable: @unchecked Sendable {
     /// anchors) and per rule its index and where its `checks` start.
     ///
     /// Keyword sets are every distinct keyword list any rule tests for "some keyword of it was seen" (`unless`,
-    /// `any`, each `all` element, each literal set a regex needs, each keyword list an entity needs). When a field first sees a keyword the
-    /// screener stamps its sets; a candidate then tests one stamp per condition instead of one per keyword
-    /// (candidates read about twenty keyword stamps each otherwise). Sets and anchors share one run because
-    /// they are read together, for every keyword a text contains: one cache line. Runs are found through
-    /// `patternLinks`, and candidates carry where their checks start: on this path every look-up of where a
-    /// list starts was a cache miss of its own, before the one for the list.
+    /// `any`, each `all` element, each literal set a regex needs, each keyword list an entity needs). When a
+    /// field first sees a keyword the screener stamps its sets; a candidate then tests one stamp per condition
+    /// instead of one per keyword (candidates read about twenty keyword stamps each otherwise). Sets and anchors
+    /// share one run because they are read together, for every keyword a text contains: one cache line. Runs
+    /// are found through `patternLinks`, and candidates carry where their checks start: on this path every
+    /// look-up of where a list starts was a cache miss of its own, before the one for the list.
     let keywordLinks: PackedLists<Int32>
     let keywordSetCount: Int
     /// For each automaton pattern, read for every occurrence: its keyword (and whether it is a word variant),
@@ -54,10 +54,11 @@ final class RuleTable: @unchecked Sendable {
     /// the fields it applies to (a 64-bit mask of `fieldBit(_:)` bits, two words), its flags, where the rule's
     /// `keywordLists` run starts (evaluation reads it from here, not from a look-up of its
     /// own), the `unless` set (-1 for none), the `any` set (-1 for none), the count of sets that must all be
-    /// seen (each `all` element's, then each keyword list the rule's entities need) and those sets, the count (0–2) of ASCII sets the text must meet one character of and those sets (four words
-    /// each: its entity, list or regex conditions need them), then the regex count and per regex its alternative
-    /// count (0: runs ungated), per alternative its set count and sets — some alternative of some regex must
-    /// have all its sets seen. `Checks` reads it.
+    /// seen (each `all` element's, then each keyword list the rule's entities need) and those sets, the count
+    /// (0–2) of ASCII sets the text must meet one character of and those sets (four words each: its entity,
+    /// list or regex conditions need them), then the regex count and per regex its alternative count (0: runs
+    /// ungated), per alternative its set count and sets — some alternative of some regex must have all its
+    /// sets seen. `Checks` reads it.
     let checks: PackedLists<Int32>
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists<Int32>
@@ -107,7 +108,8 @@ final class RuleTable: @unchecked Sendable {
             var code: [Int32] = words(fieldMask) + [Int32(bitPattern: RuleTable.flags(of: rule).rawValue),
                                  keywordLists.start(of: i), rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
                                  rule.anyKeywords.isEmpty ? -1 : set(rule.anyKeywords),
-                                 Int32(rule.allGroups.count + rule.entityGates.count)] + (rule.allGroups + rule.entityGates).map(set)
+                                 Int32(rule.allGroups.count + rule.entityGates.count)]
+                + (rule.allGroups + rule.entityGates).map(set)
             let needs = RuleTable.asciiNeeds(of: rule)
             code.append(Int32(needs.count))
             for need in needs { code += words(need.low) + words(need.high) }

@@ -701,7 +701,8 @@ public final class Screener {
         let foldedEnd = Int(map[end - 1]) + 1
         if flags.contains(.asciiWord) {
             let folded = text.foldedBuffer
-            return ASCIIWordBoundary.isBoundary(foldedStart, in: folded) && ASCIIWordBoundary.isBoundary(foldedEnd, in: folded)
+            return ASCIIWordBoundary.isBoundary(foldedStart, in: folded)
+                && ASCIIWordBoundary.isBoundary(foldedEnd, in: folded)
         }
         return wordBoundaries.isBoundary(foldedStart, in: text) && wordBoundaries.isBoundary(foldedEnd, in: text)
     }
