@@ -78,6 +78,37 @@ struct AnchoredRegexTests {
         #expect(anchored.firedRules(texts[4]) == [])
     }
 
+    @Test("a regex anchored at the start (^) runs only when a start keyword begins the text, with the same results")
+    func startAnchored() throws {
+        #expect(CompiledRegex.requiredPrefixes(of: "^小[王李]") == ["小王", "小李"])
+        #expect(CompiledRegex.requiredPrefixes(of: "^(借我|先借)\\d+") == ["借我", "先借"])
+        #expect(CompiledRegex.requiredPrefixes(of: "^小|老王") == nil)  // the second alternative is not anchored
+        #expect(try CompiledRegex("^小[王李]").startsAtTextStart)
+        #expect(try !CompiledRegex("^小|老王").startsAtTextStart)
+        #expect(try !CompiledRegex("小[王李]").startsAtTextStart)
+        #expect(try !CompiledRegex("(?:^)小").startsAtTextStart)  // left to scanning
+
+        let rules = [
+            Fixture.rule("r.compact", "regex_on: compact\nregex: '^小[王李]'"),
+            Fixture.rule("r.folded", #"regex: '^(借我|先借)\d+'"#),
+        ]
+        let anchored = Screener(ruleSet: try RuleSetLoader.compile(files: files(rules), anchorsRegexes: true))
+        let scanning = Screener(ruleSet: try RuleSetLoader.compile(files: files(rules), anchorsRegexes: false))
+        #expect(anchored.ruleSet.rules.allSatisfy { $0.regexStarts.first! != nil && $0.regexes[0].startsAtTextStart })
+        let texts = [
+            "小王，这事你直接办", "你好小王", "【通知】小王", " 小 李，过来一下",  // compact: punctuation and spaces go
+            "借我500", " 借我500", "先借钱，借我500", "小王借我500", "没有",
+        ]
+        for text in texts {
+            #expect(anchored.screen(text).json == scanning.screen(text).json, "\(text)")
+        }
+        #expect(anchored.firedRules("小王，这事你直接办") == ["r.compact"])
+        #expect(anchored.firedRules("【通知】小王") == [])  // 通知 comes first in the compact text too
+        #expect(anchored.firedRules(" 小 李，过来一下") == ["r.compact"])
+        #expect(anchored.firedRules("借我500") == ["r.folded"])
+        #expect(anchored.firedRules(" 借我500") == [])  // the folded text starts with the space
+    }
+
     private func files(_ rules: [String]) -> [String: String] {
         ["categories.yaml": Fixture.categories, "variants.yaml": Fixture.variants,
          "rules.d/test.yaml": "rules:\n" + rules.joined(separator: "\n") + "\n"]

@@ -13,6 +13,9 @@ public final class CompiledRegex: @unchecked Sendable {
     let isAnchoredJITCompiled: Bool
     /// ASCII character sets every match needs one character of (see `ASCIISet`).
     public let asciiRequirements: [ASCIISet]
+    /// Every match starts at the start of the text (`^…` with no top-level alternative): tried anchored, it
+    /// needs trying only where the text starts.
+    public let startsAtTextStart: Bool
 
     /// A compile error with PCRE2's message and the offset (in UTF-8 bytes of the pattern) where it occurred.
     public struct CompileError: Error, CustomStringConvertible {
@@ -36,6 +39,14 @@ public final class CompiledRegex: @unchecked Sendable {
             (anchoredCode, isAnchoredJITCompiled) = (nil, false)
         }
         asciiRequirements = ASCIISet.required(by: pattern)
+        startsAtTextStart = CompiledRegex.startAnchoredBody(Array(pattern.unicodeScalars)[...]) != nil
+    }
+
+    /// The pattern after a leading `^` that holds for every match — no top-level alternative escapes it —
+    /// or nil. (`^` means the start of the text here: patterns are compiled without multiline.)
+    static func startAnchoredBody(_ scalars: ArraySlice<Unicode.Scalar>) -> ArraySlice<Unicode.Scalar>? {
+        guard scalars.first == "^", splitTopLevel(scalars).count == 1 else { return nil }
+        return scalars.dropFirst()
     }
 
     private static func compile(_ pattern: String, options extra: UInt32) throws -> (OpaquePointer, jit: Bool) {
@@ -92,9 +103,12 @@ public final class CompiledRegex: @unchecked Sendable {
     /// Literals every match starts with one of (`(借我|先借)\d+` → 借我 or 先借, `(转|汇)(我|给我)` → 转我, 转给我,
     /// 汇我, 汇给我); nil when a match may start otherwise: with a class, an escape, a lookaround, an optional
     /// or repeated piece. Backtracking verbs `(*…)` are outside the analysis, so a pattern with one gets nil.
+    /// A leading `^` is looked past (`^小[王李]` → 小王, 小李).
     public static func requiredPrefixes(of pattern: String) -> [String]? {
         guard !pattern.contains("(*") else { return nil }
-        return literalFacts(Array(pattern.unicodeScalars)[...]).prefix.map { $0.map { String(String.UnicodeScalarView($0)) } }
+        let scalars = Array(pattern.unicodeScalars)[...]
+        let body = startAnchoredBody(scalars) ?? scalars
+        return literalFacts(body).prefix.map { $0.map { String(String.UnicodeScalarView($0)) } }
     }
 
     /// The literal sets per top-level alternative (`比银行高|银行.{0,8}利息` → [[比银行高]] or [[银行], [利息]]): a match

@@ -730,10 +730,23 @@ public final class Screener {
     private func firstAnchoredMatch(_ regex: CompiledRegex, startingWith starts: [Int32], compact: Bool,
                                     in bytes: UnsafeBufferPointer<UInt8>) -> RegexMatcher.Outcome? {
         guard occurrences.count < Screener.maxOccurrencesPerField else { return nil }
+        let found = occurrences.base
+        if regex.startsAtTextStart {
+            // `^…`: only a start keyword at the text's first character can begin a match, so most texts need
+            // no call at all (a call into cold JIT code costs about a microsecond).
+            let atStart = compact || text.compactToFoldedBuffer.first == 0
+            for keyword in starts where atStart && seen(keyword) {
+                var index = keywordStates[Int(keyword)].head
+                while index >= 0 {
+                    if found[Int(index)].start == 0 { return regexMatcher.anchoredMatch(regex, in: bytes, at: 0) }
+                    index = found[Int(index)].next
+                }
+            }
+            return .noMatch
+        }
         var places = regexStartScratch
         defer { regexStartScratch = places }
         places.count = 0
-        let found = occurrences.base
         for keyword in starts where seen(keyword) {
             var index = keywordStates[Int(keyword)].head
             while index >= 0 {
