@@ -27,6 +27,26 @@ struct RegexRuleTests {
         #expect(screener.firedRules("刷 单，返 利") == ["r.compact"])
     }
 
+    @Test("a pattern for the compact text that needs punctuation or a space is reported: it can never match there")
+    func compactPatternNeedingPunctuation() throws {
+        #expect(CompiledRegex.plainCharacters(of: #"(?:返还|退还)(?<!不)[,.]\d{1,4}(?i)x\+@(?P<n>y)"#) == ["返", "还", "退", "还", "x", "+", "@", "y"])
+        let ruleSet = try Fixture.ruleSet([
+            Fixture.rule("r.percent", "regex_on: compact\nregex: '返还\\d{3}%'"),
+            Fixture.rule("r.plus", "regex_on: compact\nregex: ['本金(加|\\+)佣金', '@会计']"),
+            Fixture.rule("r.syntax", "regex_on: compact\nregex: '(?:刷单|做单)(?<!不)[，,]?\\d{1,3}(?=元)'"),
+            Fixture.rule("r.folded", "regex: '返还\\d{3}\\s*%'"),
+        ])
+        let warned = ruleSet.warnings.filter { $0.contains("compact text") }
+        #expect(warned.count == 3)
+        #expect(warned.contains { $0.contains("r.percent") && $0.contains("'%'") })
+        #expect(warned.contains { $0.contains("r.plus") && $0.contains("'+'") })
+        #expect(warned.contains { $0.contains("r.plus") && $0.contains("'@'") })
+        #expect(!warned.contains { $0.contains("r.syntax") || $0.contains("r.folded") })
+        // And indeed: the compact text holds no '%', the folded text does.
+        let screener = Screener(ruleSet: ruleSet)
+        #expect(screener.firedRules("返还120%") == ["r.folded"])
+    }
+
     @Test("a list of patterns fires when any of them matches")
     func patternList() throws {
         let screener = Screener(ruleSet: try Fixture.ruleSet([

@@ -328,6 +328,64 @@ public final class CompiledRegex: @unchecked Sendable {
 
     /// The index of the `]` closing the character class that opens at `open` (a `]` right after `[` or `[^`
     /// is a member, escapes are skipped).
+    /// The characters `pattern` matches as themselves, outside classes, quantifier braces, group syntax
+    /// (`(?:`, `(?<name>`, inline options) and negative lookarounds, escaped punctuation included (`\+`): each
+    /// must be in the text where the pattern has it. Lint reads them to warn about a pattern for the compact text that needs punctuation or a space,
+    /// which that text never holds.
+    static func plainCharacters(of pattern: String) -> [Unicode.Scalar] {
+        let s = Array(pattern.unicodeScalars)[...]
+        var result: [Unicode.Scalar] = []
+        var i = s.startIndex
+        func skip(through end: Unicode.Scalar) {
+            while i < s.endIndex, s[i] != end { i += 1 }
+            i += 1
+        }
+        while i < s.endIndex {
+            switch s[i] {
+            case "\\":
+                // An escaped punctuation character (`\+`, `\.`) is itself; letters and digits start classes,
+                // assertions and code points (`\d`, `\b`, `\p{Han}`, `\x{5fae}`).
+                if i + 1 < s.endIndex, s[i + 1].isASCII, !s[i + 1].properties.isAlphabetic, !("0"..."9").contains(s[i + 1]) {
+                    result.append(s[i + 1])
+                }
+                i += 2
+                if i < s.endIndex, s[i] == "{" { skip(through: "}") }
+            case "[":
+                i = classEnd(s, from: i) + 1
+            case "{":
+                skip(through: "}")  // a quantifier's bounds
+            case "(":
+                // A negative lookaround's characters must not be there: skip it whole.
+                if i + 2 < s.endIndex, s[i + 1] == "?", s[i + 2] == "!" || (s[i + 2] == "<" && i + 3 < s.endIndex && s[i + 3] == "!") {
+                    i = (matchingParenthesis(s, from: i) ?? s.endIndex - 1) + 1
+                    continue
+                }
+                i += 1
+                guard i < s.endIndex, s[i] == "?" || s[i] == "*" else { continue }
+                if s[i] == "*" { skip(through: ")"); continue }  // (*VERB)
+                i += 1
+                guard i < s.endIndex else { continue }
+                switch s[i] {
+                case ":", "=", "!", "|", ">": i += 1
+                case "#": skip(through: ")")
+                case "<", "P", "'":
+                    i += 1
+                    if i < s.endIndex, s[i] == "=" || s[i] == "!" { i += 1 } else { skip(through: s[i - 1] == "'" ? "'" : ">") }
+                default:
+                    // Inline options: (?i) or (?i-x:…).
+                    while i < s.endIndex, s[i] != ")" && s[i] != ":" { i += 1 }
+                    i += 1
+                }
+            case ".", "^", "$", "*", "+", "?", ")", "|":
+                i += 1
+            default:
+                result.append(s[i])
+                i += 1
+            }
+        }
+        return result
+    }
+
     static func classEnd(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int {
         var i = open + 1
         if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
