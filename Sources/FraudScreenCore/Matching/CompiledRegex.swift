@@ -326,12 +326,10 @@ public final class CompiledRegex: @unchecked Sendable {
         return members.isEmpty ? nil : members
     }
 
-    /// The index of the `]` closing the character class that opens at `open` (a `]` right after `[` or `[^`
-    /// is a member, escapes are skipped).
     /// The characters `pattern` matches as themselves, outside classes, quantifier braces, group syntax
     /// (`(?:`, `(?<name>`, inline options) and negative lookarounds, escaped punctuation included (`\+`): each
-    /// must be in the text where the pattern has it. Lint reads them to warn about a pattern for the compact text that needs punctuation or a space,
-    /// which that text never holds.
+    /// must be in the text where the pattern has it. Loading reads them to warn about a pattern for the compact
+    /// text that needs punctuation or a space, which that text never holds.
     static func plainCharacters(of pattern: String) -> [Unicode.Scalar] {
         let s = Array(pattern.unicodeScalars)[...]
         var result: [Unicode.Scalar] = []
@@ -386,6 +384,8 @@ public final class CompiledRegex: @unchecked Sendable {
         return result
     }
 
+    /// The index of the `]` closing the character class that opens at `open` (a `]` right after `[` or `[^`
+    /// is a member, escapes are skipped).
     static func classEnd(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int {
         var i = open + 1
         if i < scalars.endIndex, scalars[i] == "^" { i += 1 }

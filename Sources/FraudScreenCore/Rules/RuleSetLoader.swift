@@ -185,16 +185,15 @@ struct RuleSetCompiler {
                     throw fail("regex '\(pattern)': \(error)")
                 }
                 regexStarts.append(starts)
-                if rule.regexTarget == .compact {
-                    var lost: [Unicode.Scalar] = []
-                    for c in CompiledRegex.plainCharacters(of: pattern) where FoldTable.classify(c) != .keep && !lost.contains(c) {
-                        lost.append(c)
-                    }
-                    if !lost.isEmpty {
-                        let listed = lost.map { "'\($0)'" }.joined(separator: ", ")
-                        warnings.append("\(rule.file):\(rule.line): rule \(rule.id): regex '\(pattern)' runs on the compact text, "
-                            + "which never holds \(listed) (punctuation, spaces and symbols are dropped there): what needs them never matches")
-                    }
+                // The compact text holds only kept characters: a pattern there that needs another never matches.
+                let lost = rule.regexTarget == .compact
+                    ? CompiledRegex.plainCharacters(of: pattern).filter { FoldTable.classify($0) != .keep } : []
+                if !lost.isEmpty {
+                    let listed = lost.reduce(into: [Unicode.Scalar]()) { if !$0.contains($1) { $0.append($1) } }
+                        .map { "'\($0)'" }.joined(separator: ", ")
+                    warnings.append("\(rule.file):\(rule.line): rule \(rule.id): regex '\(pattern)' runs on the compact text, "
+                        + "which never holds \(listed) (punctuation, spaces and symbols are dropped there): what needs them "
+                        + "never matches")
                 }
                 // A set with a literal that folds to nothing in the compact text (punctuation) cannot gate; an
                 // alternative left with no set makes the whole regex ungated.
