@@ -69,6 +69,14 @@ public final class RuleSet: Sendable {
     public var keywordCount: Int { keywordTexts.count }
     public var regexCount: Int { rules.reduce(0) { $0 + $1.regexes.count } }
 
+    /// The keywords whose first occurrence in a field makes rule `id` a candidate (its anchor set), or nil when
+    /// the rule is not anchored (evaluated on every field). For tests and diagnostics: screening reads the
+    /// same links from `table`.
+    func anchorKeywords(ofRule id: String) -> [String]? {
+        guard let index = ruleIndex[id].map(Int32.init), !unanchoredRules.contains(index) else { return nil }
+        return keywordTexts.indices.filter { table.anchoredRules(of: $0).contains(index) }.map { keywordTexts[$0] }.sorted()
+    }
+
     /// Normalises a text the way screening does (for tools and tests).
     public func normalize(_ text: String) -> NormalizedText {
         let normalized = NormalizedText()

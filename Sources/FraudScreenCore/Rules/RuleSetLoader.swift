@@ -262,14 +262,27 @@ struct RuleSetCompiler {
         let documentRules = compiled.indices.filter {
             !compiled[$0].hasFieldConditions && compiled[$0].hasDocumentConditions && compiled[$0].meta == nil
         }.map { Int32($0) }
+        // How many rules' keyword conditions name each keyword. A word many rules need (平台, 账户, app, 点击)
+        // is a common word of the texts they screen, so a set of such words makes a poor anchor however short
+        // the set is; rules naming the word only count once each.
+        var uses = [Int](repeating: 0, count: keywordTexts.count)
+        for rule in compiled {
+            let sets = [rule.anyKeywords, rule.unlessKeywords] + rule.allGroups + rule.entityGates
+                + rule.regexGates.flatMap { $0.flatMap { $0 } }
+            for keyword in Set(sets.joined()) { uses[Int(keyword)] += 1 }
+        }
         for (i, rule) in compiled.enumerated() where rule.hasFieldConditions {
             // Any keyword set the rule cannot fire without will do as its anchor: the `any` list, each `all`
             // element, each keyword list its entities need, or (when every regex is gated) one literal set per
             // regex. The fewer texts an anchor occurs in, the fewer candidates to test, so take the
-            // rarest-looking one: longest shortest keyword, then fewest keywords.
+            // rarest-looking one: longest shortest keyword (one or two characters occur everywhere), then the
+            // fewest uses of its keywords by all rules, then fewest keywords.
             func shortest(_ set: [Int32]) -> Int { set.map { keywordTexts[Int($0)].unicodeScalars.count }.min() ?? 0 }
+            func popularity(_ set: [Int32]) -> Int { set.reduce(0) { $0 + uses[Int($1)] } }
             func rarer(_ a: [Int32], _ b: [Int32]) -> Bool {
-                shortest(a) != shortest(b) ? shortest(a) > shortest(b) : a.count < b.count
+                if shortest(a) != shortest(b) { return shortest(a) > shortest(b) }
+                if popularity(a) != popularity(b) { return popularity(a) < popularity(b) }
+                return a.count < b.count
             }
             var choices: [[Int32]] = rule.allGroups + rule.entityGates
             if !rule.anyKeywords.isEmpty { choices.append(rule.anyKeywords) }

@@ -255,6 +255,13 @@ final class RuleTable: @unchecked Sendable {
         var regexGates: UnsafePointer<Int32> { needsStart + 1 + 4 * Int(needsStart[0]) }
     }
 
+    /// The rules anchored on keyword `keyword` (read from its `keywordLinks` run).
+    func anchoredRules(of keyword: Int) -> [Int32] {
+        let run = keywordLinks[keyword]
+        let sets = Int(run[0])
+        return (0..<Int(run[1 + sets])).map { run[2 + sets + 2 * $0] }
+    }
+
     /// The checks starting at `start` (`checks.start(of:)`; a candidate found through `keywordLinks` carries it).
     @inline(__always)
     func checks(at start: Int32) -> Checks { Checks(start: checks.values(from: start)) }
