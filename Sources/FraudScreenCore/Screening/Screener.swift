@@ -455,20 +455,36 @@ public final class Screener {
             }
         }
         if flags.contains(.hasRegexes) {
-            var matched = false
-            let present = text.asciiPresent
-            var gate = checks.regexGates + 1  // past the regex count
-            for (k, regex) in rule.regexes.enumerated() {
-                guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { continue }
-                if let span = firstRegexMatch(regex, startingWith: rule.regexStarts[k], compact: rule.regexOnCompact) {
-                    append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .regex, evasive: false))
-                    matched = true
-                    break
-                }
-            }
-            guard matched else { return false }
+            guard regexesMatch(rule, checks, field: field) else { return false }
         }
         guard flags.contains(.hasEntityConditions) || flags.contains(.hasDocumentConditions) else { return true }
+        return entityAndDocumentConditionsHold(rule, flags, field: field, mark: mark)
+    }
+
+    // The parts of `evaluate` that most rules do not have, kept out of line: `evaluate` runs for every
+    // surviving candidate, and its common path (keyword conditions) stays a few cache lines of code instead of
+    // dragging every condition kind's code through the instruction cache.
+
+    /// Whether one of the rule's regexes matches the field; appends the match's evidence.
+    @inline(never)
+    private func regexesMatch(_ rule: CompiledRule, _ checks: RuleTable.Checks, field: Int32) -> Bool {
+        let present = text.asciiPresent
+        var gate = checks.regexGates + 1  // past the regex count
+        for (k, regex) in rule.regexes.enumerated() {
+            guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { continue }
+            if let span = firstRegexMatch(regex, startingWith: rule.regexStarts[k], compact: rule.regexOnCompact) {
+                append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .regex, evasive: false))
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Whether the rule's entity, list and document conditions hold; appends their evidence.
+    @inline(never)
+    private func entityAndDocumentConditionsHold(_ rule: CompiledRule, _ flags: RuleTable.Flags, field: Int32, mark: Int) -> Bool {
+        let maxSpans = ruleSet.settings.maxSpansPerRule
+        var spans: Int { evidence.count - mark }
         if flags.contains(.hasEntityConditions) {
             let present = text.asciiPresent
             var scans: EntityExtractor.Scans = []
