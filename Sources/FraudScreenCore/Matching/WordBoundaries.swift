@@ -22,7 +22,12 @@ final class WordBoundaries {
 
     deinit { cicu_word_breaker_close(breaker) }
 
+    /// Forgets the current field's boundaries. Called for every field and almost always with nothing to
+    /// forget (few rules ask for whole words): inlined, that case is one test in the caller's code rather
+    /// than a call into code that is cold by then.
+    @inline(__always)
     func invalidate() {
+        guard !segmentedRuns.isEmpty else { return }  // boundaries are only recorded in segmented runs
         boundaries.removeAll(keepingCapacity: true)
         segmentedRuns.removeAll(keepingCapacity: true)
     }

@@ -67,9 +67,11 @@ public final class Screener {
     // Per document: which rules fired, and their evidence chained per rule (newest first).
     private let fired: UnsafeMutableBufferPointer<Bool>
     private let evidenceHead: UnsafeMutableBufferPointer<Int32>
-    private var firedRules: [Int32] = []
+    /// In manually managed memory like the other per-document scratch: emptying an array for every document
+    /// went through its generic range replacement, code that is cold by the time the next document comes.
+    private var firedRules = Stream<Int32>()
     /// Meta rules whose own field conditions held; `evaluateMeta` decides them.
-    private var pendingMeta: [Int32] = []
+    private var pendingMeta = Stream<Int32>()
     /// Scratch of `evaluateMeta`: the meta rules to decide, in dependency order.
     private var markedMeta = Stream<Int32>()
     private var evidence = Stream<RawEvidence>()
@@ -164,6 +166,7 @@ public final class Screener {
 
     deinit {
         occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free(); evidenceBytes.free()
+        firedRules.free(); pendingMeta.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
         keywordStates.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); rules.deallocate()
@@ -186,9 +189,9 @@ public final class Screener {
 
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
-        for rule in firedRules { fired[Int(rule)] = false; evidenceHead[Int(rule)] = -1 }
-        firedRules.removeAll(keepingCapacity: true)
-        pendingMeta.removeAll(keepingCapacity: true)
+        for rule in firedRules.buffer { fired[Int(rule)] = false; evidenceHead[Int(rule)] = -1 }
+        firedRules.count = 0
+        pendingMeta.count = 0
         evidence.count = 0
         evidenceBytes.count = 0
         // Names of transaction fields that evidence named are kept at the end: the next transaction's evidence
@@ -261,7 +264,7 @@ public final class Screener {
         }
         let generation = fieldGeneration
         candidates.count = 0
-        fieldEntities.removeAll(keepingCapacity: true)
+        if !fieldEntities.isEmpty { fieldEntities.removeAll(keepingCapacity: true) }
         wordBoundaries.invalidate()
         scansDone = []
         fieldMayHoldLink = nil
@@ -816,11 +819,11 @@ public final class Screener {
             marked.base[j] = index
             marked.count += 1
         }
-        for rule in firedRules {
+        for rule in firedRules.buffer {
             for dependent in table.metaDependents[Int(rule)] { schedule(dependent) }
         }
         // Meta rules whose own field conditions held, and (for a transaction) those with document conditions.
-        for index in pendingMeta { schedule(index) }
+        for index in pendingMeta.buffer { schedule(index) }
         if transaction != nil { for index in ruleSet.documentStartingMeta { schedule(index) } }
         UnsafeMutableBufferPointer(start: marked.base, count: marked.count).sortFew { ranks[Int($0)] < ranks[Int($1)] }
         var next = 0
@@ -878,7 +881,7 @@ public final class Screener {
 
     /// The verdict from the fired rules: scores, decision, and the hits recorded compactly (`FiredRules`).
     private func verdict(entities: [Verdict.FoundEntity], truncated: Bool, isTransaction: Bool) -> Verdict {
-        guard !firedRules.isEmpty else {  // most texts: nothing to score
+        guard firedRules.count > 0 else {  // most texts: nothing to score
             return Verdict(decision: .allow, score: 0, entities: entities, rulesVersion: ruleSet.version, truncated: truncated,
                            isTransaction: isTransaction, fired: nil)
         }
@@ -888,8 +891,8 @@ public final class Screener {
         // Hits come out highest score first, then by rule id: sort the fired rules on integers, not the hits on
         // strings.
         let ranks = idRanks, ruleScores = self.ruleScores
-        firedRules.withUnsafeMutableBufferPointer { fired in
-            fired.sortFew { ruleScores[Int($0)] != ruleScores[Int($1)] ? ruleScores[Int($0)] > ruleScores[Int($1)] : ranks[Int($0)] < ranks[Int($1)] }
+        UnsafeMutableBufferPointer(start: firedRules.base, count: firedRules.count).sortFew {
+            ruleScores[Int($0)] != ruleScores[Int($1)] ? ruleScores[Int($0)] > ruleScores[Int($1)] : ranks[Int($0)] < ranks[Int($1)]
         }
         // Evidence is listed by field name, then span; the same span found two ways lists keyword, regex,
         // entity, list in that order.
@@ -911,7 +914,7 @@ public final class Screener {
         sorted.count = 0
         ends.count = 0
         var textBytes = 0
-        for index in firedRules {
+        for index in firedRules.buffer {
             let r = Int(index)
             let category = Int(ruleCategories[r])
             if category >= 0 { scores[category] += Int(ruleScores[r]) } else { adjustment += Int(ruleScores[r]) }
@@ -966,7 +969,7 @@ public final class Screener {
                                     fieldOpenings: evidenceFieldOpenings,
                                     ruleText: ruleSet.encodedText) { record in
             var from = 0
-            for (h, index) in firedRules.enumerated() {
+            for (h, index) in firedRules.buffer.enumerated() {
                 let end = Int(ends.base[h])
                 for k in from..<end {
                     let e = sorted.base[k]
