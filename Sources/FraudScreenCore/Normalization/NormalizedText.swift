@@ -305,9 +305,15 @@ struct Stream<Element> {
 
     var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
 
-    /// Makes room for at least `minimum` elements, keeping the first `count`.
+    /// Makes room for at least `minimum` elements, keeping the first `count`. The check is inlined where it is
+    /// made (several times per document); growing, which almost never happens, is not.
+    @inline(__always)
     mutating func reserve(_ minimum: Int) {
-        guard minimum > capacity else { return }
+        if minimum > capacity { grow(to: minimum) }
+    }
+
+    @inline(never)
+    private mutating func grow(to minimum: Int) {
         let newCapacity = max(minimum, capacity * 2)
         let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
         grown.moveInitialize(from: base, count: count)

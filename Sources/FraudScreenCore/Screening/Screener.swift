@@ -182,13 +182,20 @@ public final class Screener {
         // the text writes in place.
         messageFields[0].text = message
         defer { messageFields[0].text = "" }  // not keeping the caller's text alive
-        return screen(Document(fields: messageFields))
+        // Straight to the fields: wrapping them in a `Document` copied and destroyed it through its value
+        // witnesses, a few cold calls per message.
+        return screen(fields: messageFields, transaction: nil)
     }
 
     private var messageFields = Document.message("").fields
 
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
+        screen(fields: document.fields, transaction: document.transaction)
+    }
+
+    /// `screen(_:)` for a document given by its parts.
+    private func screen(fields: [Document.Field], transaction: Transaction?) -> Verdict {
         for rule in firedRules.buffer { fired[Int(rule)] = false; evidenceHead[Int(rule)] = -1 }
         firedRules.count = 0
         pendingMeta.count = 0
@@ -197,12 +204,12 @@ public final class Screener {
         // Names of transaction fields that evidence named are kept at the end: the next transaction's evidence
         // names them again, and rebuilding the list (and its encoded openings) for every transaction cost
         // more allocations than the rest of screening it.
-        if !evidenceFieldsStart(with: document.fields) {
-            setEvidenceFields(document.fields.map(\.name))  // a new array: verdicts may hold the old one
+        if !evidenceFieldsStart(with: fields) {
+            setEvidenceFields(fields.map(\.name))  // a new array: verdicts may hold the old one
         }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
-        transaction = document.transaction
+        self.transaction = transaction
         recentFirstTimeTransfers = 0
         if let transaction, transaction.firstTimePayee == true {
             recentFirstTimeTransfers = 1
@@ -211,11 +218,11 @@ public final class Screener {
             }
         }
 
-        for (index, field) in document.fields.enumerated() {
+        for (index, field) in fields.enumerated() {
             text.reset(field.text, table: foldTable, maxScalars: maxTextScalars)
             truncated = truncated || text.truncated
             let evidenceBefore = evidence.count
-            screenField(index: Int32(index), name: field.name, isLastField: index == document.fields.count - 1)
+            screenField(index: Int32(index), name: field.name, isLastField: index == fields.count - 1)
             // Cut the matched texts out now, while this field's buffers are current.
             for i in evidenceBefore..<evidence.count where evidence.base[i].textStart < 0 {
                 let e = evidence.base[i]
@@ -236,7 +243,7 @@ public final class Screener {
             }
         }
         evaluateMeta()
-        return verdict(entities: entities, truncated: truncated, isTransaction: document.transaction != nil)
+        return verdict(entities: entities, truncated: truncated, isTransaction: transaction != nil)
     }
 
     /// Marks `rule` fired and chains the evidence written since `mark` to it.
