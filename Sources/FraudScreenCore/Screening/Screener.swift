@@ -67,8 +67,9 @@ public final class Screener {
     // Per document: which rules fired, and their evidence chained per rule (newest first).
     private let fired: UnsafeMutableBufferPointer<Bool>
     private let evidenceHead: UnsafeMutableBufferPointer<Int32>
-    /// In manually managed memory like the other per-document scratch: emptying an array for every document
-    /// went through its generic range replacement, code that is cold by the time the next document comes.
+    /// The rules fired for the document, in firing order. In manually managed memory like the other
+    /// per-document scratch: emptying an array for every document went through its generic range replacement,
+    /// code that is cold by the time the next document comes.
     private var firedRules = Stream<Int32>()
     /// Meta rules whose own field conditions held; `evaluateMeta` decides them.
     private var pendingMeta = Stream<Int32>()
