@@ -761,8 +761,8 @@ public final class Screener {
         if regex.startsAtTextStart {
             // `^…`: only a start keyword at the text's first character can begin a match, so most texts need
             // no call at all (a call into cold JIT code costs about a microsecond).
-            let atStart = compact || text.compactToFoldedBuffer.first == 0
-            for keyword in starts where atStart && seen(keyword) {
+            guard compact || text.compactToFoldedBuffer.first == 0 else { return .noMatch }
+            for keyword in starts where seen(keyword) {
                 var index = keywordStates[Int(keyword)].head
                 while index >= 0 {
                     if found[Int(index)].start == 0 { return regexMatcher.anchoredMatch(regex, in: bytes, at: 0) }
