@@ -89,6 +89,9 @@ public final class Screener {
     /// tracker between the screeners of a process).
     public var velocity: VelocityTracker?
     private var transaction: Transaction?
+    /// Whether `transaction` holds one: read instead of it on the message path, where copying and comparing
+    /// the large optional went through its value witnesses several times per message.
+    private var hasTransaction = false
     private var recentFirstTimeTransfers = 0
 
     /// Occurrences kept per field; a pathological text beyond this is still scanned but later occurrences of
@@ -210,9 +213,13 @@ public final class Screener {
         }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
-        self.transaction = transaction
+        let isTransaction = transaction != nil
+        if isTransaction || hasTransaction {
+            self.transaction = transaction
+            hasTransaction = isTransaction
+        }
         recentFirstTimeTransfers = 0
-        if let transaction, transaction.firstTimePayee == true {
+        if isTransaction, let transaction, transaction.firstTimePayee == true {
             recentFirstTimeTransfers = 1
             if let velocity, let payer = transaction.payer.account, !payer.isEmpty {
                 recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds)
@@ -236,7 +243,7 @@ public final class Screener {
                 }
             }
         }
-        if transaction != nil {
+        if isTransaction {
             for index in ruleSet.documentRules {
                 let mark = evidence.count
                 guard documentEvidence(ruleSet.rules[Int(index)]) else { evidence.count = mark; continue }
@@ -244,7 +251,7 @@ public final class Screener {
             }
         }
         evaluateMeta()
-        return verdict(entities: entities, truncated: truncated, isTransaction: transaction != nil)
+        return verdict(entities: entities, truncated: truncated, isTransaction: isTransaction)
     }
 
     /// Marks `rule` fired and chains the evidence written since `mark` to it.
@@ -832,7 +839,7 @@ public final class Screener {
         }
         // Meta rules whose own field conditions held, and (for a transaction) those with document conditions.
         for index in pendingMeta.buffer { schedule(index) }
-        if transaction != nil { for index in ruleSet.documentStartingMeta { schedule(index) } }
+        if hasTransaction { for index in ruleSet.documentStartingMeta { schedule(index) } }
         UnsafeMutableBufferPointer(start: marked.base, count: marked.count).sortFew { ranks[Int($0)] < ranks[Int($1)] }
         var next = 0
         defer { markedMeta = marked }
