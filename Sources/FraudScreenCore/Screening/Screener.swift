@@ -88,9 +88,9 @@ public final class Screener {
     /// Transfers to first-time payees per payer, for velocity conditions (per-process state; share one
     /// tracker between the screeners of a process).
     public var velocity: VelocityTracker?
+    /// The transaction being screened (set by `screen(_ document:)` for the document conditions), and whether
+    /// there is one: what the message path reads instead of the large optional.
     private var transaction: Transaction?
-    /// Whether `transaction` holds one: read instead of it on the message path, where copying and comparing
-    /// the large optional went through its value witnesses several times per message.
     private var hasTransaction = false
     private var recentFirstTimeTransfers = 0
 
@@ -188,18 +188,31 @@ public final class Screener {
         defer { messageFields[0].text = "" }  // not keeping the caller's text alive
         // Straight to the fields: wrapping them in a `Document` copied and destroyed it through its value
         // witnesses, a few cold calls per message.
-        return screen(fields: messageFields, transaction: nil)
+        return screen(fields: messageFields)
     }
 
     private var messageFields = Document.message("").fields
 
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
-        screen(fields: document.fields, transaction: document.transaction)
+        guard let transaction = document.transaction else { return screen(fields: document.fields) }
+        self.transaction = transaction
+        hasTransaction = true
+        defer { self.transaction = nil; hasTransaction = false }  // not keeping the caller's transaction alive
+        recentFirstTimeTransfers = 0
+        if transaction.firstTimePayee == true {
+            recentFirstTimeTransfers = 1
+            if let velocity, let payer = transaction.payer.account, !payer.isEmpty {
+                recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds)
+            }
+        }
+        return screen(fields: document.fields)
     }
 
-    /// `screen(_:)` for a document given by its parts.
-    private func screen(fields: [Document.Field], transaction: Transaction?) -> Verdict {
+    /// `screen(_:)` for a document given by its fields; a transaction's own parts are set aside first
+    /// (`transaction`). Messages never touch those: copying and testing the large optional cost the message
+    /// path several calls through its value witnesses.
+    private func screen(fields: [Document.Field]) -> Verdict {
         for rule in firedRules.buffer { fired[Int(rule)] = false; evidenceHead[Int(rule)] = -1 }
         firedRules.count = 0
         pendingMeta.count = 0
@@ -213,18 +226,7 @@ public final class Screener {
         }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
-        let isTransaction = transaction != nil
-        if isTransaction || hasTransaction {
-            self.transaction = transaction
-            hasTransaction = isTransaction
-        }
-        recentFirstTimeTransfers = 0
-        if isTransaction, let transaction, transaction.firstTimePayee == true {
-            recentFirstTimeTransfers = 1
-            if let velocity, let payer = transaction.payer.account, !payer.isEmpty {
-                recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds)
-            }
-        }
+        let isTransaction = hasTransaction
 
         for (index, field) in fields.enumerated() {
             text.reset(field.text, table: foldTable, maxScalars: maxTextScalars)
