@@ -17,7 +17,7 @@ public final class CompiledRegex: @unchecked Sendable {
     /// needs trying only where the text starts.
     public let startsAtTextStart: Bool
 
-    /// A compile error with PCRE2's message and the offset (in UTF-8 bytes of the pattern) where it occurred.
+    /// A compile error with PCRE2's message and the offset (in Unicode scalars of the pattern) where it occurred.
     public struct CompileError: Error, CustomStringConvertible {
         public let message: String
         public let offset: Int
@@ -32,7 +32,7 @@ public final class CompiledRegex: @unchecked Sendable {
             do {
                 (anchoredCode, isAnchoredJITCompiled) = try CompiledRegex.compile(pattern, options: UInt32(PCRE2_ANCHORED))
             } catch {
-                pcre2_code_free_8(code)
+                pcre2_code_free_32(code)
                 throw error
             }
         } else {
@@ -53,20 +53,19 @@ public final class CompiledRegex: @unchecked Sendable {
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
         let options = UInt32(PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS) | extra
-        let compiled = pattern.withCString { cString in
-            cString.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) { bytes in
-                pcre2_compile_8(bytes, pattern.utf8.count, options, &errorCode, &errorOffset, nil)
-            }
+        let scalars = pattern.unicodeScalars.map(\.value)
+        let compiled = scalars.withUnsafeBufferPointer { units in
+            pcre2_compile_32(units.baseAddress, units.count, options, &errorCode, &errorOffset, nil)
         }
         guard let compiled else {
             throw CompileError(message: CompiledRegex.message(for: errorCode), offset: errorOffset)
         }
-        return (compiled, pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0)
+        return (compiled, pcre2_jit_compile_32(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0)
     }
 
     deinit {
-        pcre2_code_free_8(code)
-        if let anchoredCode { pcre2_code_free_8(anchoredCode) }
+        pcre2_code_free_32(code)
+        if let anchoredCode { pcre2_code_free_32(anchoredCode) }
     }
 
     /// False when the text lacks an ASCII character every match needs, so running the regex is pointless.
@@ -77,9 +76,10 @@ public final class CompiledRegex: @unchecked Sendable {
     }
 
     static func message(for code: Int32) -> String {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let length = pcre2_get_error_message_8(code, &buffer, buffer.count)
-        return length > 0 ? String(decoding: buffer.prefix(Int(length)), as: UTF8.self) : "PCRE2 error \(code)"
+        var buffer = [UInt32](repeating: 0, count: 256)
+        let length = pcre2_get_error_message_32(code, &buffer, buffer.count)
+        guard length > 0 else { return "PCRE2 error \(code)" }
+        return String(String.UnicodeScalarView(buffer.prefix(Int(length)).compactMap(Unicode.Scalar.init)))
     }
 
     /// The longest literal every match must contain (a run of plain characters, joined with adjacent groups of
@@ -468,39 +468,42 @@ public final class RegexMatcher {
     }
 
     public init(matchLimit: UInt32, depthLimit: UInt32) {
-        matchData = pcre2_match_data_create_8(8, nil)
-        context = pcre2_match_context_create_8(nil)
-        pcre2_set_match_limit_8(context, matchLimit)
-        pcre2_set_depth_limit_8(context, depthLimit)
+        matchData = pcre2_match_data_create_32(8, nil)
+        context = pcre2_match_context_create_32(nil)
+        pcre2_set_match_limit_32(context, matchLimit)
+        pcre2_set_depth_limit_32(context, depthLimit)
     }
 
     deinit {
-        pcre2_match_data_free_8(matchData)
-        pcre2_match_context_free_8(context)
+        pcre2_match_data_free_32(matchData)
+        pcre2_match_context_free_32(context)
     }
 
-    /// The first match of `regex` in `bytes` at or after byte `start` (bytes must be valid UTF-8: it is not
-    /// checked again).
-    public func firstMatch(_ regex: CompiledRegex, in bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) -> Outcome {
-        run(regex.code, jit: regex.isJITCompiled, in: bytes, from: start)
+    /// The first match of `regex` in `text` at or after scalar `start`.
+    public func firstMatch(_ regex: CompiledRegex, in text: UnsafeBufferPointer<Unicode.Scalar>, from start: Int = 0) -> Outcome {
+        run(regex.code, jit: regex.isJITCompiled, in: text, from: start)
     }
 
-    /// The match of `regex` that starts exactly at byte `start`, if any (the regex must have been compiled
-    /// with its anchored variant). Lookbehinds still see the bytes before `start`.
-    public func anchoredMatch(_ regex: CompiledRegex, in bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Outcome {
+    /// The match of `regex` that starts exactly at scalar `start`, if any (the regex must have been compiled
+    /// with its anchored variant). Lookbehinds still see the text before `start`.
+    public func anchoredMatch(_ regex: CompiledRegex, in text: UnsafeBufferPointer<Unicode.Scalar>, at start: Int) -> Outcome {
         guard let anchored = regex.anchoredCode else { preconditionFailure("regex compiled without its anchored variant") }
-        return run(anchored, jit: regex.isAnchoredJITCompiled, in: bytes, from: start)
+        return run(anchored, jit: regex.isAnchoredJITCompiled, in: text, from: start)
     }
 
     @inline(__always)
-    private func run(_ code: OpaquePointer, jit: Bool, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Outcome {
-        let subject = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
-        // The JIT entry point skips the interpreter's option checks (the subject is known-valid UTF-8).
-        let rc = jit
-            ? pcre2_jit_match_8(code, subject, bytes.count, start, 0, matchData, context)
-            : pcre2_match_8(code, subject, bytes.count, start, UInt32(PCRE2_NO_UTF_CHECK), matchData, context)
+    private func run(_ code: OpaquePointer, jit: Bool, in text: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Outcome {
+        // A Unicode scalar is its 32-bit value: PCRE2 reads the text where it is. Scalars are valid code points
+        // by construction, so the UTF check is skipped (the JIT entry point skips the interpreter's option
+        // checks altogether).
+        let rc = text.withMemoryRebound(to: UInt32.self) { units in
+            let subject = units.baseAddress ?? UnsafePointer(bitPattern: 4)!
+            return jit
+                ? pcre2_jit_match_32(code, subject, units.count, start, 0, matchData, context)
+                : pcre2_match_32(code, subject, units.count, start, UInt32(PCRE2_NO_UTF_CHECK), matchData, context)
+        }
         if rc >= 0 {
-            let ovector = pcre2_get_ovector_pointer_8(matchData)!
+            let ovector = pcre2_get_ovector_pointer_32(matchData)!
             return .match(Int(ovector[0])..<Int(ovector[1]))
         }
         if rc == PCRE2_ERROR_NOMATCH { return .noMatch }

@@ -32,10 +32,6 @@ public final class NormalizedText {
     private var variantStream = Stream<Bool>()
     private var compactStream = Stream<Unicode.Scalar>()
     private var compactToFoldedStream = Stream<Int32>()
-    private var utf8Stream = Stream<UInt8>()
-    private var compactUTF8Stream = Stream<UInt8>()
-    private var utf8Valid = false
-    private var compactUTF8Valid = false
 
     /// Whether the text was cut at the rule set's `max_text_scalars`.
     public private(set) var truncated = false
@@ -47,7 +43,7 @@ public final class NormalizedText {
 
     deinit {
         source.free(); originalOffsets.free(); foldedStream.free(); originStream.free(); variantStream.free()
-        compactStream.free(); compactToFoldedStream.free(); utf8Stream.free(); compactUTF8Stream.free()
+        compactStream.free(); compactToFoldedStream.free()
     }
 
     /// Normalises `text` with `table`, replacing whatever this buffer held.
@@ -58,8 +54,6 @@ public final class NormalizedText {
 
     /// Normalises valid UTF-8 (a Swift string's bytes).
     func reset(utf8 bytes: UnsafeBufferPointer<UInt8>, table: FoldTable, maxScalars: Int) {
-        utf8Valid = false
-        compactUTF8Valid = false
         truncated = false
         source.count = 0; originalOffsets.count = 0; foldedStream.count = 0; originStream.count = 0
         variantStream.count = 0; compactStream.count = 0; compactToFoldedStream.count = 0
@@ -226,68 +220,5 @@ public final class NormalizedText {
         for i in foldedStart..<foldedEnd where variants[i] { return true }
         let span = originalSpan(foldedStart: foldedStart, foldedEnd: foldedEnd)
         return span.length > end - start
-    }
-
-    // MARK: UTF-8 for regexes
-
-    /// The folded text as UTF-8, built on first use (only regexes need it).
-    func utf8() -> UnsafeBufferPointer<UInt8> {
-        if !utf8Valid {
-            NormalizedText.encode(foldedStream.buffer, into: &utf8Stream)
-            utf8Valid = true
-        }
-        return utf8Stream.buffer
-    }
-
-    /// The compact text as UTF-8, built on first use.
-    func compactUTF8() -> UnsafeBufferPointer<UInt8> {
-        if !compactUTF8Valid {
-            NormalizedText.encode(compactStream.buffer, into: &compactUTF8Stream)
-            compactUTF8Valid = true
-        }
-        return compactUTF8Stream.buffer
-    }
-
-    /// The scalar index of byte `offset` of UTF-8 `bytes`: the lead bytes before it. Counted when a regex
-    /// matches (rarely) instead of keeping a byte-to-index map for every text a regex runs on.
-    static func scalarIndex(ofByte offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var count = 0
-        for i in 0..<offset where bytes[i] & 0xC0 != 0x80 { count &+= 1 }
-        return count
-    }
-
-    /// The byte offset `count` scalars after byte `offset` of UTF-8 `bytes` (read from the lead bytes).
-    static func byteOffset(ofScalars count: Int, from offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var byte = offset
-        for _ in 0..<count {
-            let lead = bytes[byte]
-            byte += lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-        }
-        return byte
-    }
-
-    private static func encode(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, into bytes: inout Stream<UInt8>) {
-        bytes.reserve(scalars.count * 4 + 1)
-        let out = bytes.base
-        var k = 0
-        // Bit operations on values known to be in range: no conversion checks in this loop.
-        for scalar in scalars {
-            let v = scalar.value
-            if v < 0x80 {
-                out[k] = UInt8(truncatingIfNeeded: v); k &+= 1
-            } else if v < 0x800 {
-                out[k] = UInt8(truncatingIfNeeded: 0xC0 | v >> 6); out[k &+ 1] = UInt8(truncatingIfNeeded: 0x80 | v & 0x3F)
-                k &+= 2
-            } else if v < 0x10000 {
-                out[k] = UInt8(truncatingIfNeeded: 0xE0 | v >> 12); out[k &+ 1] = UInt8(truncatingIfNeeded: 0x80 | (v >> 6) & 0x3F)
-                out[k &+ 2] = UInt8(truncatingIfNeeded: 0x80 | v & 0x3F)
-                k &+= 3
-            } else {
-                out[k] = UInt8(truncatingIfNeeded: 0xF0 | v >> 18); out[k &+ 1] = UInt8(truncatingIfNeeded: 0x80 | (v >> 12) & 0x3F)
-                out[k &+ 2] = UInt8(truncatingIfNeeded: 0x80 | (v >> 6) & 0x3F); out[k &+ 3] = UInt8(truncatingIfNeeded: 0x80 | v & 0x3F)
-                k &+= 4
-            }
-        }
-        bytes.count = k
     }
 }

@@ -747,15 +747,12 @@ public final class Screener {
     /// tried anchored at just the places the automaton found them, in text order: the first that matches is
     /// the leftmost match a scan would find, for a fraction of the cost (a scan tries every position).
     private func firstRegexMatch(_ regex: CompiledRegex, startingWith starts: [Int32]?, compact: Bool) -> TextSpan? {
-        let bytes = compact ? text.compactUTF8() : text.utf8()
-        let outcome = starts.flatMap { firstAnchoredMatch(regex, startingWith: $0, compact: compact, in: bytes) }
-            ?? regexMatcher.firstMatch(regex, in: bytes)
+        let scalars = compact ? text.compactBuffer : text.foldedBuffer
+        let outcome = starts.flatMap { firstAnchoredMatch(regex, startingWith: $0, compact: compact, in: scalars) }
+            ?? regexMatcher.firstMatch(regex, in: scalars)
         guard case .match(let range) = outcome else { return nil }
-        let start = NormalizedText.scalarIndex(ofByte: range.lowerBound, in: bytes)
-        let end = start + NormalizedText.scalarIndex(ofByte: range.upperBound - range.lowerBound,
-                                                     in: UnsafeBufferPointer(rebasing: bytes[range.lowerBound...]))
-        if compact { return text.originalSpan(compactStart: start, compactEnd: end) }
-        return text.originalSpan(foldedStart: start, foldedEnd: end)
+        if compact { return text.originalSpan(compactStart: range.lowerBound, compactEnd: range.upperBound) }
+        return text.originalSpan(foldedStart: range.lowerBound, foldedEnd: range.upperBound)
     }
 
     /// Anchored attempts past this many start places cost more than one scan.
@@ -764,7 +761,7 @@ public final class Screener {
     /// The first match tried at the places the automaton found a start keyword; nil when only a scan can
     /// tell (too many places, or occurrences past the cap were not recorded).
     private func firstAnchoredMatch(_ regex: CompiledRegex, startingWith starts: [Int32], compact: Bool,
-                                    in bytes: UnsafeBufferPointer<UInt8>) -> RegexMatcher.Outcome? {
+                                    in scalars: UnsafeBufferPointer<Unicode.Scalar>) -> RegexMatcher.Outcome? {
         guard occurrences.count < Screener.maxOccurrencesPerField else { return nil }
         let found = occurrences.base
         if regex.startsAtTextStart {
@@ -774,7 +771,7 @@ public final class Screener {
             for keyword in starts where seen(keyword) {
                 var index = keywordStates[Int(keyword)].head
                 while index >= 0 {
-                    if found[Int(index)].start == 0 { return regexMatcher.anchoredMatch(regex, in: bytes, at: 0) }
+                    if found[Int(index)].start == 0 { return regexMatcher.anchoredMatch(regex, in: scalars, at: 0) }
                     index = found[Int(index)].next
                 }
             }
@@ -796,17 +793,14 @@ public final class Screener {
                 index = found[Int(index)].next
             }
         }
-        // Compact positions become positions of the text the regex reads (the map keeps their order), then
-        // byte offsets, counted forward once.
+        // Compact positions become positions of the text the regex reads (the map keeps their order).
         let toFolded = text.compactToFoldedBuffer
-        var scalar = 0, byte = 0, previous = -1
+        var previous = -1
         for i in 0..<places.count {
             let place = compact ? Int(places.base[i]) : Int(toFolded[Int(places.base[i])])
             guard place != previous else { continue }
             previous = place
-            byte = NormalizedText.byteOffset(ofScalars: place - scalar, from: byte, in: bytes)
-            scalar = place
-            let outcome = regexMatcher.anchoredMatch(regex, in: bytes, at: byte)
+            let outcome = regexMatcher.anchoredMatch(regex, in: scalars, at: place)
             if outcome != .noMatch { return outcome }
         }
         return .noMatch
