@@ -57,6 +57,34 @@ struct ListRuleTests {
         #expect(!list.containsDomain("com"))
     }
 
+    /// The definition `FraudList.normalise` keeps, character by character (it takes a byte path for ASCII).
+    static func referenceNormalise(_ raw: String) -> String {
+        var value = raw.trimmingSpaces().lowercased()
+        for scheme in ["http://", "https://"] where value.hasPrefix(scheme) { value.removeFirst(scheme.count) }
+        while value.hasSuffix("/") { value.removeLast() }
+        let compact = value.filter { $0 != " " && $0 != "-" }
+        if !compact.isEmpty, compact.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+") }) {
+            var digits = Substring(compact)
+            if digits.hasPrefix("+86") { digits = digits.dropFirst(3) } else if digits.hasPrefix("0086") { digits = digits.dropFirst(4) }
+            return String(digits)
+        }
+        return value
+    }
+
+    @Test("FraudList.normalise agrees with its character-by-character definition on random ASCII and mixed values",
+          arguments: [1, 2, 3, 4])
+    func normaliseAgreesWithDefinition(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let pieces = ["http://", "https://", "HTTPS://", "/", "//", " ", "\t", "\r\n", "-", "+86", "0086", "+", "0", "1", "8", "9",
+                      "a", "Z", "K", ".", ":", "_", "\u{0B}", "张", "\u{212A}", "\u{00A0}", "１", "\u{301}"]
+        for _ in 0..<2_000 {
+            let value = (0..<Int(rng.next() % 9)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+            #expect(FraudList.normalise(value) == Self.referenceNormalise(value), "value \(value.debugDescription)")
+        }
+        #expect(FraudList.normalise("  HTTP://Evil.COM//  ") == "evil.com")
+        #expect(FraudList.normalise("0086 138-0013-8000") == "13800138000")
+    }
+
     @Test("other entities match exactly on their normalised value")
     func exactValues() {
         #expect(screener.firedRules("加微信号：LUCKY888888") == ["l.wechat"])

@@ -71,9 +71,20 @@ public struct FraudList: Sendable {
     /// Lowercase, no spaces or dashes inside digit strings, no `+86`/`0086` country prefix, no scheme or
     /// trailing slash for links.
     public static func normalise(_ raw: String) -> String {
+        // Account numbers, phone numbers and links are ASCII: those take a byte path. The character path
+        // below cost some 20,000 instructions a value (grapheme iteration, a string comparison per character
+        // for the separators), more than the rest of screening a transaction twice over.
+        if let ascii = raw.utf8.withContiguousStorageIfAvailable({ bytes in
+            bytes.allSatisfy { $0 < 0x80 } ? normaliseASCII(bytes) : nil
+        }), let ascii {
+            return ascii
+        }
         var value = raw.trimmingSpaces().lowercased()
         for scheme in ["http://", "https://"] where value.hasPrefix(scheme) { value.removeFirst(scheme.count) }
         while value.hasSuffix("/") { value.removeLast() }
+        // A character outside ASCII is neither a digit, `+` nor one of the separators dropped from digit
+        // strings, so a value holding one is not a digit string: no need to filter it character by character.
+        guard value.utf8.allSatisfy({ $0 < 0x80 }) else { return value }
         let compact = value.filter { $0 != " " && $0 != "-" }
         if !compact.isEmpty, compact.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+") }) {
             var digits = Substring(compact)
@@ -82,6 +93,25 @@ public struct FraudList: Sendable {
             return String(digits)
         }
         return value
+    }
+
+    /// `normalise` of ASCII text, byte by byte (in ASCII every character is one byte, so the steps are the same).
+    private static func normaliseASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }  // Unicode White_Space in ASCII
+        var start = 0, end = bytes.count
+        while start < end && isSpace(bytes[start]) { start += 1 }
+        while end > start && isSpace(bytes[end - 1]) { end -= 1 }
+        var value = bytes[start..<end].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }[...]
+        for scheme in ["http://", "https://"] where value.starts(with: scheme.utf8) { value = value.dropFirst(scheme.utf8.count) }
+        while value.last == UInt8(ascii: "/") { value = value.dropLast() }
+        let compact = value.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "-") }
+        if !compact.isEmpty, compact.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "+") }) {
+            var digits = compact[...]
+            if digits.starts(with: "+86".utf8) { digits = digits.dropFirst(3) }
+            else if digits.starts(with: "0086".utf8) { digits = digits.dropFirst(4) }
+            return String(decoding: digits, as: UTF8.self)
+        }
+        return String(decoding: value, as: UTF8.self)
     }
 
     /// Whether a normalised value is listed (O(1)).
