@@ -89,9 +89,18 @@ public final class Screener {
     /// tracker between the screeners of a process).
     public var velocity: VelocityTracker?
     /// The transaction being screened (set by `screen(_ document:)` for the document conditions), and whether
-    /// there is one: what the message path reads instead of the large optional.
-    private var transaction: Transaction?
+    /// there is one: what the message path reads instead of it.
+    private var transaction: ScreenedTransaction?
     private var hasTransaction = false
+
+    /// A transaction while it is screened, by reference: several document rules read it, and each `if let` of
+    /// the large struct copied all its strings. Its payee's list keys are normalised once, when first needed.
+    private final class ScreenedTransaction {
+        let transaction: Transaction
+        private(set) lazy var payeeAccountKey: String? = transaction.payee.account.map(FraudList.normalise)
+        private(set) lazy var payeeNameKey: String? = transaction.payee.name.map(FraudList.normalise)
+        init(_ transaction: Transaction) { self.transaction = transaction }
+    }
     private var recentFirstTimeTransfers = 0
 
     /// Occurrences kept per field; a pathological text beyond this is still scanned but later occurrences of
@@ -196,7 +205,7 @@ public final class Screener {
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
         guard let transaction = document.transaction else { return screen(fields: document.fields) }
-        self.transaction = transaction
+        self.transaction = ScreenedTransaction(transaction)
         hasTransaction = true
         defer { self.transaction = nil; hasTransaction = false }  // not keeping the caller's transaction alive
         recentFirstTimeTransfers = 0
@@ -551,20 +560,20 @@ public final class Screener {
 
     /// Whether the rule's transaction conditions and payee list look-ups hold; appends their evidence.
     private func documentEvidence(_ rule: CompiledRule) -> Bool {
-        guard let transaction else { return false }
+        guard let screened = transaction else { return false }
         if let condition = rule.transaction {
-            guard let found = condition.evaluate(transaction, recentFirstTimeTransfers: recentFirstTimeTransfers,
+            guard let found = condition.evaluate(screened.transaction, recentFirstTimeTransfers: recentFirstTimeTransfers,
                                                  localOffsetMinutes: ruleSet.settings.localOffsetMinutes) else { return false }
             for e in found { appendDocumentEvidence(e) }
         }
         for (list, target) in rule.payeeLists {
-            let field: String, raw: String?
+            let field: String, raw: String?, key: String?
             switch target {
-            case .payeeAccount: field = "payee.account"; raw = transaction.payee.account
-            case .payeeName: field = "payee.name"; raw = transaction.payee.name
+            case .payeeAccount: field = "payee.account"; raw = screened.transaction.payee.account; key = screened.payeeAccountKey
+            case .payeeName: field = "payee.name"; raw = screened.transaction.payee.name; key = screened.payeeNameKey
             case .entity: continue
             }
-            guard let raw, list.contains(FraudList.normalise(raw)) else { return false }
+            guard let raw, let key, list.contains(key) else { return false }
             appendDocumentEvidence(Verdict.Evidence(field: field, span: TextSpan(start: 0, end: raw.unicodeScalars.count), text: raw,
                                                     source: .list, evasive: false))
         }

@@ -17,39 +17,41 @@ public struct TransactionCondition: Sendable {
 
     /// The evidence when every condition holds, nil otherwise.
     func evaluate(_ transaction: Transaction, recentFirstTimeTransfers: Int, localOffsetMinutes: Int) -> [Verdict.Evidence]? {
+        // Decided first, described after: most document rules fail on some condition, and the evidence of the
+        // conditions before it (strings, an array) was built for nothing.
+        guard holds(for: transaction, recentFirstTimeTransfers: recentFirstTimeTransfers, localOffsetMinutes: localOffsetMinutes) else {
+            return nil
+        }
         var evidence: [Verdict.Evidence] = []
         func note(_ field: String, _ value: String) {
             evidence.append(Verdict.Evidence(field: field, span: TextSpan(start: 0, end: value.unicodeScalars.count), text: value,
                                              source: .transaction, evasive: false))
         }
+        if minimumAmount != nil || maximumAmount != nil { note("amount", transaction.amount.description) }
+        if let firstTimePayee { note("first_time_payee", String(firstTimePayee)) }
+        if let payeeType { note("payee.type", payeeType.rawValue) }
+        if channels != nil, let channel = transaction.channel { note("channel", channel) }
+        if localTime != nil { note("timestamp", transaction.timestamp.text) }
+        if minimumRecentFirstTimeTransfers != nil { note("velocity", "\(recentFirstTimeTransfers) transfers to first-time payees") }
+        return evidence
+    }
+
+    private func holds(for transaction: Transaction, recentFirstTimeTransfers: Int, localOffsetMinutes: Int) -> Bool {
         if minimumAmount != nil || maximumAmount != nil {
             let yuan = transaction.amount.yuan
-            if let minimumAmount, yuan < minimumAmount { return nil }
-            if let maximumAmount, yuan > maximumAmount { return nil }
-            note("amount", transaction.amount.description)
+            if let minimumAmount, yuan < minimumAmount { return false }
+            if let maximumAmount, yuan > maximumAmount { return false }
         }
-        if let firstTimePayee {
-            guard transaction.firstTimePayee == firstTimePayee else { return nil }
-            note("first_time_payee", String(firstTimePayee))
-        }
-        if let payeeType {
-            guard transaction.payee.type == payeeType else { return nil }
-            note("payee.type", payeeType.rawValue)
-        }
+        if let firstTimePayee, transaction.firstTimePayee != firstTimePayee { return false }
+        if let payeeType, transaction.payee.type != payeeType { return false }
         if let channels {
-            guard let channel = transaction.channel, channels.contains(channel) else { return nil }
-            note("channel", channel)
+            guard let channel = transaction.channel, channels.contains(channel) else { return false }
         }
         if let (from, to) = localTime {
             let minute = transaction.timestamp.minuteOfDay(atOffset: localOffsetMinutes)
-            let inside = from <= to ? (from <= minute && minute < to) : (minute >= from || minute < to)
-            guard inside else { return nil }
-            note("timestamp", transaction.timestamp.text)
+            guard from <= to ? (from <= minute && minute < to) : (minute >= from || minute < to) else { return false }
         }
-        if let minimumRecentFirstTimeTransfers {
-            guard recentFirstTimeTransfers >= minimumRecentFirstTimeTransfers else { return nil }
-            note("velocity", "\(recentFirstTimeTransfers) transfers to first-time payees")
-        }
-        return evidence
+        if let minimumRecentFirstTimeTransfers, recentFirstTimeTransfers < minimumRecentFirstTimeTransfers { return false }
+        return true
     }
 }
