@@ -76,7 +76,7 @@ struct ListRuleTests {
     func normaliseAgreesWithDefinition(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         let pieces = ["http://", "https://", "HTTPS://", "/", "//", " ", "\t", "\r\n", "-", "+86", "0086", "+", "0", "1", "8", "9",
-                      "a", "Z", "K", ".", ":", "_", "\u{0B}", "张", "\u{212A}", "\u{00A0}", "１", "\u{301}"]
+                      "a", "Z", "K", ".", ":", "_", "\u{0B}", "张", "\u{212A}", "\u{00A0}", "１", "\u{301}", "\u{3000}", "李四"]
         for _ in 0..<2_000 {
             let value = (0..<Int(rng.next() % 9)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
             #expect(FraudList.normalise(value) == Self.referenceNormalise(value), "value \(value.debugDescription)")

@@ -79,6 +79,8 @@ public struct FraudList: Sendable {
         }), let ascii {
             return ascii
         }
+        // Chinese names: CJK ideographs have no case, and none is a space, a slash or part of a scheme.
+        if raw.unicodeScalars.allSatisfy({ (0x3400..<0xA000).contains($0.value) }) { return raw }
         var value = raw.trimmingSpaces().lowercased()
         for scheme in ["http://", "https://"] where value.hasPrefix(scheme) { value.removeFirst(scheme.count) }
         while value.hasSuffix("/") { value.removeLast() }
@@ -95,23 +97,41 @@ public struct FraudList: Sendable {
         return value
     }
 
-    /// `normalise` of ASCII text, byte by byte (in ASCII every character is one byte, so the steps are the same).
+    /// `normalise` of ASCII text, byte by byte (in ASCII every character is one byte, so the steps are the same),
+    /// in one scratch buffer: only the result is allocated.
     private static func normaliseASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        func isSpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }  // Unicode White_Space in ASCII
-        var start = 0, end = bytes.count
-        while start < end && isSpace(bytes[start]) { start += 1 }
-        while end > start && isSpace(bytes[end - 1]) { end -= 1 }
-        var value = bytes[start..<end].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }[...]
-        for scheme in ["http://", "https://"] where value.starts(with: scheme.utf8) { value = value.dropFirst(scheme.utf8.count) }
-        while value.last == UInt8(ascii: "/") { value = value.dropLast() }
-        let compact = value.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "-") }
-        if !compact.isEmpty, compact.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "+") }) {
-            var digits = compact[...]
-            if digits.starts(with: "+86".utf8) { digits = digits.dropFirst(3) }
-            else if digits.starts(with: "0086".utf8) { digits = digits.dropFirst(4) }
-            return String(decoding: digits, as: UTF8.self)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, bytes.count)) { buffer in
+            func isSpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }  // Unicode White_Space in ASCII
+            var start = 0, end = bytes.count
+            while start < end && isSpace(bytes[start]) { start += 1 }
+            while end > start && isSpace(bytes[end - 1]) { end -= 1 }
+            var count = 0
+            for b in bytes[start..<end] { buffer[count] = b >= 65 && b <= 90 ? b + 32 : b; count += 1 }
+            var first = 0
+            for scheme in ["http://", "https://"] where count - first >= scheme.utf8.count
+                && buffer[first..<first + scheme.utf8.count].elementsEqual(scheme.utf8) {
+                first += scheme.utf8.count
+            }
+            while count > first && buffer[count - 1] == UInt8(ascii: "/") { count -= 1 }
+            let value = UnsafeBufferPointer(rebasing: buffer[first..<count])
+            // Without its spaces and dashes, is the value a digit string? Then it is compacted in place (at or
+            // left of where each byte is read, so nothing unread is overwritten).
+            var digits = 0
+            for b in value where b != UInt8(ascii: " ") && b != UInt8(ascii: "-") {
+                guard (b >= 48 && b <= 57) || b == UInt8(ascii: "+") else { return String(decoding: value, as: UTF8.self) }
+                digits += 1
+            }
+            guard digits > 0 else { return String(decoding: value, as: UTF8.self) }
+            var kept = 0
+            for i in first..<count where buffer[i] != UInt8(ascii: " ") && buffer[i] != UInt8(ascii: "-") {
+                buffer[kept] = buffer[i]
+                kept += 1
+            }
+            var number = UnsafeBufferPointer(rebasing: buffer[0..<digits])
+            if number.starts(with: "+86".utf8) { number = UnsafeBufferPointer(rebasing: number[3...]) }
+            else if number.starts(with: "0086".utf8) { number = UnsafeBufferPointer(rebasing: number[4...]) }
+            return String(decoding: number, as: UTF8.self)
         }
-        return String(decoding: value, as: UTF8.self)
     }
 
     /// Whether a normalised value is listed (O(1)).
