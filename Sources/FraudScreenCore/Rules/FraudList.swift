@@ -127,7 +127,7 @@ public struct FraudList: Sendable {
                 buffer[kept] = buffer[i]
                 kept += 1
             }
-            var number = UnsafeBufferPointer(rebasing: buffer[0..<digits])
+            var number = UnsafeBufferPointer(rebasing: buffer[0..<kept])
             if number.starts(with: "+86".utf8) { number = UnsafeBufferPointer(rebasing: number[3...]) }
             else if number.starts(with: "0086".utf8) { number = UnsafeBufferPointer(rebasing: number[4...]) }
             return String(decoding: number, as: UTF8.self)

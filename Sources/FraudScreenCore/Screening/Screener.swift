@@ -88,10 +88,8 @@ public final class Screener {
     /// Transfers to first-time payees per payer, for velocity conditions (per-process state; share one
     /// tracker between the screeners of a process).
     public var velocity: VelocityTracker?
-    /// The transaction being screened (set by `screen(_ document:)` for the document conditions), and whether
-    /// there is one: what the message path reads instead of it.
+    /// The transaction being screened, set by `screen(_ document:)` for the document conditions; nil for messages.
     private var transaction: ScreenedTransaction?
-    private var hasTransaction = false
 
     /// A transaction while it is screened, by reference: several document rules read it, and each `if let` of
     /// the large struct copied all its strings. Its payee's list keys are normalised once, when first needed.
@@ -206,8 +204,7 @@ public final class Screener {
     public func screen(_ document: Document) -> Verdict {
         guard let transaction = document.transaction else { return screen(fields: document.fields) }
         self.transaction = ScreenedTransaction(transaction)
-        hasTransaction = true
-        defer { self.transaction = nil; hasTransaction = false }  // not keeping the caller's transaction alive
+        defer { self.transaction = nil }  // not keeping the caller's transaction alive
         recentFirstTimeTransfers = 0
         if transaction.firstTimePayee == true {
             recentFirstTimeTransfers = 1
@@ -219,8 +216,8 @@ public final class Screener {
     }
 
     /// `screen(_:)` for a document given by its fields; a transaction's own parts are set aside first
-    /// (`transaction`). Messages never touch those: copying and testing the large optional cost the message
-    /// path several calls through its value witnesses.
+    /// (`transaction`). Messages never touch the `Transaction` struct: passing, copying and testing it as an
+    /// optional cost the message path several calls through its value witnesses.
     private func screen(fields: [Document.Field]) -> Verdict {
         for rule in firedRules.buffer { fired[Int(rule)] = false; evidenceHead[Int(rule)] = -1 }
         firedRules.count = 0
@@ -235,7 +232,7 @@ public final class Screener {
         }
         var entities: [Verdict.FoundEntity] = []
         var truncated = false
-        let isTransaction = hasTransaction
+        let isTransaction = transaction != nil
 
         for (index, field) in fields.enumerated() {
             text.reset(field.text, table: foldTable, maxScalars: maxTextScalars)
@@ -844,7 +841,7 @@ public final class Screener {
         }
         // Meta rules whose own field conditions held, and (for a transaction) those with document conditions.
         for index in pendingMeta.buffer { schedule(index) }
-        if hasTransaction { for index in ruleSet.documentStartingMeta { schedule(index) } }
+        if transaction != nil { for index in ruleSet.documentStartingMeta { schedule(index) } }
         UnsafeMutableBufferPointer(start: marked.base, count: marked.count).sortFew { ranks[Int($0)] < ranks[Int($1)] }
         var next = 0
         defer { markedMeta = marked }
