@@ -48,8 +48,12 @@ public final class NormalizedText {
 
     /// Normalises `text` with `table`, replacing whatever this buffer held.
     public func reset(_ text: String, table: FoldTable, maxScalars: Int = .max) {
-        var text = text
-        text.withUTF8 { reset(utf8: $0, table: table, maxScalars: maxScalars) }
+        // A native string lends its UTF-8 in place; copying it to a `var` for `withUTF8` cost a retain and a
+        // release per text. Bridged or other non-contiguous strings take the copy.
+        if text.utf8.withContiguousStorageIfAvailable({ reset(utf8: $0, table: table, maxScalars: maxScalars) }) == nil {
+            var text = text
+            text.withUTF8 { reset(utf8: $0, table: table, maxScalars: maxScalars) }
+        }
     }
 
     /// Normalises valid UTF-8 (a Swift string's bytes).
