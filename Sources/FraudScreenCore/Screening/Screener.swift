@@ -496,14 +496,22 @@ public final class Screener {
     private func regexesMatch(_ rule: CompiledRule, _ checks: RuleTable.Checks, field: Int32) -> Bool {
         let present = text.asciiPresent
         var gate = checks.regexGates + 1  // past the regex count
-        for (k, regex) in rule.regexes.enumerated() {
-            guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { continue }
-            if let span = firstRegexMatch(regex, startingWith: rule.regexStarts[k], compact: rule.regexOnCompact) {
-                append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .regex, evasive: false))
-                return true
+        // The regexes borrowed from the rule (which the rule set keeps alive), as rules are: iterating the
+        // array retained and released each one, and its start list, per call.
+        return rule.regexes.withUnsafeBufferPointer { regexes in
+            for k in regexes.indices {
+                let matched = Unmanaged.passUnretained(regexes[k])._withUnsafeGuaranteedRef { regex -> Bool in
+                    guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { return false }
+                    guard let span = firstRegexMatch(regex, startingWith: rule.regexStarts[k], compact: rule.regexOnCompact) else {
+                        return false
+                    }
+                    append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .regex, evasive: false))
+                    return true
+                }
+                if matched { return true }
             }
+            return false
         }
-        return false
     }
 
     /// Whether the rule's entity, list and document conditions hold; appends their evidence.
