@@ -47,6 +47,22 @@ struct RegexRuleTests {
         #expect(screener.firedRules("返还120%") == ["r.folded"])
     }
 
+    @Test("regex evidence spans count Unicode scalars of the original text, astral characters included")
+    func astralSpans() throws {
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("r.anchored", #"regex: '转账\d+元'"#),  // starts with a keyword: tried where 转账 is
+            Fixture.rule("r.scan", #"regex: '\d{3}元'"#),       // scans
+            Fixture.rule("r.compact", "regex_on: compact\nregex: '解冻费'"),
+        ]))
+        // 😀0 𠀀1 请2 转3 账4 5₅ 0₆ 0₇ 元8 ，9 交10 😀11 解12 😀13 冻14 😀15 费16
+        let verdict = screener.screen("😀𠀀请转账500元，交😀解😀冻😀费")
+        #expect(verdict.hit("r.anchored")?.evidence.first?.span == TextSpan(start: 3, end: 9))
+        #expect(verdict.hit("r.anchored")?.evidence.first?.text == "转账500元")
+        #expect(verdict.hit("r.scan")?.evidence.first?.span == TextSpan(start: 5, end: 9))
+        #expect(verdict.hit("r.compact")?.evidence.first?.span == TextSpan(start: 12, end: 17))
+        #expect(verdict.hit("r.compact")?.evidence.first?.text == "解😀冻😀费")
+    }
+
     @Test("a list of patterns fires when any of them matches")
     func patternList() throws {
         let screener = Screener(ruleSet: try Fixture.ruleSet([
