@@ -10,6 +10,8 @@ struct Stream<Element> {
     }
 
     var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    /// The elements, for sorting in place.
+    var mutableBuffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
 
     /// Makes room for at least `minimum` elements, keeping the first `count`. The check is inlined where it is
     /// made (several times per document); growing, which almost never happens, is not.

@@ -85,20 +85,14 @@ public struct FraudList: Sendable {
         for scheme in ["http://", "https://"] where value.hasPrefix(scheme) { value.removeFirst(scheme.count) }
         while value.hasSuffix("/") { value.removeLast() }
         // A character outside ASCII is neither a digit, `+` nor one of the separators dropped from digit
-        // strings, so a value holding one is not a digit string: no need to filter it character by character.
+        // strings, so a value holding one is not a digit string: no need to look at it character by character.
         guard value.utf8.allSatisfy({ $0 < 0x80 }) else { return value }
-        let compact = value.filter { $0 != " " && $0 != "-" }
-        if !compact.isEmpty, compact.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+") }) {
-            var digits = Substring(compact)
-            if digits.hasPrefix("+86") { digits = digits.dropFirst(3) }
-            else if digits.hasPrefix("0086") { digits = digits.dropFirst(4) }
-            return String(digits)
-        }
-        return value
+        var ascii = value
+        return ascii.withUTF8(digitString) ?? value
     }
 
     /// `normalise` of ASCII text, byte by byte (in ASCII every character is one byte, so the steps are the same),
-    /// in one scratch buffer: only the result is allocated.
+    /// in one scratch buffer.
     private static func normaliseASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, bytes.count)) { buffer in
             func isSpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }  // Unicode White_Space in ASCII
@@ -114,20 +108,24 @@ public struct FraudList: Sendable {
             }
             while count > first && buffer[count - 1] == UInt8(ascii: "/") { count -= 1 }
             let value = UnsafeBufferPointer(rebasing: buffer[first..<count])
-            // Without its spaces and dashes, is the value a digit string? Then it is compacted in place (at or
-            // left of where each byte is read, so nothing unread is overwritten).
-            var digits = 0
-            for b in value where b != UInt8(ascii: " ") && b != UInt8(ascii: "-") {
-                guard (b >= 48 && b <= 57) || b == UInt8(ascii: "+") else { return String(decoding: value, as: UTF8.self) }
-                digits += 1
-            }
-            guard digits > 0 else { return String(decoding: value, as: UTF8.self) }
+            return digitString(value) ?? String(decoding: value, as: UTF8.self)
+        }
+    }
+
+    /// The digits of an ASCII value without its spaces and dashes and without a `+86`/`0086` prefix, when
+    /// digits (and `+`) are all it holds; nil otherwise.
+    private static func digitString(_ value: UnsafeBufferPointer<UInt8>) -> String? {
+        func isSeparator(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "-") }
+        var digits = 0
+        for b in value where !isSeparator(b) {
+            guard (b >= 48 && b <= 57) || b == UInt8(ascii: "+") else { return nil }
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: digits) { buffer in
             var kept = 0
-            for i in first..<count where buffer[i] != UInt8(ascii: " ") && buffer[i] != UInt8(ascii: "-") {
-                buffer[kept] = buffer[i]
-                kept += 1
-            }
-            var number = UnsafeBufferPointer(rebasing: buffer[0..<kept])
+            for b in value where !isSeparator(b) { buffer[kept] = b; kept += 1 }
+            var number = UnsafeBufferPointer(buffer)
             if number.starts(with: "+86".utf8) { number = UnsafeBufferPointer(rebasing: number[3...]) }
             else if number.starts(with: "0086".utf8) { number = UnsafeBufferPointer(rebasing: number[4...]) }
             return String(decoding: number, as: UTF8.self)

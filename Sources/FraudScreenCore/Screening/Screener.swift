@@ -850,7 +850,7 @@ public final class Screener {
         // Meta rules whose own field conditions held, and (for a transaction) those with document conditions.
         for index in pendingMeta.buffer { schedule(index) }
         if transaction != nil { for index in ruleSet.documentStartingMeta { schedule(index) } }
-        UnsafeMutableBufferPointer(start: marked.base, count: marked.count).sortFew { ranks[Int($0)] < ranks[Int($1)] }
+        marked.mutableBuffer.sortFew { ranks[Int($0)] < ranks[Int($1)] }
         var next = 0
         defer { markedMeta = marked }
         while next < marked.count {
@@ -916,7 +916,7 @@ public final class Screener {
         // Hits come out highest score first, then by rule id: sort the fired rules on integers, not the hits on
         // strings.
         let ranks = idRanks, ruleScores = self.ruleScores
-        UnsafeMutableBufferPointer(start: firedRules.base, count: firedRules.count).sortFew {
+        firedRules.mutableBuffer.sortFew {
             ruleScores[Int($0)] != ruleScores[Int($1)] ? ruleScores[Int($0)] > ruleScores[Int($1)] : ranks[Int($0)] < ranks[Int($1)]
         }
         // Evidence is listed by field name, then span; the same span found two ways lists keyword, regex,
