@@ -78,6 +78,33 @@ struct AhoCorasickTests {
         #expect(try AhoCorasick(patterns: alphabet.map { [$0] }).stateCount == 40_001)
     }
 
+    @Test("a scan into a buffer with little room stops before a position that does not fit and resumes there")
+    func resumedScans() throws {
+        // Nested keywords: "刷单返利" ends four patterns at once, so the buffer needs room for four.
+        let patterns = ["利", "返利", "单返利", "刷单返利", "刷单", "单"].map(Self.scalars)
+        let automaton = try AhoCorasick(patterns: patterns)
+        #expect(automaton.maxMatchesPerPosition == 4)
+        let text = Self.scalars("刷单返利，刷单返利返利单单刷单返利")
+        for room in [4, 5, 7, 64] {
+            let buffer = UnsafeMutablePointer<AhoCorasick.Match>.allocate(capacity: room)
+            defer { buffer.deallocate() }
+            var found: [Match] = [], cursor = AhoCorasick.Cursor(), scans = 0
+            text.withUnsafeBufferPointer { scalars in
+                repeat {
+                    let written = automaton.scan(scalars, from: &cursor, into: buffer, capacity: room)
+                    #expect(written > 0 || cursor.position == scalars.count, "every scan makes progress")
+                    for m in 0..<written {
+                        found.append(Match(end: Int(buffer[m].end), pattern: Int(buffer[m].pattern), start: Int(buffer[m].start)))
+                    }
+                    scans += 1
+                } while cursor.position < scalars.count
+            }
+            #expect(found.map(\.end) == found.map(\.end).sorted(), "room \(room)")
+            #expect(found.sorted() == Self.naiveMatches(patterns, text), "room \(room)")
+            #expect(room >= found.count || scans > 1)
+        }
+    }
+
     @Test("random pattern sets over a small alphabet agree with the naive search", arguments: [1, 2, 3, 4, 5, 6, 7, 8])
     func randomAgreement(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)

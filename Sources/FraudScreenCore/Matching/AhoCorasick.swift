@@ -35,6 +35,9 @@ public struct AhoCorasick: Sendable {
     public let stateCount: Int
     /// Transitions stored in the table (for sizing reports and tests).
     public let transitionCount: Int
+    /// Most occurrences that end at one position (patterns ending in one another): a scan's buffer needs at
+    /// least this much room to make progress.
+    public let maxMatchesPerPosition: Int
 
     private struct Output {
         var pattern: Int32
@@ -175,6 +178,7 @@ public struct AhoCorasick: Sendable {
         self.outputs = outputs
         self.stateCount = stateCount
         self.transitionCount = transitionCount
+        self.maxMatchesPerPosition = merged.reduce(1) { max($0, $1.count) }
     }
 
     /// Both lists sorted by class; `own` wins where both have one.
@@ -194,12 +198,34 @@ public struct AhoCorasick: Sendable {
         return merged
     }
 
-    /// Calls `report(pattern, start, end)` for every occurrence (overlapping ones included), in order of end
-    /// position; `start..<end` are indices into `scalars`.
-    @inline(__always)
-    public func forEachMatch(in scalars: UnsafeBufferPointer<Unicode.Scalar>, _ report: (Int, Int, Int) -> Void) {
-        // Raw pointers into the tables for the scan: this loop runs per character of every text, and array
-        // accesses cost a bounds check each (the tables are immutable and outlive the call).
+    /// One occurrence: pattern `pattern` at `start..<end` of the scanned text.
+    public struct Match {
+        public var pattern: Int32
+        public var start: Int32
+        public var end: Int32
+    }
+
+    /// Where a scan stopped: the next position to read and the automaton's state before it.
+    public struct Cursor {
+        public var position = 0
+        var state: Int32 = 0
+        public init() {}
+        init(position: Int, state: Int32) { self.position = position; self.state = state }
+    }
+
+    /// Writes the occurrences (overlapping ones included, in order of end position) from `cursor` on into
+    /// `matches`, and stops at the end of the text or before a position whose occurrences would not fit in
+    /// `capacity`; returns how many it wrote and leaves `cursor` where it stopped, so a caller can make room
+    /// and go on. Texts are at most `Int32.max` scalars long.
+    ///
+    /// Not inlined, and nothing but the scan in it: the loop's state, position and table pointers all stay in
+    /// registers. Inlined into the screener's larger function they were spilled, and reloading the state from
+    /// the stack lengthened the chain of dependent loads every character waits on.
+    @inline(never)
+    public func scan(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, from cursor: inout Cursor,
+                     into matches: UnsafeMutablePointer<Match>, capacity: Int) -> Int {
+        // Raw pointers into the tables: array accesses cost a bounds check each (the tables are immutable and
+        // outlive the call).
         directClass.withUnsafeBufferPointer { direct in
         rootRow.withUnsafeBufferPointer { root in
         transitionFilter.withUnsafeBufferPointer { filter in
@@ -209,11 +235,14 @@ public struct AhoCorasick: Sendable {
             let direct = direct.baseAddress!, root = root.baseAddress!, filter = filter.baseAddress!
             let table = table.baseAddress!, mask = transitions.count - 1
             let outputStart = outputStart.baseAddress!, outputs = outputs.baseAddress!
+            let text = scalars.baseAddress, count = scalars.count
             let classCount = UInt32(truncatingIfNeeded: self.classCount), firstOutputState = Int(firstOutputState)
-            var state = 0
-            for i in 0..<scalars.count {
-                let v = Int(scalars[i].value)
-                let c = v < AhoCorasick.directClassLimit ? Int(direct[v]) : Int(otherClass[scalars[i].value] ?? 0)
+            var state = Int(cursor.state), written = 0
+            var i = cursor.position
+            while i < count {
+                let scalar = text.unsafelyUnwrapped[i]
+                let v = Int(scalar.value)
+                let c = v < AhoCorasick.directClassLimit ? Int(direct[v]) : Int(otherClass[scalar.value] ?? 0)
                 var s = Int(root[c])
                 if filter[state] & (1 << UInt64(c & 63)) != 0 {
                     let key = UInt32(truncatingIfNeeded: state) &* classCount &+ UInt32(truncatingIfNeeded: c)
@@ -222,26 +251,46 @@ public struct AhoCorasick: Sendable {
                         let entry = table[slot]
                         if entry.key == key { s = Int(entry.target); break }
                         if entry.key == Transition.empty.key { break }
-                        slot = (slot + 1) & mask
+                        slot = (slot &+ 1) & mask
+                    }
+                }
+                if s >= firstOutputState {
+                    let k = s &- firstOutputState
+                    var o = Int(outputStart[k])
+                    let end = Int(outputStart[k &+ 1])
+                    if written &+ (end &- o) > capacity { break }  // resumes at `i` from `state`
+                    let position = Int32(truncatingIfNeeded: i &+ 1)
+                    while o < end {
+                        let output = outputs[o]
+                        matches[written] = Match(pattern: output.pattern, start: position &- output.length, end: position)
+                        written &+= 1
+                        o &+= 1
                     }
                 }
                 state = s
-                if state >= firstOutputState {
-                    let k = state - firstOutputState
-                    var o = Int(outputStart[k])
-                    let end = Int(outputStart[k + 1])
-                    while o < end {
-                        let output = outputs[o]
-                        report(Int(output.pattern), i + 1 - Int(output.length), i + 1)
-                        o += 1
-                    }
-                }
+                i &+= 1
             }
+            cursor = Cursor(position: i, state: Int32(truncatingIfNeeded: state))
+            return written
         }
         }
         }
         }
         }
         }
+    }
+
+    /// Calls `report(pattern, start, end)` for every occurrence (overlapping ones included), in order of end
+    /// position; `start..<end` are indices into `scalars`. (For tools and tests: the screener scans into its
+    /// own buffer.)
+    public func forEachMatch(in scalars: UnsafeBufferPointer<Unicode.Scalar>, _ report: (Int, Int, Int) -> Void) {
+        let capacity = max(64, maxMatchesPerPosition)
+        let matches = UnsafeMutablePointer<Match>.allocate(capacity: capacity)
+        defer { matches.deallocate() }
+        var cursor = Cursor()
+        repeat {
+            let written = scan(scalars, from: &cursor, into: matches, capacity: capacity)
+            for m in 0..<written { report(Int(matches[m].pattern), Int(matches[m].start), Int(matches[m].end)) }
+        } while cursor.position < scalars.count
     }
 }

@@ -24,8 +24,12 @@ public final class Screener {
     private let wordBoundaries = WordBoundaries()
     private let text = NormalizedText()
 
-    // Keyword occurrences of the current field, chained per keyword (newest first).
+    /// What the keyword automaton found in the current field, in order of end position.
+    private var matches = Stream<AhoCorasick.Match>()
+    /// Keyword occurrences of the current field, chained per keyword (newest first); one per match.
     private var occurrences = Stream<Occurrence>()
+    /// The field had more occurrences than `maxOccurrencesPerField`: the later ones were not recorded.
+    private var occurrencesCapped = false
     /// Per keyword: the field generation that saw it (stale stamp: not in this field) and its newest occurrence.
     /// Side by side, because both are read for every occurrence and every keyword a rule tests.
     private let keywordStates: UnsafeMutableBufferPointer<KeywordState>
@@ -176,7 +180,7 @@ public final class Screener {
     }
 
     deinit {
-        occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free(); evidenceBytes.free()
+        matches.free(); occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free(); evidenceBytes.free()
         firedRules.free(); pendingMeta.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
         keywordStates.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
@@ -294,22 +298,31 @@ public final class Screener {
 
         let ruleSet = self.ruleSet, table = self.table, text = self.text
         let keywords = keywordStates, setStamps = keywordSetStamp, ruleStamps = ruleStamp
-        var occurrences = self.occurrences, candidates = self.candidates
-        occurrences.count = 0
-        occurrences.reserve(min(text.compactCount * 2 + 16, Screener.maxOccurrencesPerField))
-        // Two passes: the automaton only records (pattern, span) — a tight loop that keeps its state in
-        // registers — then each occurrence is chained to its keyword, and a keyword's first occurrence stamps
-        // its keyword sets and makes candidates of the rules anchored on it.
-        ruleSet.automaton.forEachMatch(in: text.compactBuffer) { pattern, start, end in
-            guard occurrences.count < Screener.maxOccurrencesPerField else { return }
-            // Positions fit (NormalizedText cuts texts below 2 GiB): no overflow checks in this loop.
-            occurrences.append(Occurrence(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: end),
-                                          next: Int32(truncatingIfNeeded: pattern), variant: false))
+        var occurrences = self.occurrences, matches = self.matches, candidates = self.candidates
+        // Two passes: the automaton writes (pattern, span) for every occurrence into `matches` — a loop of its
+        // own that keeps its state in registers; when they do not fit it stops, and goes on once there is
+        // room — then each occurrence is chained to its keyword, and a keyword's first occurrence stamps its
+        // keyword sets and makes candidates of the rules anchored on it.
+        let automaton = ruleSet.automaton, compact = text.compactBuffer, cap = Screener.maxOccurrencesPerField
+        matches.count = 0
+        matches.reserve(min(compact.count * 2 + 16, cap))
+        var cursor = AhoCorasick.Cursor()
+        occurrencesCapped = false
+        while true {
+            let room = min(matches.capacity, cap) - matches.count
+            matches.count += automaton.scan(compact, from: &cursor, into: matches.base + matches.count, capacity: room)
+            if cursor.position == compact.count { break }
+            if matches.capacity >= cap { occurrencesCapped = true; break }
+            matches.reserve(min(cap, max(matches.capacity * 2, matches.count + automaton.maxMatchesPerPosition)))
         }
+        self.matches = matches
+        occurrences.count = 0
+        occurrences.reserve(matches.count)
         let patternLinks = table.patternLinks, keywordLinks = table.keywordLinks.values(from: 0)
-        let found = occurrences.base
-        for index in 0..<occurrences.count {
-            let pattern = patternLinks[Int(found[index].next)]
+        let found = occurrences.base, matched = matches.base
+        for index in 0..<matches.count {
+            let match = matched[index]
+            let pattern = patternLinks[Int(match.pattern)]
             let keyword = pattern.keyword.keyword
             var next: Int32 = -1
             if keywords[keyword].stamp == generation {
@@ -332,10 +345,10 @@ public final class Screener {
                     }
                 }
             }
-            found[index].next = next
-            found[index].variant = pattern.keyword.isVariant
+            found[index] = Occurrence(start: match.start, end: match.end, next: next, variant: pattern.keyword.isVariant)
             keywords[keyword].head = Int32(truncatingIfNeeded: index)
         }
+        occurrences.count = matches.count
         self.occurrences = occurrences
         for rule in ruleSet.unanchoredRules where ruleStamps[Int(rule)] != generation {
             ruleStamps[Int(rule)] = generation
@@ -776,7 +789,7 @@ public final class Screener {
     /// tell (too many places, or occurrences past the cap were not recorded).
     private func firstAnchoredMatch(_ regex: CompiledRegex, startingWith starts: [Int32], compact: Bool,
                                     in scalars: UnsafeBufferPointer<Unicode.Scalar>) -> RegexMatcher.Outcome? {
-        guard occurrences.count < Screener.maxOccurrencesPerField else { return nil }
+        guard !occurrencesCapped else { return nil }
         let found = occurrences.base
         if regex.startsAtTextStart {
             // `^…`: only a start keyword at the text's first character can begin a match, so most texts need
