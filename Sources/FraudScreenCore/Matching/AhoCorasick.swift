@@ -11,24 +11,27 @@
 ///
 /// Scalars are first mapped to a small alphabet of the characters that occur in patterns; anything else
 /// maps to class 0, which leads home from everywhere. States with outputs are numbered last, so a step
-/// tells whether anything ended there by a comparison, without reading the state.
+/// tells whether anything ended there by a comparison.
+///
+/// The scan is bound by cache misses as much as by instructions (each message reads a few dozen scattered
+/// table entries), so what one step reads together is stored together: a scalar's class with where it leads
+/// from the root, and a state's outputs with the filter word of the step after it.
 public struct AhoCorasick: Sendable {
     static let directClassLimit = 0x20000
 
-    private let directClass: [UInt16]
+    /// Per scalar below `directClassLimit`: its class in the low 16 bits, and in the high 32 where the class
+    /// leads from the root (`rootRow`), so that most steps read both from one line.
+    private let directEntries: [UInt64]
     private let otherClass: [UInt32: UInt16]
     private let classCount: Int
     /// Where each class leads from the root, and from any state without a transition of its own for it.
     private let rootRow: [Int32]
-    /// Per state, bit `class % 64` set for each class it has a transition of its own for: most steps read a
-    /// character the state has none for, and this word says so without probing the table.
-    private let transitionFilter: [UInt64]
+    /// Per state: its transition filter and its outputs (see `StateRecord`).
+    private let states: [StateRecord]
     /// Open-addressed (linear probing) transitions off the root row; a power of two long, at most 40 % full.
     private let transitions: [Transition]
     /// States numbered from here on have outputs.
     private let firstOutputState: Int32
-    /// Outputs of output state `firstOutputState + i`: `outputs[outputStart[i]..<outputStart[i + 1]]`.
-    private let outputStart: [Int32]
     /// Each output with its pattern's length, which gives where the occurrence starts, on the same line.
     private let outputs: [Output]
 
@@ -42,6 +45,16 @@ public struct AhoCorasick: Sendable {
     private struct Output {
         var pattern: Int32
         var length: Int32
+    }
+
+    /// What a step needs of the state it reached, on one line: the state's outputs, and the filter the next
+    /// step tests — bit `class % 64` set for each class the state has a transition of its own for (most steps
+    /// read a character the state has none for, and this word says so without probing the table).
+    private struct StateRecord {
+        var filter: UInt64 = 0
+        /// The state's outputs are `outputs[outputStart..<outputEnd]`.
+        var outputStart: Int32 = 0
+        var outputEnd: Int32 = 0
     }
 
     /// One stored transition; `key` is `state * classCount + class`, `UInt32.max` when the slot is empty.
@@ -143,19 +156,20 @@ public struct AhoCorasick: Sendable {
         var next: Int32 = 0
         for state in 0..<stateCount where merged[state].isEmpty { number[state] = next; next += 1 }
         let firstOutputState = next
-        var outputStart: [Int32] = [0]
+        var records = [StateRecord](repeating: StateRecord(), count: stateCount)
         var outputs: [Output] = []
         for state in outputStates {
             number[state] = next; next += 1
+            let start = Int32(outputs.count)
             outputs.append(contentsOf: merged[state].map { Output(pattern: $0, length: Int32(patterns[Int($0)].count)) })
-            outputStart.append(Int32(outputs.count))
+            records[Int(number[state])].outputStart = start
+            records[Int(number[state])].outputEnd = Int32(outputs.count)
         }
 
         let transitionCount = delta.reduce(0) { $0 + $1.count }
         var size = 16
         while size * 2 < transitionCount * 5 { size *= 2 }
         var table = [Transition](repeating: .empty, count: size)
-        var filter = [UInt64](repeating: 0, count: stateCount)
         for state in 0..<stateCount {
             let s = Int(number[state])
             for (c, target) in delta[state] {
@@ -163,18 +177,18 @@ public struct AhoCorasick: Sendable {
                 var slot = AhoCorasick.slot(of: key, mask: size - 1)
                 while table[slot].key != Transition.empty.key { slot = (slot + 1) & (size - 1) }
                 table[slot] = Transition(key: key, target: number[Int(target)])
-                filter[s] |= 1 << UInt64(c & 63)
+                records[s].filter |= 1 << UInt64(c & 63)
             }
         }
 
-        self.directClass = direct
+        let rootRow = root.map { number[Int($0)] }
+        self.directEntries = direct.map { c in UInt64(c) | UInt64(UInt32(bitPattern: rootRow[Int(c)])) << 32 }
         self.otherClass = other
         self.classCount = classCount
-        self.rootRow = root.map { number[Int($0)] }
-        self.transitionFilter = filter
+        self.rootRow = rootRow
+        self.states = records
         self.transitions = table
         self.firstOutputState = firstOutputState
-        self.outputStart = outputStart
         self.outputs = outputs
         self.stateCount = stateCount
         self.transitionCount = transitionCount
@@ -226,25 +240,32 @@ public struct AhoCorasick: Sendable {
                      into matches: UnsafeMutablePointer<Match>, capacity: Int) -> Int {
         // Raw pointers into the tables: array accesses cost a bounds check each (the tables are immutable and
         // outlive the call).
-        directClass.withUnsafeBufferPointer { direct in
+        directEntries.withUnsafeBufferPointer { direct in
         rootRow.withUnsafeBufferPointer { root in
-        transitionFilter.withUnsafeBufferPointer { filter in
+        states.withUnsafeBufferPointer { states in
         transitions.withUnsafeBufferPointer { table in
-        outputStart.withUnsafeBufferPointer { outputStart in
         outputs.withUnsafeBufferPointer { outputs in
-            let direct = direct.baseAddress!, root = root.baseAddress!, filter = filter.baseAddress!
-            let table = table.baseAddress!, mask = transitions.count - 1
-            let outputStart = outputStart.baseAddress!, outputs = outputs.baseAddress!
+            let direct = direct.baseAddress!, root = root.baseAddress!, states = states.baseAddress!
+            let table = table.baseAddress!, mask = transitions.count - 1, outputs = outputs.baseAddress!
             let text = scalars.baseAddress, count = scalars.count
             let classCount = UInt32(truncatingIfNeeded: self.classCount), firstOutputState = Int(firstOutputState)
             var state = Int(cursor.state), written = 0
+            var filter = states[state].filter
             var i = cursor.position
             while i < count {
                 let scalar = text.unsafelyUnwrapped[i]
                 let v = Int(scalar.value)
-                let c = v < AhoCorasick.directClassLimit ? Int(direct[v]) : Int(otherClass[scalar.value] ?? 0)
-                var s = Int(root[c])
-                if filter[state] & (1 << UInt64(c & 63)) != 0 {
+                let c: Int
+                var s: Int
+                if v < AhoCorasick.directClassLimit {
+                    let entry = direct[v]
+                    c = Int(truncatingIfNeeded: entry & 0xFFFF)
+                    s = Int(Int32(truncatingIfNeeded: entry >> 32))
+                } else {
+                    c = Int(otherClass[scalar.value] ?? 0)
+                    s = Int(root[c])
+                }
+                if filter & (1 << UInt64(c & 63)) != 0 {
                     let key = UInt32(truncatingIfNeeded: state) &* classCount &+ UInt32(truncatingIfNeeded: c)
                     var slot = AhoCorasick.slot(of: key, mask: mask)
                     while true {
@@ -254,10 +275,10 @@ public struct AhoCorasick: Sendable {
                         slot = (slot &+ 1) & mask
                     }
                 }
+                let record = states[s]
                 if s >= firstOutputState {
-                    let k = s &- firstOutputState
-                    var o = Int(outputStart[k])
-                    let end = Int(outputStart[k &+ 1])
+                    var o = Int(record.outputStart)
+                    let end = Int(record.outputEnd)
                     if written &+ (end &- o) > capacity { break }  // resumes at `i` from `state`
                     let position = Int32(truncatingIfNeeded: i &+ 1)
                     while o < end {
@@ -267,12 +288,12 @@ public struct AhoCorasick: Sendable {
                         o &+= 1
                     }
                 }
+                filter = record.filter
                 state = s
                 i &+= 1
             }
             cursor = Cursor(position: i, state: Int32(truncatingIfNeeded: state))
             return written
-        }
         }
         }
         }
