@@ -94,7 +94,7 @@ struct AhoCorasickTests {
                     let written = automaton.scan(scalars, from: &cursor, into: buffer, capacity: room)
                     #expect(written > 0 || cursor.position == scalars.count, "every scan makes progress")
                     for m in 0..<written {
-                        found.append(Match(end: Int(buffer[m].end), pattern: Int(buffer[m].pattern), start: Int(buffer[m].start)))
+                        found.append(Match(end: Int(buffer[m].end), pattern: Int(buffer[m].value), start: Int(buffer[m].start)))
                     }
                     scans += 1
                 } while cursor.position < scalars.count
@@ -103,6 +103,22 @@ struct AhoCorasickTests {
             #expect(found.sorted() == Self.naiveMatches(patterns, text), "room \(room)")
             #expect(room >= found.count || scans > 1)
         }
+    }
+
+    @Test("a relabelled automaton reports each pattern's value, also when relabelled again")
+    func relabelled() throws {
+        let patterns = ["刷单", "单返利", "返利", "利"].map(Self.scalars)
+        let automaton = try AhoCorasick(patterns: patterns)
+        let text = Self.scalars("刷单返利，返利")
+        let plain = Self.automatonMatches(automaton, text)
+        // Values wider than 32 bits: the screener packs two words into one.
+        let values: [UInt64] = [0xAAAA_0000_0000_0001, 0xBBBB_0000_0000_0002, 7, 1 << 63]
+        let once = automaton.reporting(values)
+        let expected = plain.map { Match(end: $0.end, pattern: Int(truncatingIfNeeded: values[$0.pattern]), start: $0.start) }
+        #expect(Self.automatonMatches(once, text) == expected)
+        // Relabelling goes by pattern index, not by the values given before.
+        let twice = once.reporting([10, 11, 12, 13])
+        #expect(Self.automatonMatches(twice, text) == plain.map { Match(end: $0.end, pattern: 10 + $0.pattern, start: $0.start) })
     }
 
     @Test("random pattern sets over a small alphabet agree with the naive search", arguments: [1, 2, 3, 4, 5, 6, 7, 8])

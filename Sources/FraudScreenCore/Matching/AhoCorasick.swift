@@ -33,7 +33,7 @@ public struct AhoCorasick: Sendable {
     /// States numbered from here on have outputs.
     private let firstOutputState: Int32
     /// Each output with its pattern's length, which gives where the occurrence starts, on the same line.
-    private let outputs: [Output]
+    private var outputs: [Output]
 
     public let stateCount: Int
     /// Transitions stored in the table (for sizing reports and tests).
@@ -43,8 +43,10 @@ public struct AhoCorasick: Sendable {
     public let maxMatchesPerPosition: Int
 
     private struct Output {
-        var pattern: Int32
+        /// What a match of the pattern reports: its index, or what `reporting(_:)` gave for it.
+        var value: UInt64
         var length: Int32
+        var pattern: Int32
     }
 
     /// What a step needs of the state it reached, on one line: the state's outputs, and the filter the next
@@ -161,7 +163,7 @@ public struct AhoCorasick: Sendable {
         for state in outputStates {
             number[state] = next; next += 1
             let start = Int32(outputs.count)
-            outputs.append(contentsOf: merged[state].map { Output(pattern: $0, length: Int32(patterns[Int($0)].count)) })
+            outputs.append(contentsOf: merged[state].map { Output(value: UInt64($0), length: Int32(patterns[Int($0)].count), pattern: $0) })
             records[Int(number[state])].outputStart = start
             records[Int(number[state])].outputEnd = Int32(outputs.count)
         }
@@ -212,9 +214,19 @@ public struct AhoCorasick: Sendable {
         return merged
     }
 
-    /// One occurrence: pattern `pattern` at `start..<end` of the scanned text.
+    /// This automaton with its matches reporting `values[pattern]` instead of the pattern's index: a caller that
+    /// looks something up for every match (the screener: the pattern's keyword and where its rule links start)
+    /// gets it with the match, from the line the scan reads anyway, instead of from a table of its own.
+    public func reporting(_ values: [UInt64]) -> AhoCorasick {
+        var relabelled = self
+        relabelled.outputs = outputs.map { Output(value: values[Int($0.pattern)], length: $0.length, pattern: $0.pattern) }
+        return relabelled
+    }
+
+    /// One occurrence at `start..<end` of the scanned text, of the pattern whose value is `value`.
     public struct Match {
-        public var pattern: Int32
+        /// The pattern's index, or the value `reporting(_:)` gave for it.
+        public var value: UInt64
         public var start: Int32
         public var end: Int32
     }
@@ -283,7 +295,7 @@ public struct AhoCorasick: Sendable {
                     let position = Int32(truncatingIfNeeded: i &+ 1)
                     while o < end {
                         let output = outputs[o]
-                        matches[written] = Match(pattern: output.pattern, start: position &- output.length, end: position)
+                        matches[written] = Match(value: output.value, start: position &- output.length, end: position)
                         written &+= 1
                         o &+= 1
                     }
@@ -301,9 +313,9 @@ public struct AhoCorasick: Sendable {
         }
     }
 
-    /// Calls `report(pattern, start, end)` for every occurrence (overlapping ones included), in order of end
-    /// position; `start..<end` are indices into `scalars`. (For tools and tests: the screener scans into its
-    /// own buffer.)
+    /// Calls `report(value, start, end)` for every occurrence (overlapping ones included), in order of end
+    /// position; `value` is the pattern's index unless relabelled, `start..<end` are indices into `scalars`.
+    /// (For tools and tests: the screener scans into its own buffer.)
     public func forEachMatch(in scalars: UnsafeBufferPointer<Unicode.Scalar>, _ report: (Int, Int, Int) -> Void) {
         let capacity = max(64, maxMatchesPerPosition)
         let matches = UnsafeMutablePointer<Match>.allocate(capacity: capacity)
@@ -311,7 +323,7 @@ public struct AhoCorasick: Sendable {
         var cursor = Cursor()
         repeat {
             let written = scan(scalars, from: &cursor, into: matches, capacity: capacity)
-            for m in 0..<written { report(Int(matches[m].pattern), Int(matches[m].start), Int(matches[m].end)) }
+            for m in 0..<written { report(Int(truncatingIfNeeded: matches[m].value), Int(matches[m].start), Int(matches[m].end)) }
         } while cursor.position < scalars.count
     }
 }

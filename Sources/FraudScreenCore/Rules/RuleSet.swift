@@ -43,7 +43,6 @@ public final class RuleSet: Sendable {
         self.categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1.id, $0) })
         self.ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
         self.foldTable = foldTable
-        self.automaton = automaton
         self.keywordTexts = keywordTexts
         self.unanchoredRules = unanchoredRules
         self.documentRules = documentRules
@@ -59,6 +58,8 @@ public final class RuleSet: Sendable {
         self.table = RuleTable(rules: rules, categoryList: categories, defaultThresholds: settings.thresholds,
                                keywordCount: keywordTexts.count, patternKeywords: patternKeywords,
                                keywordAnchors: keywordAnchors, metaDependents: dependents, metaOrder: metaOrder)
+        // Matches carry their pattern's keyword and rule links (`RuleTable.patternLinks`).
+        self.automaton = automaton.reporting(table.patternLinks.map(\.value))
         self.encodedText = EncodedRuleText(rules: rules, categories: categories)
     }
 

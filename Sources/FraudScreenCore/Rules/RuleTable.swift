@@ -38,17 +38,32 @@ final class RuleTable: @unchecked Sendable {
     /// field first sees a keyword the screener stamps its sets; a candidate then tests one stamp per condition
     /// instead of one per keyword (candidates read about twenty keyword stamps each otherwise). Sets and anchors
     /// share one run because they are read together, for every keyword a text contains: one cache line. Runs
-    /// are found through `patternLinks`, and candidates carry where their checks start: on this path every
-    /// look-up of where a list starts was a cache miss of its own, before the one for the list.
+    /// are found through `patternLinks` (which the automaton reports with each match), and candidates carry
+    /// where their checks start: on this path every look-up of where a list starts was a cache miss of its own,
+    /// before the one for the list.
     let keywordLinks: PackedLists<Int32>
     let keywordSetCount: Int
-    /// For each automaton pattern, read for every occurrence: its keyword (and whether it is a word variant),
-    /// and where the keyword's run in `keywordLinks` starts.
-    let patternLinks: UnsafeMutableBufferPointer<PatternLink>
+    /// For each automaton pattern, needed for every occurrence: its keyword (and whether it is a word variant),
+    /// and where the keyword's run in `keywordLinks` starts. The rule set's automaton reports them as its
+    /// matches' values (`PatternLink.value`), so the screener reads them with the match.
+    let patternLinks: [PatternLink]
 
     struct PatternLink {
         let keyword: PatternKeyword
         let links: Int32
+
+        init(keyword: PatternKeyword, links: Int32) {
+            self.keyword = keyword
+            self.links = links
+        }
+
+        /// Both in one word, as the automaton reports them.
+        var value: UInt64 { UInt64(keyword.bits) | UInt64(UInt32(bitPattern: links)) << 32 }
+
+        init(value: UInt64) {
+            keyword = PatternKeyword(bits: UInt32(truncatingIfNeeded: value))
+            links = Int32(bitPattern: UInt32(truncatingIfNeeded: value >> 32))
+        }
     }
     /// For each rule, its first test as one run of integers, so that testing a candidate reads one cache line:
     /// the fields it applies to (a 64-bit mask of `fieldBit(_:)` bits, two words), its flags, where the rule's
@@ -127,10 +142,7 @@ final class RuleTable: @unchecked Sendable {
         }
         let keywordLinks = PackedLists(runs)
         self.keywordLinks = keywordLinks
-        patternLinks = .allocate(capacity: max(1, patternKeywords.count))
-        for (i, pattern) in patternKeywords.enumerated() {
-            patternLinks[i] = PatternLink(keyword: pattern, links: keywordLinks.start(of: pattern.keyword))
-        }
+        patternLinks = patternKeywords.map { PatternLink(keyword: $0, links: keywordLinks.start(of: $0.keyword)) }
         keywordSetCount = setIDs.count
         self.metaDependents = PackedLists(metaDependents)
         metaLists = PackedLists(rules.map { rule in
@@ -189,7 +201,6 @@ final class RuleTable: @unchecked Sendable {
 
     deinit {
         for lists in [keywordLinks, keywordLists, checks, metaDependents, metaLists] { lists.free() }
-        patternLinks.deallocate()
         flags.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
         metaRanks.deallocate(); categoryThresholds.deallocate(); categoryIDRanks.deallocate()
     }

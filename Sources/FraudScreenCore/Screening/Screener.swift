@@ -318,11 +318,11 @@ public final class Screener {
         self.matches = matches
         occurrences.count = 0
         occurrences.reserve(matches.count)
-        let patternLinks = table.patternLinks, keywordLinks = table.keywordLinks.values(from: 0)
+        let keywordLinks = table.keywordLinks.values(from: 0)
         let found = occurrences.base, matched = matches.base
         for index in 0..<matches.count {
             let match = matched[index]
-            let pattern = patternLinks[Int(match.pattern)]
+            let pattern = RuleTable.PatternLink(value: match.value)
             let keyword = pattern.keyword.keyword
             var next: Int32 = -1
             if keywords[keyword].stamp == generation {
