@@ -35,6 +35,23 @@ struct NormalizationTests {
         #expect(plain?.normalize("薇❤信").compactString == "薇信")
     }
 
+    @Test("normalising gives each compact character the automaton's scan word, whatever the character folded from")
+    func scanWords() throws {
+        // Keywords with a traditional-folded character, a variant target, a character beyond the fold table,
+        // a full-width letter's folding, and one from a multi-character folding (㈱ → (株)).
+        let far = "\u{2A6D6}"
+        let ruleSet = try Fixture.ruleSet([Fixture.rule("n.words", "keywords: {any: [微信, 诈骗, \(far)钱, abc, 株]}")])
+        for text in ["加薇❤信", "詐騙\(far)钱", "ＡＢＣ", "㈱会社", "无关的文字 123", ""] {
+            let normalized = ruleSet.normalize(text)
+            let words = normalized.compactEntries.map { UInt32(truncatingIfNeeded: $0) }
+            #expect(words == normalized.compactScalars.map(ruleSet.automaton.scanWord(for:)), "text \(text)")
+            #expect(normalized.compactEntries.map { Int32(truncatingIfNeeded: $0 >> 32) } == normalized.compactToFolded)
+        }
+        // Characters of some keyword have non-zero words, the rest zero.
+        let normalized = ruleSet.normalize("詐騙\(far)钱 ㈱ 的")
+        #expect(normalized.compactEntries.map { UInt32(truncatingIfNeeded: $0) != 0 } == [true, true, true, true, true, false])
+    }
+
     @Test("spaces between characters are kept in folded text and skipped in compact text")
     func asciiSpaces() {
         let (folded, compact) = fold("加 微 信")

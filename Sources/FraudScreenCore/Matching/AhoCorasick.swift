@@ -14,14 +14,14 @@
 /// tells whether anything ended there by a comparison.
 ///
 /// The scan is bound by cache misses as much as by instructions (each message reads a few dozen scattered
-/// table entries), so what one step reads together is stored together: a scalar's class with where it leads
-/// from the root, and a state's outputs with the filter word of the step after it.
+/// table entries), so what one step reads together is stored together: a character's class with where it
+/// leads from the root (its scan word, which normalisation looks up with the character's folding), and a
+/// state's outputs with the filter word of the step after it.
 public struct AhoCorasick: Sendable {
     static let directClassLimit = 0x20000
 
-    /// Per scalar below `directClassLimit`: its class in the low 16 bits, and in the high 32 where the class
-    /// leads from the root (`rootRow`), so that most steps read both from one line.
-    private let directEntries: [UInt64]
+    /// Per scalar below `directClassLimit`, its scan word (`scanWord(for:)`).
+    private let directWords: [UInt32]
     private let otherClass: [UInt32: UInt16]
     private let classCount: Int
     /// Where each class leads from the root, and from any state without a transition of its own for it.
@@ -184,7 +184,7 @@ public struct AhoCorasick: Sendable {
         }
 
         let rootRow = root.map { number[Int($0)] }
-        self.directEntries = direct.map { c in UInt64(c) | UInt64(UInt32(bitPattern: rootRow[Int(c)])) << 32 }
+        self.directWords = direct.map { AhoCorasick.scanWord(class: Int($0), rootTarget: rootRow[Int($0)]) }
         self.otherClass = other
         self.classCount = classCount
         self.rootRow = rootRow
@@ -239,44 +239,54 @@ public struct AhoCorasick: Sendable {
         init(position: Int, state: Int32) { self.position = position; self.state = state }
     }
 
+    /// What a scan step needs of a character, in one word: its class in the low 16 bits and, in the high 16,
+    /// where the class leads from the root when that state's number fits (`0xFFFF`: look it up). Characters
+    /// in no pattern have word 0. A text's words can be worked out where its characters are read anyway —
+    /// normalisation does (`FoldTable.annotated(by:)`) — so that the scan reads no table per character.
+    public func scanWord(for scalar: Unicode.Scalar) -> UInt32 {
+        let v = Int(scalar.value)
+        if v < AhoCorasick.directClassLimit { return directWords[v] }
+        let c = Int(otherClass[scalar.value] ?? 0)
+        return AhoCorasick.scanWord(class: c, rootTarget: rootRow[c])
+    }
+
+    /// The pattern characters beyond `directClassLimit` (rare ideographs), whose scan words callers keep apart.
+    public var untabledScalars: [Unicode.Scalar] { otherClass.keys.compactMap(Unicode.Scalar.init) }
+
+    private static func scanWord(class c: Int, rootTarget: Int32) -> UInt32 {
+        UInt32(c) | (rootTarget < 0xFFFF ? UInt32(rootTarget) : 0xFFFF) << 16
+    }
+
     /// Writes the occurrences (overlapping ones included, in order of end position) from `cursor` on into
     /// `matches`, and stops at the end of the text or before a position whose occurrences would not fit in
     /// `capacity`; returns how many it wrote and leaves `cursor` where it stopped, so a caller can make room
-    /// and go on. Texts are at most `Int32.max` scalars long.
+    /// and go on. The text is given by its characters' scan words (`scanWord(for:)`) in the low 32 bits of each
+    /// element (the high 32 are the caller's: normalisation keeps a position there), at most `Int32.max` long.
     ///
     /// Not inlined, and nothing but the scan in it: the loop's state, position and table pointers all stay in
     /// registers. Inlined into the screener's larger function they were spilled, and reloading the state from
     /// the stack lengthened the chain of dependent loads every character waits on.
     @inline(never)
-    public func scan(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, from cursor: inout Cursor,
+    public func scan(_ words: UnsafeBufferPointer<UInt64>, from cursor: inout Cursor,
                      into matches: UnsafeMutablePointer<Match>, capacity: Int) -> Int {
         // Raw pointers into the tables: array accesses cost a bounds check each (the tables are immutable and
         // outlive the call).
-        directEntries.withUnsafeBufferPointer { direct in
         rootRow.withUnsafeBufferPointer { root in
         states.withUnsafeBufferPointer { states in
         transitions.withUnsafeBufferPointer { table in
         outputs.withUnsafeBufferPointer { outputs in
-            let direct = direct.baseAddress!, root = root.baseAddress!, states = states.baseAddress!
+            let root = root.baseAddress!, states = states.baseAddress!
             let table = table.baseAddress!, mask = transitions.count - 1, outputs = outputs.baseAddress!
-            let text = scalars.baseAddress, count = scalars.count
+            let text = words.baseAddress, count = words.count
             let classCount = UInt32(truncatingIfNeeded: self.classCount), firstOutputState = Int(firstOutputState)
             var state = Int(cursor.state), written = 0
             var filter = states[state].filter
             var i = cursor.position
             while i < count {
-                let scalar = text.unsafelyUnwrapped[i]
-                let v = Int(scalar.value)
-                let c: Int
-                var s: Int
-                if v < AhoCorasick.directClassLimit {
-                    let entry = direct[v]
-                    c = Int(truncatingIfNeeded: entry & 0xFFFF)
-                    s = Int(Int32(truncatingIfNeeded: entry >> 32))
-                } else {
-                    c = Int(otherClass[scalar.value] ?? 0)
-                    s = Int(root[c])
-                }
+                let word = UInt32(truncatingIfNeeded: text.unsafelyUnwrapped[i])
+                let c = Int(word & 0xFFFF)
+                var s = Int(word >> 16)
+                if s == 0xFFFF { s = Int(root[c]) }
                 if filter & (1 << UInt64(c & 63)) != 0 {
                     let key = UInt32(truncatingIfNeeded: state) &* classCount &+ UInt32(truncatingIfNeeded: c)
                     var slot = AhoCorasick.slot(of: key, mask: mask)
@@ -310,20 +320,22 @@ public struct AhoCorasick: Sendable {
         }
         }
         }
-        }
     }
 
     /// Calls `report(value, start, end)` for every occurrence (overlapping ones included), in order of end
     /// position; `value` is the pattern's index unless relabelled, `start..<end` are indices into `scalars`.
-    /// (For tools and tests: the screener scans into its own buffer.)
+    /// (For tools and tests: the screener scans its texts' words into its own buffer.)
     public func forEachMatch(in scalars: UnsafeBufferPointer<Unicode.Scalar>, _ report: (Int, Int, Int) -> Void) {
+        let words = scalars.map { UInt64(scanWord(for: $0)) }
         let capacity = max(64, maxMatchesPerPosition)
         let matches = UnsafeMutablePointer<Match>.allocate(capacity: capacity)
         defer { matches.deallocate() }
         var cursor = Cursor()
-        repeat {
-            let written = scan(scalars, from: &cursor, into: matches, capacity: capacity)
-            for m in 0..<written { report(Int(truncatingIfNeeded: matches[m].value), Int(matches[m].start), Int(matches[m].end)) }
-        } while cursor.position < scalars.count
+        words.withUnsafeBufferPointer { words in
+            repeat {
+                let written = scan(words, from: &cursor, into: matches, capacity: capacity)
+                for m in 0..<written { report(Int(truncatingIfNeeded: matches[m].value), Int(matches[m].start), Int(matches[m].end)) }
+            } while cursor.position < words.count
+        }
     }
 }

@@ -19,7 +19,8 @@ public enum CharacterClass: UInt8, Sendable {
 /// span mapping needs. The price is that ICU's phrase-level traditional→simplified conversions are not
 /// applied; single-character conversion is what matching needs.
 public struct FoldTable: Sendable {
-    // Entry layout: bits 0-20 scalar (or expansion index when `multiBit`), bits 24-25 class, bit 26 variant.
+    // Entry layout: bits 0-20 scalar (or expansion index when `multiBit`), bits 24-25 class, bit 26 variant;
+    // bits 32-63 the output's scan word for the rule set's keyword automaton (`annotated(by:)`), 0 until then.
     static let classShift: UInt32 = 24
     static let variantBit: UInt32 = 1 << 26
     static let multiBit: UInt32 = 1 << 27
@@ -29,9 +30,45 @@ public struct FoldTable: Sendable {
     static let scalarMask: UInt32 = 0x1F_FFFF
     static let tableSize = 0x20000
 
-    let entries: [UInt32]
+    let entries: [UInt64]
     /// Multi-scalar outputs: a count followed by that many `scalar | class << 24` words.
     let expansions: [UInt32]
+    /// The scan word of each output word of `expansions` (0 at the counts).
+    let expansionScanWords: [UInt32]
+    /// Scan words of the scalars beyond the table that keywords contain.
+    let untabledScanWords: [UInt32: UInt32]
+
+    init(entries: [UInt64], expansions: [UInt32], expansionScanWords: [UInt32]? = nil, untabledScanWords: [UInt32: UInt32] = [:]) {
+        self.entries = entries
+        self.expansions = expansions
+        self.expansionScanWords = expansionScanWords ?? [UInt32](repeating: 0, count: expansions.count)
+        self.untabledScanWords = untabledScanWords
+    }
+
+    /// This table with each output's scan word for `automaton` (`AhoCorasick.scanWord(for:)`), so that
+    /// normalising a text also gives its compact characters' scan words: the automaton then reads no table
+    /// per character, and the table line normalisation reads anyway holds both.
+    public func annotated(by automaton: AhoCorasick) -> FoldTable {
+        func scanWord(_ word: UInt32) -> UInt32 {
+            guard (word >> FoldTable.classShift) & 3 == UInt32(CharacterClass.keep.rawValue),
+                  let scalar = Unicode.Scalar(word & FoldTable.scalarMask) else { return 0 }  // never scanned
+            return automaton.scanWord(for: scalar)
+        }
+        let entries = self.entries.map { entry -> UInt64 in
+            let word = UInt32(truncatingIfNeeded: entry)
+            return UInt64(word) | (word & FoldTable.multiBit == 0 ? UInt64(scanWord(word)) << 32 : 0)
+        }
+        var expansionScanWords = [UInt32](repeating: 0, count: expansions.count)
+        var k = 1
+        while k < expansions.count {
+            let count = Int(expansions[k])
+            for j in (k + 1)..<(k + 1 + count) { expansionScanWords[j] = scanWord(expansions[j]) }
+            k += count + 1
+        }
+        var untabled: [UInt32: UInt32] = [:]
+        for scalar in automaton.untabledScalars { untabled[scalar.value] = automaton.scanWord(for: scalar) }
+        return FoldTable(entries: entries, expansions: expansions, expansionScanWords: expansionScanWords, untabledScanWords: untabled)
+    }
 
     /// The table built from ICU alone, shared by every rule set in the process.
     public static let base: FoldTable = {
@@ -45,17 +82,18 @@ public struct FoldTable: Sendable {
         var entries = self.entries
         // Characters that fold INTO a variant (traditional 帳 → 帐) fold on to the canonical character too,
         // without the variant mark: a traditional spelling alone is not evasion.
-        for (index, entry) in entries.enumerated() where entry & FoldTable.multiBit == 0 {
-            if let variant = Unicode.Scalar(entry & FoldTable.scalarMask), let canonical = variants[variant],
+        for (index, entry) in entries.enumerated() where UInt32(truncatingIfNeeded: entry) & FoldTable.multiBit == 0 {
+            if let variant = Unicode.Scalar(UInt32(truncatingIfNeeded: entry) & FoldTable.scalarMask), let canonical = variants[variant],
                Int(canonical.value) < FoldTable.tableSize {
                 entries[index] = self.entries[Int(canonical.value)]
             }
         }
         for (variant, canonical) in variants where Int(variant.value) < FoldTable.tableSize {
             let target = self.entries[Int(canonical.value)]
-            entries[Int(variant.value)] = target | FoldTable.variantBit
+            entries[Int(variant.value)] = target | UInt64(FoldTable.variantBit)
         }
-        return FoldTable(entries: entries, expansions: expansions)
+        return FoldTable(entries: entries, expansions: expansions, expansionScanWords: expansionScanWords,
+                         untabledScanWords: untabledScanWords)
     }
 
     /// Folds one scalar, calling `emit(scalar, class, isVariant)` for each output scalar (none when dropped).
@@ -66,7 +104,7 @@ public struct FoldTable: Sendable {
             emit(value, FoldTable.classify(scalar), false)
             return
         }
-        let entry = entries[Int(value)]
+        let entry = UInt32(truncatingIfNeeded: entries[Int(value)])
         let isVariant = entry & FoldTable.variantBit != 0
         if entry & FoldTable.multiBit == 0 {
             let cls = CharacterClass(rawValue: UInt8((entry >> FoldTable.classShift) & 3))!
@@ -88,16 +126,21 @@ public struct FoldTable: Sendable {
             | (scalar.properties.generalCategory == .decimalNumber ? nonASCIIDigitBit : 0)
     }
 
+    /// The entry (folding and scan word) of a scalar beyond the table, as `entries` would hold it.
+    static func wideEntry(forUntabled scalar: Unicode.Scalar, in table: FoldTable) -> UInt64 {
+        UInt64(entry(forUntabled: scalar)) | UInt64(table.untabledScanWords[scalar.value] ?? 0) << 32
+    }
+
     /// How many words a multi-scalar entry expands to.
     @inline(__always)
     func expansionLength(_ entry: UInt32) -> Int { Int(expansions[Int(entry & FoldTable.scalarMask)]) }
 
-    /// Calls `body` with each word of a multi-scalar entry's expansion.
+    /// Calls `body` with each word of a multi-scalar entry's expansion and its scan word.
     @inline(__always)
-    func forEachExpansion(_ entry: UInt32, _ body: (UInt32) -> Void) {
+    func forEachExpansion(_ entry: UInt32, _ body: (UInt32, UInt32) -> Void) {
         let start = Int(entry & FoldTable.scalarMask)
         let count = Int(expansions[start])
-        for k in (start + 1)..<(start + 1 + count) { body(expansions[k]) }
+        for k in (start + 1)..<(start + 1 + count) { body(expansions[k], expansionScanWords[k]) }
     }
 
     /// Folds a whole string the same way screening does (used for keywords and literals).
@@ -158,7 +201,7 @@ public struct FoldTable: Sendable {
         precondition(simplifiedOutputs.count == hanIndices.count + 1, "ICU changed the number of separators")
         for (k, index) in hanIndices.enumerated() { outputs[index] = decode(Array(simplifiedOutputs[k])) }
 
-        var entries = [UInt32](repeating: UInt32(CharacterClass.drop.rawValue) << classShift, count: tableSize)
+        var entries = [UInt64](repeating: UInt64(CharacterClass.drop.rawValue) << classShift, count: tableSize)
         var expansions: [UInt32] = [0]
         for (k, value) in order.enumerated() {
             let words = outputs[k].map { scalar in
@@ -167,17 +210,17 @@ public struct FoldTable: Sendable {
             }
             switch words.count {
             case 0:
-                entries[Int(value)] = UInt32(CharacterClass.drop.rawValue) << classShift
+                entries[Int(value)] = UInt64(CharacterClass.drop.rawValue) << classShift
             case 1:
-                entries[Int(value)] = words[0]
+                entries[Int(value)] = UInt64(words[0])
             default:
-                entries[Int(value)] = UInt32(expansions.count) | multiBit
+                entries[Int(value)] = UInt64(UInt32(expansions.count) | multiBit)
                 expansions.append(UInt32(words.count))
                 expansions.append(contentsOf: words)
             }
         }
         // NUL itself was the separator; it is a control character like any other.
-        entries[0] = UInt32(CharacterClass.filler.rawValue) << classShift
+        entries[0] = UInt64(CharacterClass.filler.rawValue) << classShift
         return FoldTable(entries: entries, expansions: expansions)
     }
 

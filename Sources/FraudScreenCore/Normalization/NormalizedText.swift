@@ -29,9 +29,18 @@ public final class NormalizedText {
     private var originalOffsets = Stream<Int32>()
     private var foldedStream = Stream<Unicode.Scalar>()
     private var originStream = Stream<Int32>()
-    private var variantStream = Stream<Bool>()
+    /// The table of the last reset, kept (and replaced only when another is used) for telling variant
+    /// characters apart afterwards: a stream of per-character variant flags cost the normalising loop a
+    /// register and a store per character, for the few occurrences a rule asks about.
+    private var table: FoldTable?
+    private var tableEntries: UnsafePointer<UInt64>?
+    /// Some character of the text is a variant: only then is a span's original text looked at for them.
+    private var containsVariant = false
     private var compactStream = Stream<Unicode.Scalar>()
-    private var compactToFoldedStream = Stream<Int32>()
+    /// Per compact scalar, its scan word for the table's keyword automaton (`FoldTable.annotated(by:)`) in the
+    /// low 32 bits and its index in the folded text in the high 32: one stream, because the normalising loop
+    /// runs out of registers for another base pointer (each one more was spilled and reloaded per character).
+    private var compactEntryStream = Stream<UInt64>()
 
     /// Whether the text was cut at the rule set's `max_text_scalars`.
     public private(set) var truncated = false
@@ -42,8 +51,8 @@ public final class NormalizedText {
     public init() {}
 
     deinit {
-        source.free(); originalOffsets.free(); foldedStream.free(); originStream.free(); variantStream.free()
-        compactStream.free(); compactToFoldedStream.free()
+        source.free(); originalOffsets.free(); foldedStream.free(); originStream.free()
+        compactStream.free(); compactEntryStream.free()
     }
 
     /// Normalises `text` with `table`, replacing whatever this buffer held.
@@ -60,7 +69,7 @@ public final class NormalizedText {
     func reset(utf8 bytes: UnsafeBufferPointer<UInt8>, table: FoldTable, maxScalars: Int) {
         truncated = false
         source.count = 0; originalOffsets.count = 0; foldedStream.count = 0; originStream.count = 0
-        variantStream.count = 0; compactStream.count = 0; compactToFoldedStream.count = 0
+        compactStream.count = 0; compactEntryStream.count = 0
         // Positions are stored as Int32 and computed without overflow checks: a text is cut below 2 GiB (a
         // request line or a file that size is refused long before).
         let n = min(bytes.count, Int(Int32.max) - 8)
@@ -70,81 +79,76 @@ public final class NormalizedText {
         let scalars = min(n, maxScalars)
         source.reserve(n)
         originalOffsets.reserve(scalars + 1)
-        foldedStream.reserve(scalars + 8); originStream.reserve(scalars + 8); variantStream.reserve(scalars + 8)
-        compactStream.reserve(scalars + 8); compactToFoldedStream.reserve(scalars + 8)
+        foldedStream.reserve(scalars + 8); originStream.reserve(scalars + 8)
+        compactStream.reserve(scalars + 8); compactEntryStream.reserve(scalars + 8)
         if n > 0 { source.base.update(from: bytes.baseAddress!, count: n) }
         source.count = n
 
         var mask0: UInt64 = 0, mask1: UInt64 = 0
         var originals = 0, folded = 0, compact = 0
         let offsets = originalOffsets.base
-        var foldedOut = foldedStream.base, origin = originStream.base, variantOut = variantStream.base
-        var compactOut = compactStream.base, compactMap = compactToFoldedStream.base
+        var foldedOut = foldedStream.base, origin = originStream.base
+        var compactOut = compactStream.base, compactEntries = compactEntryStream.base
         var capacity = foldedStream.capacity
         let keep = UInt32(CharacterClass.keep.rawValue), drop = UInt32(CharacterClass.drop.rawValue)
+        var variants: UInt32 = 0
 
-        @inline(__always) func emit(_ word: UInt32, _ index: Int32, _ variant: Bool) {
+        @inline(__always) func emit(_ word: UInt32, _ scanWord: UInt32, _ index: Int32) {
             let cls = (word >> FoldTable.classShift) & 3
             if cls == drop { return }
             let value = word & FoldTable.scalarMask
             let out = unsafeBitCast(value, to: Unicode.Scalar.self)
             if value < 64 { mask0 |= 1 << UInt64(value) } else if value < 128 { mask1 |= 1 << UInt64(value - 64) }
             if word & FoldTable.nonASCIIDigitBit != 0 { mask1 |= ASCIISet.nonASCIIDigit.high }
-            if cls == keep { compactOut[compact] = out; compactMap[compact] = Int32(truncatingIfNeeded: folded); compact &+= 1 }
+            if cls == keep {
+                compactOut[compact] = out
+                compactEntries[compact] = UInt64(scanWord) | UInt64(truncatingIfNeeded: folded) << 32
+                compact &+= 1
+            }
             foldedOut[folded] = out
             origin[folded] = index
-            variantOut[folded] = variant
             folded &+= 1
         }
 
         table.entries.withUnsafeBufferPointer { entries in
+            if entries.baseAddress != tableEntries { self.table = table; tableEntries = entries.baseAddress }
             var i = 0
             while i < n {
                 if originals == maxScalars { truncated = true; break }
-                // Decode one scalar of valid UTF-8.
-                let b0 = UInt32(bytes[i])
-                var value: UInt32, width: Int
-                if b0 < 0x80 {
-                    value = b0; width = 1
-                } else if b0 < 0xE0 {
-                    value = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); width = 2
-                } else if b0 < 0xF0 {
-                    value = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); width = 3
-                } else {
-                    value = (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-                        | UInt32(bytes[i + 3] & 0x3F)
-                    width = 4
-                }
+                let (value, width) = NormalizedText.decodeScalar(bytes.baseAddress.unsafelyUnwrapped + i)
                 offsets[originals] = Int32(truncatingIfNeeded: i)
                 let index = Int32(truncatingIfNeeded: originals)
                 originals &+= 1
                 i &+= width
-                let entry = Int(value) < FoldTable.tableSize ? entries[Int(value)]
-                    : FoldTable.entry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self))
-                let variant = entry & FoldTable.variantBit != 0
+                // One line holds the folding and the scan word of its output.
+                let wide = Int(value) < FoldTable.tableSize ? entries[Int(value)]
+                    : FoldTable.wideEntry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self), in: table)
+                let entry = UInt32(truncatingIfNeeded: wide)
+                variants |= entry
                 if entry & FoldTable.multiBit == 0 {
-                    emit(entry, index, variant)
+                    emit(entry, UInt32(truncatingIfNeeded: wide >> 32), index)
                 } else {
                     let needed = folded + table.expansionLength(entry) + min(n - i, maxScalars - originals) + 8
                     if needed > capacity {
-                        foldedStream.count = folded; originStream.count = folded; variantStream.count = folded
-                        compactStream.count = compact; compactToFoldedStream.count = compact
-                        foldedStream.reserve(needed); originStream.reserve(needed); variantStream.reserve(needed)
-                        compactStream.reserve(needed); compactToFoldedStream.reserve(needed)
-                        foldedOut = foldedStream.base; origin = originStream.base; variantOut = variantStream.base
-                        compactOut = compactStream.base; compactMap = compactToFoldedStream.base
+                        foldedStream.count = folded; originStream.count = folded
+                        compactStream.count = compact; compactEntryStream.count = compact
+                        foldedStream.reserve(needed); originStream.reserve(needed)
+                        compactStream.reserve(needed); compactEntryStream.reserve(needed)
+                        foldedOut = foldedStream.base; origin = originStream.base
+                        compactOut = compactStream.base; compactEntries = compactEntryStream.base
                         capacity = foldedStream.capacity
                     }
-                    table.forEachExpansion(entry) { emit($0, index, variant) }
+                    table.forEachExpansion(entry) { emit($0, $1, index) }
                 }
             }
             offsets[originals] = Int32(truncatingIfNeeded: i)
         }
         if n < bytes.count { truncated = true }
+        containsVariant = variants & FoldTable.variantBit != 0
         _ = offsets
         originalOffsets.count = originals
-        foldedStream.count = folded; originStream.count = folded; variantStream.count = folded
-        compactStream.count = compact; compactToFoldedStream.count = compact
+        foldedStream.count = folded; originStream.count = folded
+        compactStream.count = compact; compactEntryStream.count = compact
         asciiPresent = (mask0, mask1)
     }
 
@@ -155,7 +159,13 @@ public final class NormalizedText {
     public var compactCount: Int { compactStream.count }
     var foldedBuffer: UnsafeBufferPointer<Unicode.Scalar> { foldedStream.buffer }
     var compactBuffer: UnsafeBufferPointer<Unicode.Scalar> { compactStream.buffer }
-    var compactToFoldedBuffer: UnsafeBufferPointer<Int32> { compactToFoldedStream.buffer }
+    /// Per compact scalar: its scan word in the low 32 bits (what `AhoCorasick.scan` reads), its index in the
+    /// folded text in the high 32.
+    var compactEntries: UnsafeBufferPointer<UInt64> { compactEntryStream.buffer }
+
+    /// The index in the folded text of compact scalar `i`.
+    @inline(__always)
+    func foldedIndex(ofCompact i: Int) -> Int { Int(Int32(truncatingIfNeeded: compactEntryStream.base[i] >> 32)) }
 
     @inline(__always)
     public func compactScalar(_ index: Int) -> Unicode.Scalar { compactStream.base[index] }
@@ -168,9 +178,27 @@ public final class NormalizedText {
     /// For each folded scalar, the index of the original scalar it came from.
     public var foldedOrigin: [Int32] { Array(originStream.buffer) }
     /// For each folded scalar, whether it came from a character variant (`薇` for `微`).
-    public var foldedIsVariant: [Bool] { Array(variantStream.buffer) }
+    public var foldedIsVariant: [Bool] { (0..<foldedStream.count).map(isVariant(folded:)) }
+
+    /// Whether folded scalar `i` came from a character variant: its original character's table entry says so.
+    private func isVariant(folded i: Int) -> Bool {
+        guard containsVariant, let table else { return false }
+        let value = NormalizedText.decodeScalar(source.base + Int(originalOffsets.base[Int(originStream.base[i])])).value
+        guard Int(value) < FoldTable.tableSize else { return false }
+        return UInt32(truncatingIfNeeded: table.entries[Int(value)]) & FoldTable.variantBit != 0
+    }
+
+    /// The scalar that valid UTF-8 at `p` starts with, and how many bytes it takes.
+    @inline(__always)
+    static func decodeScalar(_ p: UnsafePointer<UInt8>) -> (value: UInt32, width: Int) {
+        let b0 = UInt32(p[0])
+        if b0 < 0x80 { return (b0, 1) }
+        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(p[1] & 0x3F), 2) }
+        if b0 < 0xF0 { return ((b0 & 0x0F) << 12 | UInt32(p[1] & 0x3F) << 6 | UInt32(p[2] & 0x3F), 3) }
+        return ((b0 & 0x07) << 18 | UInt32(p[1] & 0x3F) << 12 | UInt32(p[2] & 0x3F) << 6 | UInt32(p[3] & 0x3F), 4)
+    }
     /// For each compact scalar, its index in `folded`.
-    public var compactToFolded: [Int32] { Array(compactToFoldedStream.buffer) }
+    public var compactToFolded: [Int32] { compactEntryStream.buffer.map { Int32(truncatingIfNeeded: $0 >> 32) } }
     /// The compact scalars themselves (what the keyword automaton reads).
     public var compactScalars: [Unicode.Scalar] { Array(compactStream.buffer) }
     /// The folded text as a String (for display and tests).
@@ -192,12 +220,11 @@ public final class NormalizedText {
 
     /// The original span of compact scalars `start..<end`.
     public func originalSpan(compactStart start: Int, compactEnd end: Int) -> TextSpan {
-        let map = compactToFoldedStream.base
         guard start < end else {
-            let at = start < compactToFoldedStream.count ? Int(map[start]) : foldedStream.count
+            let at = start < compactEntryStream.count ? foldedIndex(ofCompact: start) : foldedStream.count
             return originalSpan(foldedStart: at, foldedEnd: at)
         }
-        return originalSpan(foldedStart: Int(map[start]), foldedEnd: Int(map[end - 1]) + 1)
+        return originalSpan(foldedStart: foldedIndex(ofCompact: start), foldedEnd: foldedIndex(ofCompact: end - 1) + 1)
     }
 
     /// The original text of a span: a slice of the field's own UTF-8, no re-encoding.
@@ -217,11 +244,9 @@ public final class NormalizedText {
     /// Whether compact scalars `start..<end` needed evasion to match: filler or zero-width characters were
     /// skipped between them, or a character variant was folded.
     public func isEvasive(compactStart start: Int, compactEnd end: Int) -> Bool {
-        let map = compactToFoldedStream.base
-        let foldedStart = Int(map[start])
-        let foldedEnd = Int(map[end - 1]) + 1
-        let variants = variantStream.base
-        for i in foldedStart..<foldedEnd where variants[i] { return true }
+        let foldedStart = foldedIndex(ofCompact: start)
+        let foldedEnd = foldedIndex(ofCompact: end - 1) + 1
+        for i in foldedStart..<foldedEnd where isVariant(folded: i) { return true }
         let span = originalSpan(foldedStart: foldedStart, foldedEnd: foldedEnd)
         return span.length > end - start
     }

@@ -42,7 +42,6 @@ public final class RuleSet: Sendable {
         self.warnings = warnings
         self.categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1.id, $0) })
         self.ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
-        self.foldTable = foldTable
         self.keywordTexts = keywordTexts
         self.unanchoredRules = unanchoredRules
         self.documentRules = documentRules
@@ -60,6 +59,8 @@ public final class RuleSet: Sendable {
                                keywordAnchors: keywordAnchors, metaDependents: dependents, metaOrder: metaOrder)
         // Matches carry their pattern's keyword and rule links (`RuleTable.patternLinks`).
         self.automaton = automaton.reporting(table.patternLinks.map(\.value))
+        // Normalising a text gives its compact characters' scan words for this automaton.
+        self.foldTable = foldTable.annotated(by: self.automaton)
         self.encodedText = EncodedRuleText(rules: rules, categories: categories)
     }
 

@@ -303,7 +303,7 @@ public final class Screener {
         // own that keeps its state in registers; when they do not fit it stops, and goes on once there is
         // room — then each occurrence is chained to its keyword, and a keyword's first occurrence stamps its
         // keyword sets and makes candidates of the rules anchored on it.
-        let automaton = ruleSet.automaton, compact = text.compactBuffer, cap = Screener.maxOccurrencesPerField
+        let automaton = ruleSet.automaton, compact = text.compactEntries, cap = Screener.maxOccurrencesPerField
         matches.count = 0
         matches.reserve(min(compact.count * 2 + 16, cap))
         var cursor = AhoCorasick.Cursor()
@@ -759,9 +759,8 @@ public final class Screener {
     /// (always, when it asks nothing).
     private func isWholeWord(_ start: Int, _ end: Int, _ flags: RuleTable.Flags) -> Bool {
         guard flags.contains(.wholeWord) || flags.contains(.asciiWord) else { return true }
-        let map = text.compactToFoldedBuffer
-        let foldedStart = Int(map[start])
-        let foldedEnd = Int(map[end - 1]) + 1
+        let foldedStart = text.foldedIndex(ofCompact: start)
+        let foldedEnd = text.foldedIndex(ofCompact: end - 1) + 1
         if flags.contains(.asciiWord) {
             let folded = text.foldedBuffer
             return ASCIIWordBoundary.isBoundary(foldedStart, in: folded)
@@ -794,7 +793,7 @@ public final class Screener {
         if regex.startsAtTextStart {
             // `^…`: only a start keyword at the text's first character can begin a match, so most texts need
             // no call at all (a call into cold JIT code costs about a microsecond).
-            guard compact || text.compactToFoldedBuffer.first == 0 else { return .noMatch }
+            guard compact || text.compactCount > 0 && text.foldedIndex(ofCompact: 0) == 0 else { return .noMatch }
             for keyword in starts where seen(keyword) {
                 var index = keywordStates[Int(keyword)].head
                 while index >= 0 {
@@ -821,10 +820,9 @@ public final class Screener {
             }
         }
         // Compact positions become positions of the text the regex reads (the map keeps their order).
-        let toFolded = text.compactToFoldedBuffer
         var previous = -1
         for i in 0..<places.count {
-            let place = compact ? Int(places.base[i]) : Int(toFolded[Int(places.base[i])])
+            let place = compact ? Int(places.base[i]) : text.foldedIndex(ofCompact: Int(places.base[i]))
             guard place != previous else { continue }
             previous = place
             let outcome = regexMatcher.anchoredMatch(regex, in: scalars, at: place)
