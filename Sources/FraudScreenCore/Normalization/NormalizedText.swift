@@ -41,6 +41,8 @@ public final class NormalizedText {
     /// low 32 bits and its index in the folded text in the high 32: one stream, because the normalising loop
     /// runs out of registers for another base pointer (each one more was spilled and reloaded per character).
     private var compactEntryStream = Stream<UInt64>()
+    /// Scratch of `reset`: each original character's table entry, between its two passes.
+    private var wideStream = Stream<UInt64>()
 
     /// Whether the text was cut at the rule set's `max_text_scalars`.
     public private(set) var truncated = false
@@ -52,7 +54,7 @@ public final class NormalizedText {
 
     deinit {
         source.free(); originalOffsets.free(); foldedStream.free(); originStream.free()
-        compactStream.free(); compactEntryStream.free()
+        compactStream.free(); compactEntryStream.free(); wideStream.free()
     }
 
     /// Normalises `text` with `table`, replacing whatever this buffer held.
@@ -84,14 +86,38 @@ public final class NormalizedText {
         if n > 0 { source.base.update(from: bytes.baseAddress!, count: n) }
         source.count = n
 
-        var mask0: UInt64 = 0, mask1: UInt64 = 0
-        var originals = 0, folded = 0, compact = 0
+        // Two passes: the first decodes and looks each character up, the second writes the folded and compact
+        // streams from the entries. In one loop the values both need were more than the registers, and every
+        // character paid for a dozen spilled pointers and counters.
+        var originals = 0, variants: UInt32 = 0
         let offsets = originalOffsets.base
+        wideStream.reserve(scalars + 1)
+        let wides = wideStream.base
+        table.entries.withUnsafeBufferPointer { entries in
+            if entries.baseAddress != tableEntries { self.table = table; tableEntries = entries.baseAddress }
+            let text = bytes.baseAddress.unsafelyUnwrapped
+            var i = 0
+            while i < n {
+                if originals == maxScalars { truncated = true; break }
+                let (value, width) = NormalizedText.decodeScalar(text + i)
+                offsets[originals] = Int32(truncatingIfNeeded: i)
+                // One line holds the folding and the scan word of its output.
+                let wide = Int(value) < FoldTable.tableSize ? entries[Int(value)]
+                    : FoldTable.wideEntry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self), in: table)
+                wides[originals] = wide
+                variants |= UInt32(truncatingIfNeeded: wide)
+                originals &+= 1
+                i &+= width
+            }
+            offsets[originals] = Int32(truncatingIfNeeded: i)
+        }
+
+        var mask0: UInt64 = 0, mask1: UInt64 = 0
+        var folded = 0, compact = 0
         var foldedOut = foldedStream.base, origin = originStream.base
         var compactOut = compactStream.base, compactEntries = compactEntryStream.base
         var capacity = foldedStream.capacity
         let keep = UInt32(CharacterClass.keep.rawValue), drop = UInt32(CharacterClass.drop.rawValue)
-        var variants: UInt32 = 0
 
         @inline(__always) func emit(_ word: UInt32, _ scanWord: UInt32, _ index: Int32) {
             let cls = (word >> FoldTable.classShift) & 3
@@ -110,42 +136,26 @@ public final class NormalizedText {
             folded &+= 1
         }
 
-        table.entries.withUnsafeBufferPointer { entries in
-            if entries.baseAddress != tableEntries { self.table = table; tableEntries = entries.baseAddress }
-            var i = 0
-            while i < n {
-                if originals == maxScalars { truncated = true; break }
-                let (value, width) = NormalizedText.decodeScalar(bytes.baseAddress.unsafelyUnwrapped + i)
-                offsets[originals] = Int32(truncatingIfNeeded: i)
-                let index = Int32(truncatingIfNeeded: originals)
-                originals &+= 1
-                i &+= width
-                // One line holds the folding and the scan word of its output.
-                let wide = Int(value) < FoldTable.tableSize ? entries[Int(value)]
-                    : FoldTable.wideEntry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self), in: table)
-                let entry = UInt32(truncatingIfNeeded: wide)
-                variants |= entry
-                if entry & FoldTable.multiBit == 0 {
-                    emit(entry, UInt32(truncatingIfNeeded: wide >> 32), index)
-                } else {
-                    let needed = folded + table.expansionLength(entry) + min(n - i, maxScalars - originals) + 8
-                    if needed > capacity {
-                        foldedStream.count = folded; originStream.count = folded
-                        compactStream.count = compact; compactEntryStream.count = compact
-                        foldedStream.reserve(needed); originStream.reserve(needed)
-                        compactStream.reserve(needed); compactEntryStream.reserve(needed)
-                        foldedOut = foldedStream.base; origin = originStream.base
-                        compactOut = compactStream.base; compactEntries = compactEntryStream.base
-                        capacity = foldedStream.capacity
-                    }
-                    table.forEachExpansion(entry) { emit($0, $1, index) }
+        for k in 0..<originals {
+            let wide = wides[k], entry = UInt32(truncatingIfNeeded: wide), index = Int32(truncatingIfNeeded: k)
+            if entry & FoldTable.multiBit == 0 {
+                emit(entry, UInt32(truncatingIfNeeded: wide >> 32), index)
+            } else {
+                let needed = folded + table.expansionLength(entry) + (originals - k) + 8
+                if needed > capacity {
+                    foldedStream.count = folded; originStream.count = folded
+                    compactStream.count = compact; compactEntryStream.count = compact
+                    foldedStream.reserve(needed); originStream.reserve(needed)
+                    compactStream.reserve(needed); compactEntryStream.reserve(needed)
+                    foldedOut = foldedStream.base; origin = originStream.base
+                    compactOut = compactStream.base; compactEntries = compactEntryStream.base
+                    capacity = foldedStream.capacity
                 }
+                table.forEachExpansion(entry) { emit($0, $1, index) }
             }
-            offsets[originals] = Int32(truncatingIfNeeded: i)
         }
         if n < bytes.count { truncated = true }
         containsVariant = variants & FoldTable.variantBit != 0
-        _ = offsets
         originalOffsets.count = originals
         foldedStream.count = folded; originStream.count = folded
         compactStream.count = compact; compactEntryStream.count = compact
