@@ -192,17 +192,16 @@ public final class Screener {
 
     /// Screens a message text.
     public func screen(_ message: String) -> Verdict {
-        // The one-field document is reused: making its array cost an allocation per message. The array is
-        // uniquely referenced again once `screen(_:)` returns (verdicts keep no reference to it), so setting
-        // the text writes in place.
-        messageFields[0].text = message
-        defer { messageFields[0].text = "" }  // not keeping the caller's text alive
-        // Straight to the fields: wrapping them in a `Document` copied and destroyed it through its value
-        // witnesses, a few cold calls per message.
-        return screen(fields: messageFields)
+        // Straight to the field, the text borrowed: storing it in a one-field array for `screen(fields:)`, and
+        // copying that field out again, retained and released its strings a few times per message.
+        beginDocument(fieldsNamed: messageFields)
+        var entities: [Verdict.FoundEntity] = []
+        let truncated = screenField(at: 0, name: messageFields[0].name, text: message, isLast: true, entities: &entities)
+        return finishDocument(entities: entities, truncated: truncated)
     }
 
-    private var messageFields = Document.message("").fields
+    /// A message's fields, for their names.
+    private let messageFields = Document.message("").fields
 
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
@@ -220,9 +219,30 @@ public final class Screener {
     }
 
     /// `screen(_:)` for a document given by its fields; a transaction's own parts are set aside first
-    /// (`transaction`). Messages never touch the `Transaction` struct: passing, copying and testing it as an
-    /// optional cost the message path several calls through its value witnesses.
+    /// (`transaction`). Messages never touch the `Transaction` struct (passing, copying and testing it as an
+    /// optional cost several calls through its value witnesses) and do not come here at all.
     private func screen(fields: [Document.Field]) -> Verdict {
+        beginDocument(fieldsNamed: fields)
+        var entities: [Verdict.FoundEntity] = []
+        var truncated = false
+        for index in fields.indices {
+            // The field's strings borrowed from the array, not copied out of it.
+            let cut = screenField(at: index, name: fields[index].name, text: fields[index].text,
+                                  isLast: index == fields.count - 1, entities: &entities)
+            truncated = truncated || cut
+        }
+        if transaction != nil {
+            for index in ruleSet.documentRules {
+                let mark = evidence.count
+                guard documentEvidence(ruleSet.rules[Int(index)]) else { evidence.count = mark; continue }
+                fire(index, evidenceFrom: mark)
+            }
+        }
+        return finishDocument(entities: entities, truncated: truncated)
+    }
+
+    /// Forgets the previous document and takes the field names of this one.
+    private func beginDocument(fieldsNamed fields: [Document.Field]) {
         for rule in firedRules.buffer { fired[Int(rule)] = false; evidenceHead[Int(rule)] = -1 }
         firedRules.count = 0
         pendingMeta.count = 0
@@ -234,36 +254,33 @@ public final class Screener {
         if !evidenceFieldsStart(with: fields) {
             setEvidenceFields(fields.map(\.name))  // a new array: verdicts may hold the old one
         }
-        var entities: [Verdict.FoundEntity] = []
-        var truncated = false
-        let isTransaction = transaction != nil
+    }
 
-        for (index, field) in fields.enumerated() {
-            text.reset(field.text, table: foldTable, maxScalars: maxTextScalars)
-            truncated = truncated || text.truncated
-            let evidenceBefore = evidence.count
-            screenField(index: Int32(index), name: field.name, isLastField: index == fields.count - 1)
-            // Cut the matched texts out now, while this field's buffers are current.
-            for i in evidenceBefore..<evidence.count where evidence.base[i].textStart < 0 {
-                let e = evidence.base[i]
-                appendEvidenceText(text.originalUTF8(of: TextSpan(start: Int(e.start), end: Int(e.end))), to: i)
-            }
-            if reportsEntities {
-                for entity in fieldEntities {
-                    entities.append(.init(field: field.name, entity: entity,
-                                          span: text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)))
-                }
+    /// Screens field `index` of the document; appends its entities when verdicts list them. Returns whether the
+    /// text was cut at the rule set's `max_text_scalars`.
+    private func screenField(at index: Int, name: String, text field: String, isLast: Bool,
+                             entities: inout [Verdict.FoundEntity]) -> Bool {
+        text.reset(field, table: foldTable, maxScalars: maxTextScalars)
+        let evidenceBefore = evidence.count
+        screenField(index: Int32(index), name: name, isLastField: isLast)
+        // Cut the matched texts out now, while this field's buffers are current.
+        for i in evidenceBefore..<evidence.count where evidence.base[i].textStart < 0 {
+            let e = evidence.base[i]
+            appendEvidenceText(text.originalUTF8(of: TextSpan(start: Int(e.start), end: Int(e.end))), to: i)
+        }
+        if reportsEntities {
+            for entity in fieldEntities {
+                entities.append(.init(field: name, entity: entity,
+                                      span: text.originalSpan(foldedStart: entity.foldedRange.lowerBound, foldedEnd: entity.foldedRange.upperBound)))
             }
         }
-        if isTransaction {
-            for index in ruleSet.documentRules {
-                let mark = evidence.count
-                guard documentEvidence(ruleSet.rules[Int(index)]) else { evidence.count = mark; continue }
-                fire(index, evidenceFrom: mark)
-            }
-        }
+        return text.truncated
+    }
+
+    /// Meta rules, then scores and the decision.
+    private func finishDocument(entities: [Verdict.FoundEntity], truncated: Bool) -> Verdict {
         evaluateMeta()
-        return verdict(entities: entities, truncated: truncated, isTransaction: isTransaction)
+        return verdict(entities: entities, truncated: truncated, isTransaction: transaction != nil)
     }
 
     /// Marks `rule` fired and chains the evidence written since `mark` to it.
