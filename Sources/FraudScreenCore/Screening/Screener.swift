@@ -196,7 +196,7 @@ public final class Screener {
         // copying that field out again, retained and released its strings a few times per message.
         beginDocument(fieldsNamed: messageFields)
         var entities: [Verdict.FoundEntity] = []
-        let truncated = screenField(at: 0, name: messageFields[0].name, text: message, isLast: true, entities: &entities)
+        let truncated = screen(fieldText: message, name: messageFields[0].name, index: 0, isLast: true, entities: &entities)
         return finishDocument(entities: entities, truncated: truncated)
     }
 
@@ -227,8 +227,8 @@ public final class Screener {
         var truncated = false
         for index in fields.indices {
             // The field's strings borrowed from the array, not copied out of it.
-            let cut = screenField(at: index, name: fields[index].name, text: fields[index].text,
-                                  isLast: index == fields.count - 1, entities: &entities)
+            let cut = screen(fieldText: fields[index].text, name: fields[index].name, index: index,
+                             isLast: index == fields.count - 1, entities: &entities)
             truncated = truncated || cut
         }
         if transaction != nil {
@@ -256,10 +256,11 @@ public final class Screener {
         }
     }
 
-    /// Screens field `index` of the document; appends its entities when verdicts list them. Returns whether the
-    /// text was cut at the rule set's `max_text_scalars`.
-    private func screenField(at index: Int, name: String, text field: String, isLast: Bool,
-                             entities: inout [Verdict.FoundEntity]) -> Bool {
+    /// Normalises and screens field `index` of the document (`screenField`), then cuts its evidence texts out;
+    /// appends its entities when verdicts list them. Returns whether the text was cut at the rule set's
+    /// `max_text_scalars`.
+    private func screen(fieldText field: String, name: String, index: Int, isLast: Bool,
+                        entities: inout [Verdict.FoundEntity]) -> Bool {
         text.reset(field, table: foldTable, maxScalars: maxTextScalars)
         let evidenceBefore = evidence.count
         screenField(index: Int32(index), name: name, isLastField: isLast)
