@@ -127,8 +127,8 @@ public struct FoldTable: Sendable {
     }
 
     /// The entry (folding and scan word) of a scalar beyond the table, as `entries` would hold it.
-    static func wideEntry(forUntabled scalar: Unicode.Scalar, in table: FoldTable) -> UInt64 {
-        UInt64(entry(forUntabled: scalar)) | UInt64(table.untabledScanWords[scalar.value] ?? 0) << 32
+    func wideEntry(forUntabled scalar: Unicode.Scalar) -> UInt64 {
+        UInt64(FoldTable.entry(forUntabled: scalar)) | UInt64(untabledScanWords[scalar.value] ?? 0) << 32
     }
 
     /// How many words a multi-scalar entry expands to.

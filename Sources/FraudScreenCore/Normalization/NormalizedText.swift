@@ -103,7 +103,7 @@ public final class NormalizedText {
                 offsets[originals] = Int32(truncatingIfNeeded: i)
                 // One line holds the folding and the scan word of its output.
                 let wide = Int(value) < FoldTable.tableSize ? entries[Int(value)]
-                    : FoldTable.wideEntry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self), in: table)
+                    : table.wideEntry(forUntabled: unsafeBitCast(value, to: Unicode.Scalar.self))
                 wides[originals] = wide
                 variants |= UInt32(truncatingIfNeeded: wide)
                 originals &+= 1
@@ -162,6 +162,24 @@ public final class NormalizedText {
         asciiPresent = (mask0, mask1)
     }
 
+    /// Whether folded scalar `i` came from a character variant: its original character's table entry says so.
+    private func isVariant(folded i: Int) -> Bool {
+        guard containsVariant, let table else { return false }
+        let value = NormalizedText.decodeScalar(source.base + Int(originalOffsets.base[Int(originStream.base[i])])).value
+        guard Int(value) < FoldTable.tableSize else { return false }
+        return UInt32(truncatingIfNeeded: table.entries[Int(value)]) & FoldTable.variantBit != 0
+    }
+
+    /// The scalar that valid UTF-8 at `p` starts with, and how many bytes it takes.
+    @inline(__always)
+    static func decodeScalar(_ p: UnsafePointer<UInt8>) -> (value: UInt32, width: Int) {
+        let b0 = UInt32(p[0])
+        if b0 < 0x80 { return (b0, 1) }
+        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(p[1] & 0x3F), 2) }
+        if b0 < 0xF0 { return ((b0 & 0x0F) << 12 | UInt32(p[1] & 0x3F) << 6 | UInt32(p[2] & 0x3F), 3) }
+        return ((b0 & 0x07) << 18 | UInt32(p[1] & 0x3F) << 12 | UInt32(p[2] & 0x3F) << 6 | UInt32(p[3] & 0x3F), 4)
+    }
+
     // MARK: Views for the screener (valid until the next reset)
 
     var originalCount: Int { originalOffsets.count }
@@ -190,23 +208,6 @@ public final class NormalizedText {
     /// For each folded scalar, whether it came from a character variant (`薇` for `微`).
     public var foldedIsVariant: [Bool] { (0..<foldedStream.count).map(isVariant(folded:)) }
 
-    /// Whether folded scalar `i` came from a character variant: its original character's table entry says so.
-    private func isVariant(folded i: Int) -> Bool {
-        guard containsVariant, let table else { return false }
-        let value = NormalizedText.decodeScalar(source.base + Int(originalOffsets.base[Int(originStream.base[i])])).value
-        guard Int(value) < FoldTable.tableSize else { return false }
-        return UInt32(truncatingIfNeeded: table.entries[Int(value)]) & FoldTable.variantBit != 0
-    }
-
-    /// The scalar that valid UTF-8 at `p` starts with, and how many bytes it takes.
-    @inline(__always)
-    static func decodeScalar(_ p: UnsafePointer<UInt8>) -> (value: UInt32, width: Int) {
-        let b0 = UInt32(p[0])
-        if b0 < 0x80 { return (b0, 1) }
-        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(p[1] & 0x3F), 2) }
-        if b0 < 0xF0 { return ((b0 & 0x0F) << 12 | UInt32(p[1] & 0x3F) << 6 | UInt32(p[2] & 0x3F), 3) }
-        return ((b0 & 0x07) << 18 | UInt32(p[1] & 0x3F) << 12 | UInt32(p[2] & 0x3F) << 6 | UInt32(p[3] & 0x3F), 4)
-    }
     /// For each compact scalar, its index in `folded`.
     public var compactToFolded: [Int32] { compactEntryStream.buffer.map { Int32(truncatingIfNeeded: $0 >> 32) } }
     /// The compact scalars themselves (what the keyword automaton reads).
