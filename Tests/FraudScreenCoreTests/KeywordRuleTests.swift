@@ -191,6 +191,23 @@ struct KeywordRuleTests {
         #expect(Set(evidence).count == evidence.count)
     }
 
+    @Test("every condition counts however many there are: any, unless and up to four all elements")
+    func manyConditions() throws {
+        // The screener tests a rule's first two `all` elements, `any` and `unless` together, without a branch
+        // per condition, and the other elements after: each must still decide on its own, in either part.
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("k.two", "keywords: {all: [[刷单], [佣金]]}"),
+            Fixture.rule("k.four", "keywords: {any: [兼职], all: [[刷单], [佣金], [垫付], [返利]]}\nunless: [谨防]"),
+        ]))
+        #expect(screener.firedRules("兼职刷单佣金垫付返利") == ["k.four", "k.two"])
+        for missing in ["兼职", "刷单", "佣金", "垫付", "返利"] {
+            let text = "兼职刷单佣金垫付返利".replacingOccurrences(of: missing, with: "")
+            #expect(!screener.firedRules(text).contains("k.four"), "without \(missing)")
+        }
+        #expect(screener.firedRules("谨防兼职刷单佣金垫付返利") == ["k.two"])
+        #expect(screener.firedRules("刷单") == [])
+    }
+
     @Test("rules sharing a keyword list (any, unless, an all element, in any order) each read it right")
     func sharedKeywordLists() throws {
         // The three lists below are one keyword set to the engine: each rule must still see it as its own kind

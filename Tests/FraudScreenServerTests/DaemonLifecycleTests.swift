@@ -211,7 +211,7 @@ struct DaemonLifecycleTests {
         close(listener)  // only the daemon holds it now
         let answer = json(try daemon.connect().request(#"{"id":"a","op":"screen","message":{"text":"安全账户"}}"#))
         #expect(answer["verdict"] as? String == "block")
-        #expect(daemon.log.contains("inherited socket"))
+        #expect(daemon.logEventually(contains: "listening on inherited socket"))
 
         var messages: [String] = []
         let deadline = Date().addingTimeInterval(30)

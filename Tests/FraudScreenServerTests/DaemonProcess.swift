@@ -116,6 +116,17 @@ final class DaemonProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// Whether the log holds `text` within `timeout` seconds: for lines another thread of the daemon writes
+    /// while it already answers (the listening socket accepts before the line that says so is logged).
+    func logEventually(contains text: String, timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) {
+            guard Date() < deadline else { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
     /// Kills the daemon if still running and removes the directory.
     func stop() {
         if pollExit() == nil {

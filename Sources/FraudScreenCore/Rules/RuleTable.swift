@@ -23,15 +23,22 @@ final class RuleTable: @unchecked Sendable {
         static let evasiveOnly = Flags(rawValue: 1 << 9)
         /// `whole_word: ascii`: not glued to ASCII letters or digits.
         static let asciiWord = Flags(rawValue: 1 << 10)
+        /// The rule's `checks` go on past their fixed head: more `all` sets, ASCII needs or regex gates.
+        static let hasCheckTail = Flags(rawValue: 1 << 11)
     }
 
     /// For each rule, its keyword conditions as one run of integers (the `all` window, -1 for none; `any` count
     /// and ids, `all` element count then per element its count and ids): what full evaluation walks. (`unless`
     /// is decided by its keyword set's stamp in `checks` alone.)
     let keywordLists: PackedLists<Int32>
-    /// For each keyword, what its first occurrence in a field sets off, as one run of integers: the count of
-    /// keyword sets that contain it and those sets, then the count of rules that cannot fire without it (its
-    /// anchors) and per rule its index and where its `checks` start.
+    /// For each keyword, what its first occurrence in a field sets off, as one run of integers: a count, then
+    /// that many pairs — per keyword set that contains it, the set's stamp slot and -1; per rule that cannot
+    /// fire without it (its anchors), the rule's stamp slot (`ruleStampBase` + index) and where its `checks`
+    /// start. Stamp slots number the sets, then the rules: one kind of entry, handled without a branch (the
+    /// screener stamps every slot and makes a candidate of each rule stamped for the first time). Runs of
+    /// fewer than `fixedLinks` pairs are padded to it with (`paddingSlot`, -1): three keywords in four have
+    /// no more, and the screener handles that many pairs in straight-line code, with no loop whose exit
+    /// depends on the keyword.
     ///
     /// Keyword sets are every distinct keyword list any rule tests for "some keyword of it was seen" (`unless`,
     /// `any`, each `all` element, each literal set a regex needs, each keyword list an entity needs). When a
@@ -42,7 +49,18 @@ final class RuleTable: @unchecked Sendable {
     /// where their checks start: on this path every look-up of where a list starts was a cache miss of its own,
     /// before the one for the list.
     let keywordLinks: PackedLists<Int32>
-    let keywordSetCount: Int
+    /// Stamp slots (see `keywordLinks`): two that stand for "no such set" in `checks`, then the keyword sets up to
+    /// `ruleStampBase`, then rule `r` at `ruleStampBase + r`.
+    let ruleStampBase: Int32
+    let stampSlotCount: Int
+    /// A slot never stamped: an `unless` set that cannot be seen.
+    static let neverStampedSlot: Int32 = 0
+    /// A slot the screener stamps at the start of every field: a needed set that is always seen.
+    static let alwaysStampedSlot: Int32 = 1
+    /// A slot stamped by padding and read by nothing.
+    static let paddingSlot: Int32 = 2
+    /// Pairs every `keywordLinks` run has, padded where the keyword has fewer.
+    static let fixedLinks = 4
     /// For each automaton pattern, needed for every occurrence: its keyword (and whether it is a word variant),
     /// and where the keyword's run in `keywordLinks` starts. The rule set's automaton reports them as its
     /// matches' values (`PatternLink.value`), so the screener reads them with the match.
@@ -67,13 +85,16 @@ final class RuleTable: @unchecked Sendable {
     }
     /// For each rule, its first test as one run of integers, so that testing a candidate reads one cache line:
     /// the fields it applies to (a 64-bit mask of `fieldBit(_:)` bits, two words), its flags, where the rule's
-    /// `keywordLists` run starts (evaluation reads it from here, not from a look-up of its
-    /// own), the `unless` set (-1 for none), the `any` set (-1 for none), the count of sets that must all be
-    /// seen (each `all` element's, then each keyword list the rule's entities need) and those sets, the count
-    /// (0–2) of ASCII sets the text must meet one character of and those sets (four words each: its entity,
-    /// list or regex conditions need them), then the regex count and per regex its alternative count (0: runs
-    /// ungated), per alternative its set count and sets — some alternative of some regex must have all its
-    /// sets seen. `Checks` reads it.
+    /// `keywordLists` run starts (evaluation reads it from here, not from a look-up of its own), then the head:
+    /// the `unless` set's slot (`neverStampedSlot` for none), the `any` set's (`alwaysStampedSlot` for none) and
+    /// the first two sets that must all be seen (each `all` element's, then each keyword list the rule's
+    /// entities need; `alwaysStampedSlot` where there are fewer). The head has one shape for every rule, so
+    /// that the screener tests it without a branch per condition: most candidates fail there, and which
+    /// condition fails differs from one to the next. The tail (flag `hasCheckTail`) follows: the count of the
+    /// other sets that must be seen and those sets, the count (0–2) of ASCII sets the text must meet one
+    /// character of and those sets (four words each: its entity, list or regex conditions need them), then the
+    /// regex count and per regex its alternative count (0: runs ungated), per alternative its set count and
+    /// sets — some alternative of some regex must have all its sets seen. `Checks` reads it.
     let checks: PackedLists<Int32>
     /// For each rule, the meta rules that name it.
     let metaDependents: PackedLists<Int32>
@@ -108,7 +129,7 @@ final class RuleTable: @unchecked Sendable {
         func set(_ list: [Int32]) -> Int32 {
             let key = Array(Set(list)).sorted()
             if let id = setIDs[key] { return id }
-            let id = Int32(setIDs.count)
+            let id = RuleTable.paddingSlot + 1 + Int32(setIDs.count)
             setIDs[key] = id
             for keyword in key { setsOfKeyword[Int(keyword)].append(id) }
             return id
@@ -120,12 +141,15 @@ final class RuleTable: @unchecked Sendable {
         let checks = PackedLists(rules.enumerated().map { i, rule in
             // Fields no rule names share the last bit; a rule restricted to named fields never has it.
             let fieldMask = rule.fields.map { $0.reduce(0 as UInt64) { $0 | 1 << UInt64(bits[$1] ?? RuleTable.overflowBitIndex) } } ?? ~0
-            var code: [Int32] = words(fieldMask) + [Int32(bitPattern: RuleTable.flags(of: rule).rawValue),
-                                 keywordLists.start(of: i), rule.unlessKeywords.isEmpty ? -1 : set(rule.unlessKeywords),
-                                 rule.anyKeywords.isEmpty ? -1 : set(rule.anyKeywords),
-                                 Int32(rule.allGroups.count + rule.entityGates.count)]
-                + (rule.allGroups + rule.entityGates).map(set)
+            let allSets = (rule.allGroups + rule.entityGates).map(set)
+            let headSets = allSets.prefix(2) + Array(repeating: RuleTable.alwaysStampedSlot, count: max(0, 2 - allSets.count))
             let needs = RuleTable.asciiNeeds(of: rule)
+            var flags = RuleTable.flags(of: rule)
+            if allSets.count > 2 || !needs.isEmpty || !rule.regexGates.isEmpty { flags.insert(.hasCheckTail) }
+            var code: [Int32] = words(fieldMask) + [Int32(bitPattern: flags.rawValue), keywordLists.start(of: i),
+                                 rule.unlessKeywords.isEmpty ? RuleTable.neverStampedSlot : set(rule.unlessKeywords),
+                                 rule.anyKeywords.isEmpty ? RuleTable.alwaysStampedSlot : set(rule.anyKeywords)]
+                + headSets + [Int32(max(0, allSets.count - 2))] + allSets.dropFirst(2)
             code.append(Int32(needs.count))
             for need in needs { code += words(need.low) + words(need.high) }
             code += [Int32(rule.regexGates.count)] + rule.regexGates.flatMap { alternatives in
@@ -134,16 +158,20 @@ final class RuleTable: @unchecked Sendable {
             return code
         })
         self.checks = checks
+        let ruleStampBase = RuleTable.paddingSlot + 1 + Int32(setIDs.count)
         let runs = (0..<keywordCount).map { k -> [Int32] in
-            var run: [Int32] = [Int32(setsOfKeyword[k].count)] + setsOfKeyword[k]
-            run.append(Int32(keywordAnchors[k].count))
-            for rule in keywordAnchors[k] { run += [rule, checks.start(of: Int(rule))] }
+            let pairs = setsOfKeyword[k].count + keywordAnchors[k].count
+            var run: [Int32] = [Int32(pairs)]
+            for set in setsOfKeyword[k] { run += [set, -1] }
+            for rule in keywordAnchors[k] { run += [ruleStampBase + rule, checks.start(of: Int(rule))] }
+            for _ in pairs..<max(pairs, RuleTable.fixedLinks) { run += [RuleTable.paddingSlot, -1] }
             return run
         }
         let keywordLinks = PackedLists(runs)
         self.keywordLinks = keywordLinks
         patternLinks = patternKeywords.map { PatternLink(keyword: $0, links: keywordLinks.start(of: $0.keyword)) }
-        keywordSetCount = setIDs.count
+        self.ruleStampBase = ruleStampBase
+        stampSlotCount = Int(ruleStampBase) + rules.count
         self.metaDependents = PackedLists(metaDependents)
         metaLists = PackedLists(rules.map { rule in
             guard let meta = rule.meta else { return [] }
@@ -244,11 +272,14 @@ final class RuleTable: @unchecked Sendable {
         var fieldMask: UInt64 { UnsafeRawPointer(start).loadUnaligned(as: UInt64.self) }
         var flags: Flags { Flags(rawValue: UInt32(bitPattern: start[2])) }
         var keywordLists: Int32 { start[3] }
-        var unlessSet: Int32 { start[4] }
-        var anySet: Int32 { start[5] }
-        var allSets: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: start + 7, count: Int(start[6])) }
+        /// The head's slots: `unless`, `any`, and the first two sets that must be seen.
+        var unlessSlot: Int32 { start[4] }
+        var anySlot: Int32 { start[5] }
+        var allSlots: (Int32, Int32) { (start[6], start[7]) }
+        /// The tail (`Flags.hasCheckTail`): the other sets that must be seen.
+        var moreAllSets: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: start + 9, count: Int(start[8])) }
         /// The ASCII sets, then the regex gates.
-        private var needsStart: UnsafePointer<Int32> { start + 7 + Int(start[6]) }
+        private var needsStart: UnsafePointer<Int32> { start + 9 + Int(start[8]) }
 
         /// Whether the text's ASCII characters meet every ASCII set (one character of each).
         @inline(__always)
@@ -269,8 +300,7 @@ final class RuleTable: @unchecked Sendable {
     /// The rules anchored on keyword `keyword` (read from its `keywordLinks` run).
     func anchoredRules(of keyword: Int) -> [Int32] {
         let run = keywordLinks[keyword]
-        let sets = Int(run[0])
-        return (0..<Int(run[1 + sets])).map { run[2 + sets + 2 * $0] }
+        return (0..<(run.count - 1) / 2).filter { run[2 + 2 * $0] >= 0 }.map { run[1 + 2 * $0] - ruleStampBase }
     }
 
     /// The checks starting at `start` (`checks.start(of:)`; a candidate found through `keywordLinks` carries it).

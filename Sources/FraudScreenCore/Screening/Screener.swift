@@ -37,14 +37,15 @@ public final class Screener {
         var stamp: UInt32
         var head: Int32
     }
-    /// Per keyword set of `RuleTable.checks`: stamped with the field generation once one of its keywords is seen.
-    private let keywordSetStamp: UnsafeMutableBufferPointer<UInt32>
+    /// Per stamp slot (`RuleTable.keywordLinks`), the field generation that last stamped it: a keyword set of
+    /// `RuleTable.checks` is stamped once one of its keywords is seen, a rule once it is a candidate.
+    private let stamps: UnsafeMutableBufferPointer<UInt32>
     private var fieldGeneration: UInt32 = 0
     /// The last field name screened and its bit in the rules' field masks (`RuleTable.fieldBit(_:)`).
     private var lastFieldName = ""
     private var lastFieldBit: UInt64 = 0
-
-    private let ruleStamp: UnsafeMutableBufferPointer<UInt32>
+    /// The rules' part of `stamps`.
+    private let ruleStamp: UnsafeMutablePointer<UInt32>
     private let metaStamp: UnsafeMutableBufferPointer<UInt32>
     private var metaGeneration: UInt32 = 0
     /// Rules to test on the current field, with where their packed checks start.
@@ -163,8 +164,8 @@ public final class Screener {
             return b
         }
         keywordStates = buffer(ruleSet.keywordCount, KeywordState(stamp: 0, head: -1))
-        keywordSetStamp = buffer(table.keywordSetCount, 0)
-        ruleStamp = buffer(ruleSet.rules.count, 0)
+        stamps = buffer(table.stampSlotCount, 0)
+        ruleStamp = stamps.baseAddress! + Int(table.ruleStampBase)
         metaStamp = buffer(ruleSet.rules.count, 0)
         fired = buffer(ruleSet.rules.count, false)
         evidenceHead = buffer(ruleSet.rules.count, -1)
@@ -183,7 +184,7 @@ public final class Screener {
         matches.free(); occurrences.free(); candidates.free(); deferredMeta.free(); evidence.free(); markedMeta.free(); evidenceBytes.free()
         firedRules.free(); pendingMeta.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
-        keywordStates.deallocate(); keywordSetStamp.deallocate(); ruleStamp.deallocate(); metaStamp.deallocate()
+        keywordStates.deallocate(); stamps.deallocate(); metaStamp.deallocate()
         fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); rules.deallocate()
     }
 
@@ -303,11 +304,11 @@ public final class Screener {
         fieldGeneration &+= 1
         if fieldGeneration == 0 {  // wrapped: stale stamps could look current
             keywordStates.update(repeating: KeywordState(stamp: 0, head: -1))
-            keywordSetStamp.update(repeating: 0)
-            ruleStamp.update(repeating: 0)
+            stamps.update(repeating: 0)
             fieldGeneration = 1
         }
         let generation = fieldGeneration
+        stamps[Int(RuleTable.alwaysStampedSlot)] = generation
         candidates.count = 0
         if !fieldEntities.isEmpty { fieldEntities.removeAll(keepingCapacity: true) }
         wordBoundaries.invalidate()
@@ -315,12 +316,13 @@ public final class Screener {
         fieldMayHoldLink = nil
 
         let ruleSet = self.ruleSet, table = self.table, text = self.text
-        let keywords = keywordStates, setStamps = keywordSetStamp, ruleStamps = ruleStamp
+        let keywords = keywordStates, stamps = self.stamps.baseAddress!, ruleStamps = ruleStamp
+        let ruleStampBase = table.ruleStampBase
         var occurrences = self.occurrences, matches = self.matches, candidates = self.candidates
         // Two passes: the automaton writes (pattern, span) for every occurrence into `matches` — a loop of its
         // own that keeps its state in registers; when they do not fit it stops, and goes on once there is
         // room — then each occurrence is chained to its keyword, and a keyword's first occurrence stamps its
-        // keyword sets and makes candidates of the rules anchored on it.
+        // keyword sets and the rules anchored on it, making candidates of the rules not stamped before.
         let automaton = ruleSet.automaton, compact = text.compactEntries, cap = Screener.maxOccurrencesPerField
         matches.count = 0
         matches.reserve(min(compact.count * 2 + 16, cap))
@@ -342,29 +344,36 @@ public final class Screener {
             let match = matched[index]
             let pattern = RuleTable.PatternLink(value: match.value)
             let keyword = pattern.keyword.keyword
-            var next: Int32 = -1
-            if keywords[keyword].stamp == generation {
-                next = keywords[keyword].head
-            } else {
-                keywords[keyword].stamp = generation
-                // The keyword's sets, then the rules anchored on it (layout in `RuleTable.keywordLinks`).
-                var p = keywordLinks + Int(pattern.links)
-                let sets = Int(p[0])
-                p += 1
-                for j in 0..<sets { setStamps[Int(p[j])] = generation }
-                p += sets
-                let anchored = Int(p[0])
-                p += 1
-                for j in 0..<anchored {
-                    let rule = p[2 * j]
-                    if ruleStamps[Int(rule)] != generation {
-                        ruleStamps[Int(rule)] = generation
-                        candidates.append(Candidate(rule: rule, checks: p[2 * j + 1]))
-                    }
+            let state = keywords[keyword]
+            let seen = state.stamp == generation
+            found[index] = Occurrence(start: match.start, end: match.end, next: seen ? state.head : -1,
+                                      variant: pattern.keyword.isVariant)
+            keywords[keyword] = KeywordState(stamp: generation, head: Int32(truncatingIfNeeded: index))
+            if !seen {
+                // The keyword's sets and anchored rules (layout in `RuleTable.keywordLinks`). Without a branch
+                // per pair: every slot is stamped and every pair written as a candidate, and the count moves
+                // on for a rule not stamped before (sets and padding have checks -1). The counts and the
+                // outcomes vary from keyword to keyword; branches on them were mispredicted about twice per
+                // keyword, and a loop over the pairs once, at its exit.
+                let p = keywordLinks + Int(pattern.links)
+                let pairs = Int(p[0])
+                candidates.reserve(candidates.count + max(pairs, RuleTable.fixedLinks))
+                let out = candidates.base
+                var n = candidates.count
+                @inline(__always) func link(_ j: Int) {
+                    let slot = Int(p[1 + 2 * j]), checks = p[2 + 2 * j]
+                    // In arithmetic: written as conditions, the compiler made branches of them again.
+                    let stale = stamps[slot] ^ generation  // not 0: not stamped in this field
+                    let fresh = (stale | (0 &- stale)) >> 31
+                    let isRule = UInt32(bitPattern: ~checks) >> 31
+                    stamps[slot] = generation
+                    out[n] = Candidate(rule: Int32(truncatingIfNeeded: slot) &- ruleStampBase, checks: checks)
+                    n &+= Int(truncatingIfNeeded: fresh & isRule)
                 }
+                link(0); link(1); link(2); link(3)
+                if pairs > RuleTable.fixedLinks { for j in RuleTable.fixedLinks..<pairs { link(j) } }
+                candidates.count = n
             }
-            found[index] = Occurrence(start: match.start, end: match.end, next: next, variant: pattern.keyword.isVariant)
-            keywords[keyword].head = Int32(truncatingIfNeeded: index)
         }
         occurrences.count = matches.count
         self.occurrences = occurrences
@@ -384,10 +393,19 @@ public final class Screener {
         // regex conditions run. On earlier fields a rule they name may still fire later, so they run as usual.
         var deferred = self.deferredMeta
         deferred.count = 0
+        // First the head of every candidate's checks, in a loop without branches (`headHolds`); the candidates
+        // that pass stay, in order, and only they are tested further.
+        var kept = 0
         for i in 0..<candidates.count {
             let candidate = candidates.base[i]
+            candidates.base[kept] = candidate
+            kept &+= headHolds(table.checks(at: candidate.checks), fieldBit: fieldBit)
+        }
+        candidates.count = kept
+        for i in 0..<kept {
+            let candidate = candidates.base[i]
             let checks = table.checks(at: candidate.checks)
-            guard checks.fieldMask & fieldBit != 0, canFire(checks) else { continue }
+            guard tailHolds(checks) else { continue }
             if isLastField && checks.flags.contains(.isMeta) {
                 deferred.append(candidate)
                 continue
@@ -432,15 +450,32 @@ public final class Screener {
     @inline(__always)
     private func seen(_ keyword: Int32) -> Bool { keywordStates[Int(keyword)].stamp == fieldGeneration }
 
-    /// Necessary conditions on "was some keyword of this set seen", read from the rule's packed checks (layout
-    /// in `RuleTable.checks`): most candidates fail here, before any evidence or per-occurrence work.
+    /// 1 when the head of a rule's checks holds (layout in `RuleTable.checks`): the rule applies to the field,
+    /// its `unless` set was not seen, its `any` set and its first two `all` sets were. Most candidates fail
+    /// here, before any evidence or per-occurrence work.
+    ///
+    /// Every slot is read before anything is decided, and the outcome is a number, not a branch: which
+    /// condition fails differs from one candidate to the next, and a branch per condition was mispredicted
+    /// about twice per candidate. (Written as conditions, the compiler turns them back into branches.)
     @inline(__always)
-    private func canFire(_ checks: RuleTable.Checks) -> Bool {
-        let stamps = keywordSetStamp.baseAddress!, generation = fieldGeneration
-        @inline(__always) func seen(_ set: Int32) -> Bool { stamps[Int(set)] == generation }
-        if checks.unlessSet >= 0 && seen(checks.unlessSet) { return false }
-        if checks.anySet >= 0 && !seen(checks.anySet) { return false }
-        for set in checks.allSets where !seen(set) { return false }
+    private func headHolds(_ checks: RuleTable.Checks, fieldBit: UInt64) -> Int {
+        let stamps = self.stamps.baseAddress!, generation = fieldGeneration
+        // A stamp XOR the generation is 0 exactly when the set was seen.
+        @inline(__always) func unseen(_ slot: Int32) -> UInt64 { UInt64(stamps[Int(slot)] ^ generation) }
+        @inline(__always) func isNonZero(_ x: UInt64) -> UInt64 { (x | (0 &- x)) >> 63 }
+        let (all0, all1) = checks.allSlots
+        let unless = unseen(checks.unlessSlot), missing = unseen(checks.anySlot) | unseen(all0) | unseen(all1)
+        let inField = checks.fieldMask & fieldBit
+        return Int(truncatingIfNeeded: isNonZero(unless) & (isNonZero(missing) ^ 1) & isNonZero(inField))
+    }
+
+    /// The rest of a rule's checks, for a candidate whose head holds: the other `all` sets, the ASCII
+    /// characters its conditions need, and its regexes' literals.
+    @inline(__always)
+    private func tailHolds(_ checks: RuleTable.Checks) -> Bool {
+        guard checks.flags.contains(.hasCheckTail) else { return true }
+        let stamps = self.stamps.baseAddress!, generation = fieldGeneration
+        for slot in checks.moreAllSets where stamps[Int(slot)] != generation { return false }
         guard checks.asciiNeedsMet(text.asciiPresent) else { return false }
         var p = checks.regexGates
         let regexes = Int(p[0])
@@ -454,7 +489,7 @@ public final class Screener {
     /// sets) may match: it is ungated, or some alternative has every literal set seen. Leaves `p` past the gate.
     @inline(__always)
     private func regexGateOpen(_ p: inout UnsafePointer<Int32>) -> Bool {
-        let stamps = keywordSetStamp.baseAddress!, generation = fieldGeneration
+        let stamps = self.stamps.baseAddress!, generation = fieldGeneration
         let alternatives = Int(p[0])
         p += 1
         var open = alternatives == 0
