@@ -208,6 +208,19 @@ struct KeywordRuleTests {
         #expect(screener.firedRules("刷单") == [])
     }
 
+    @Test("a keyword that many rules and keyword lists share makes a candidate of every rule")
+    func keywordSharedByManyRules() throws {
+        // The screener handles a keyword's first four links in straight-line code and the others in a loop:
+        // rules past the fourth link, and lists as well as rules, must all count.
+        let rules = (0..<7).map { i in
+            Fixture.rule("k.r\(i)", i % 2 == 0 ? "keywords: {any: [保证金, 词\(i)]}" : "keywords: {all: [[保证金], [解冻\(i), 解冻]]}")
+        }
+        let screener = Screener(ruleSet: try Fixture.ruleSet(rules))
+        #expect(screener.firedRules("缴纳保证金") == ["k.r0", "k.r2", "k.r4", "k.r6"])
+        #expect(screener.firedRules("缴纳保证金才能解冻") == Set((0..<7).map { "k.r\($0)" }))
+        #expect(screener.firedRules("解冻") == [])
+    }
+
     @Test("rules sharing a keyword list (any, unless, an all element, in any order) each read it right")
     func sharedKeywordLists() throws {
         // The three lists below are one keyword set to the engine: each rule must still see it as its own kind
