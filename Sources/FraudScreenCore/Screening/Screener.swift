@@ -370,7 +370,7 @@ public final class Screener {
                     out[n] = Candidate(rule: Int32(truncatingIfNeeded: slot) &- ruleStampBase, checks: checks)
                     n &+= Int(truncatingIfNeeded: fresh & isRule)
                 }
-                link(0); link(1); link(2); link(3)
+                for j in 0..<RuleTable.fixedLinks { link(j) }  // a constant count: unrolled, no loop left
                 if pairs > RuleTable.fixedLinks { for j in RuleTable.fixedLinks..<pairs { link(j) } }
                 candidates.count = n
             }
