@@ -221,6 +221,31 @@ struct KeywordRuleTests {
         #expect(screener.firedRules("解冻") == [])
     }
 
+    @Test("what a field saw is forgotten through the wrap of the screener's 16-bit field count")
+    func stampsAcrossGenerationWrap() throws {
+        // Keywords, keyword sets and candidate rules are marked with a per-field count that wraps after 65,535
+        // fields. A mark left from before the wrap must not read as current when the count comes round to it
+        // again: field j and field j + 65,535 have the same count, so what the first saw must not count for
+        // the second.
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("k.both", "keywords: {all: [[返利], [佣金]]}"),
+            Fixture.rule("k.unless", "keywords: {any: [刷单]}\nunless: [谨防]"),
+        ]), reportsEntities: false)
+        let cycle = 65_535
+        var wrong: [Int] = []
+        for i in 0..<(cycle + 40) {
+            let j = i % cycle, afterWrap = i >= cycle
+            let (text, fires): (String, Int) = switch j {
+            case 10..<20: afterWrap ? ("返利", 0) : ("佣金", 0)
+            case 20..<30: afterWrap ? ("佣金", 0) : ("返利", 0)
+            case 30..<40: afterWrap ? ("刷单", 1) : ("谨防", 0)
+            default: ("今天天气不错", 0)
+            }
+            if screener.screen(text).hits.count != fires { wrong.append(i) }
+        }
+        #expect(wrong.isEmpty)
+    }
+
     @Test("rules sharing a keyword list (any, unless, an all element, in any order) each read it right")
     func sharedKeywordLists() throws {
         // The three lists below are one keyword set to the engine: each rule must still see it as its own kind

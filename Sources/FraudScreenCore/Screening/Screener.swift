@@ -30,22 +30,27 @@ public final class Screener {
     private var occurrences = Stream<Occurrence>()
     /// The field had more occurrences than `maxOccurrencesPerField`: the later ones were not recorded.
     private var occurrencesCapped = false
-    /// Per keyword: the field generation that saw it (stale stamp: not in this field) and its newest occurrence.
-    /// Side by side, because both are read for every occurrence and every keyword a rule tests.
+    /// Per keyword: the field generation that saw it (stale stamp: not in this field) and its newest occurrence
+    /// (read only when the stamp is current; below `maxOccurrencesPerField`). Side by side, because both are read
+    /// for every occurrence and every keyword a rule tests.
     private let keywordStates: UnsafeMutableBufferPointer<KeywordState>
     private struct KeywordState {
-        var stamp: UInt32
-        var head: Int32
+        var stamp: Generation
+        var head: UInt16
     }
+    /// Field generations are 16 bits: the stamp arrays are read at random for every occurrence and candidate,
+    /// and at half the size more of them stay in the L1 cache from one message to the next. They wrap every
+    /// 65,535 fields, when the arrays are cleared.
+    private typealias Generation = UInt16
     /// Per stamp slot (`RuleTable.keywordLinks`), the field generation that last stamped it: a keyword set of
     /// `RuleTable.checks` is stamped once one of its keywords is seen, a rule once it is a candidate.
-    private let stamps: UnsafeMutableBufferPointer<UInt32>
-    private var fieldGeneration: UInt32 = 0
+    private let stamps: UnsafeMutableBufferPointer<Generation>
+    private var fieldGeneration: Generation = 0
     /// The last field name screened and its bit in the rules' field masks (`RuleTable.fieldBit(_:)`).
     private var lastFieldName = ""
     private var lastFieldBit: UInt64 = 0
     /// The rules' part of `stamps`.
-    private let ruleStamp: UnsafeMutablePointer<UInt32>
+    private let ruleStamp: UnsafeMutablePointer<Generation>
     private let metaStamp: UnsafeMutableBufferPointer<UInt32>
     private var metaGeneration: UInt32 = 0
     /// Rules to test on the current field, with where their packed checks start.
@@ -163,7 +168,7 @@ public final class Screener {
             b.initialize(repeating: value)
             return b
         }
-        keywordStates = buffer(ruleSet.keywordCount, KeywordState(stamp: 0, head: -1))
+        keywordStates = buffer(ruleSet.keywordCount, KeywordState(stamp: 0, head: 0))
         stamps = buffer(table.stampSlotCount, 0)
         ruleStamp = stamps.baseAddress! + Int(table.ruleStampBase)
         metaStamp = buffer(ruleSet.rules.count, 0)
@@ -303,7 +308,7 @@ public final class Screener {
     private func screenField(index fieldIndex: Int32, name fieldName: String, isLastField: Bool) {
         fieldGeneration &+= 1
         if fieldGeneration == 0 {  // wrapped: stale stamps could look current
-            keywordStates.update(repeating: KeywordState(stamp: 0, head: -1))
+            keywordStates.update(repeating: KeywordState(stamp: 0, head: 0))
             stamps.update(repeating: 0)
             fieldGeneration = 1
         }
@@ -346,9 +351,9 @@ public final class Screener {
             let keyword = pattern.keyword.keyword
             let state = keywords[keyword]
             let seen = state.stamp == generation
-            found[index] = Occurrence(start: match.start, end: match.end, next: seen ? state.head : -1,
+            found[index] = Occurrence(start: match.start, end: match.end, next: seen ? Int32(state.head) : -1,
                                       variant: pattern.keyword.isVariant)
-            keywords[keyword] = KeywordState(stamp: generation, head: Int32(truncatingIfNeeded: index))
+            keywords[keyword] = KeywordState(stamp: generation, head: UInt16(truncatingIfNeeded: index))
             if !seen {
                 // The keyword's sets and anchored rules (layout in `RuleTable.keywordLinks`). Without a branch
                 // per pair: every slot is stamped and every pair written as a candidate, and the count moves
@@ -363,7 +368,7 @@ public final class Screener {
                 @inline(__always) func link(_ j: Int) {
                     let slot = Int(p[1 + 2 * j]), checks = p[2 + 2 * j]
                     // In arithmetic: written as conditions, the compiler made branches of them again.
-                    let stale = stamps[slot] ^ generation  // not 0: not stamped in this field
+                    let stale = UInt32(stamps[slot] ^ generation)  // not 0: not stamped in this field
                     let fresh = (stale | (0 &- stale)) >> 31
                     let isRule = UInt32(bitPattern: ~checks) >> 31
                     stamps[slot] = generation
@@ -718,7 +723,7 @@ public final class Screener {
     @inline(__always)
     private func forEachOccurrence(of keyword: Int32, _ flags: RuleTable.Flags, _ body: (Int, Int, Bool) -> Void) {
         guard seen(keyword) else { return }
-        var index = keywordStates[Int(keyword)].head
+        var index = Int32(keywordStates[Int(keyword)].head)
         let occurrences = self.occurrences.base
         while index >= 0 {
             let o = occurrences[Int(index)]
@@ -848,7 +853,7 @@ public final class Screener {
             // no call at all (a call into cold JIT code costs about a microsecond).
             guard compact || text.compactCount > 0 && text.foldedIndex(ofCompact: 0) == 0 else { return .noMatch }
             for keyword in starts where seen(keyword) {
-                var index = keywordStates[Int(keyword)].head
+                var index = Int32(keywordStates[Int(keyword)].head)
                 while index >= 0 {
                     if found[Int(index)].start == 0 { return regexMatcher.anchoredMatch(regex, in: scalars, at: 0) }
                     index = found[Int(index)].next
@@ -860,7 +865,7 @@ public final class Screener {
         defer { regexStartScratch = places }
         places.count = 0
         for keyword in starts where seen(keyword) {
-            var index = keywordStates[Int(keyword)].head
+            var index = Int32(keywordStates[Int(keyword)].head)
             while index >= 0 {
                 guard places.count < Screener.maxAnchoredAttempts else { return nil }
                 // In text order as they come (insertion sort: there are a handful).
