@@ -368,9 +368,8 @@ public final class Screener {
                 @inline(__always) func link(_ j: Int) {
                     let slot = Int(p[1 + 2 * j]), checks = p[2 + 2 * j]
                     // In arithmetic: written as conditions, the compiler made branches of them again.
-                    let stale = UInt32(stamps[slot] ^ generation)  // not 0: not stamped in this field
-                    let fresh = (stale | (0 &- stale)) >> 31
-                    let isRule = UInt32(bitPattern: ~checks) >> 31
+                    let fresh = Screener.isNonZero(UInt64(stamps[slot] ^ generation))  // not stamped in this field
+                    let isRule = UInt64(UInt32(bitPattern: ~checks) >> 31)
                     stamps[slot] = generation
                     out[n] = Candidate(rule: Int32(truncatingIfNeeded: slot) &- ruleStampBase, checks: checks)
                     n &+= Int(truncatingIfNeeded: fresh & isRule)
@@ -467,12 +466,16 @@ public final class Screener {
         let stamps = self.stamps.baseAddress!, generation = fieldGeneration
         // A stamp XOR the generation is 0 exactly when the set was seen.
         @inline(__always) func unseen(_ slot: Int32) -> UInt64 { UInt64(stamps[Int(slot)] ^ generation) }
-        @inline(__always) func isNonZero(_ x: UInt64) -> UInt64 { (x | (0 &- x)) >> 63 }
         let (all0, all1) = checks.allSlots
         let unless = unseen(checks.unlessSlot), missing = unseen(checks.anySlot) | unseen(all0) | unseen(all1)
         let inField = checks.fieldMask & fieldBit
-        return Int(truncatingIfNeeded: isNonZero(unless) & (isNonZero(missing) ^ 1) & isNonZero(inField))
+        return Int(truncatingIfNeeded: Screener.isNonZero(unless) & (Screener.isNonZero(missing) ^ 1) & Screener.isNonZero(inField))
     }
+
+    /// 1 when `x` is not 0, else 0, computed without a branch: the branch-free tests above add it to counts
+    /// and mask with it.
+    @inline(__always)
+    private static func isNonZero(_ x: UInt64) -> UInt64 { (x | (0 &- x)) >> 63 }
 
     /// The rest of a rule's checks, for a candidate whose head holds: the other `all` sets, the ASCII
     /// characters its conditions need, and its regexes' literals.
