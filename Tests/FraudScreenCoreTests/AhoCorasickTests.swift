@@ -70,12 +70,33 @@ struct AhoCorasickTests {
             #expect(error.classes == 70_001 && error.states == 70_001)
             #expect(error.description.contains("70001 distinct characters"))
         }
-        // 40,000 classes but 160,001 states: 6.4 billion (state, class) keys do not fit 32 bits.
-        let alphabet = (0..<40_000).map { Unicode.Scalar(0x20000 + UInt32($0))! }
-        let manyStates = (0..<40_000).map { k in (0..<4).map { alphabet[(k + $0) % alphabet.count] } }
-        #expect(throws: AhoCorasick.TooLarge.self) { try AhoCorasick(patterns: manyStates) }
-        // Just under: the same alphabet in single-character keywords loads.
-        #expect(try AhoCorasick(patterns: alphabet.map { [$0] }).stateCount == 40_001)
+        // Just under: 65,534 characters load. So do 160,001 states over 40,000 of them, which the automaton's
+        // numbering takes in its stride (states and transitions are numbered by where they lie, in 32 bits).
+        let alphabet = (0..<65_534).map { Unicode.Scalar(0x20000 + UInt32($0))! }
+        #expect(try AhoCorasick(patterns: alphabet.map { [$0] }).stateCount == 65_535)
+        let manyStates = (0..<40_000).map { k in (0..<4).map { alphabet[(k + $0) % 40_000] } }
+        let automaton = try AhoCorasick(patterns: manyStates)
+        #expect(automaton.stateCount == 160_001)
+        let text = Array(alphabet[39_998..<40_000] + alphabet[0..<3])
+        #expect(Self.automatonMatches(automaton, text).sorted() == Self.naiveMatches(manyStates, text))
+    }
+
+    @Test("states with more transitions than the filter has bits share bits in groups, and still find every one")
+    func crowdedStates() throws {
+        // "转" goes on with 300 characters, and every state after it inherits them along its failure link:
+        // 300 classes over 64 filter bits must share.
+        let tails = (0..<300).map { Unicode.Scalar(0x4E00 + UInt32($0) * 7)! }
+        let patterns = tails.map { ["转", $0] } + tails.prefix(40).map { ["转", $0, "账"] } + [Self.scalars("账转")]
+        let automaton = try AhoCorasick(patterns: patterns)
+        var text: [Unicode.Scalar] = []
+        for (k, tail) in tails.enumerated() {
+            text += ["转", tail]
+            if k % 3 == 0 { text.append("账") }
+            if k % 5 == 0 { text += ["x", "转", "转"] }  // characters in no keyword, and a state's own character
+        }
+        let found = Self.automatonMatches(automaton, text)
+        #expect(found.sorted() == Self.naiveMatches(patterns, text))
+        #expect(found.count > 300)
     }
 
     @Test("a scan into a buffer with little room stops before a position that does not fit and resumes there")
@@ -122,10 +143,11 @@ struct AhoCorasickTests {
         #expect(Self.automatonMatches(twice, text) == plain.map { Match(end: $0.end, pattern: 10 + $0.pattern, start: $0.start) })
     }
 
-    @Test("random pattern sets over a small alphabet agree with the naive search", arguments: [1, 2, 3, 4, 5, 6, 7, 8])
+    @Test("random pattern sets over small and large alphabets agree with the naive search", arguments: [1, 2, 3, 4, 5, 6, 7, 8])
     func randomAgreement(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
-        let alphabet = Self.scalars("刷单返利转账ab")
+        // Small alphabets give deep failure chains; large ones give states whose classes share filter bits.
+        let alphabet = seed % 2 == 0 ? Self.scalars("刷单返利转账ab") : (0..<150).map { Unicode.Scalar(0x4E00 + UInt32($0))! }
         func word(_ length: Int) -> [Unicode.Scalar] { (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
         let patterns = (0..<Int(20 + rng.next() % 200)).map { _ in word(Int(1 + rng.next() % 6)) }
         let automaton = try AhoCorasick(patterns: patterns)

@@ -3,22 +3,36 @@
 /// The automaton is a DFA stored as differences from its root row. Following the failure links of an
 /// Aho-Corasick trie at scan time costs a chain of dependent loads per character (state record, edge list,
 /// failure link, the next state's record…), and the scan is bound by exactly those loads. Instead, every
-/// transition that does not lead where the root's would is precomputed into one hash table keyed by
-/// (state, character class): a step is one filter word and, for the few characters a state has somewhere to go
-/// with, one probe; everything else takes the dense root row. For Chinese keyword sets this is small — a
-/// state's failure chain is short (about 1.2 links on average for the shipped rules), so the table holds about
-/// seven times as many transitions as the trie has edges, not a full DFA's states × classes.
+/// transition that does not lead where the root's would is precomputed into its state's row: a step reads the
+/// state's filter word and, for the few characters a state has somewhere to go with, one entry of the row;
+/// everything else takes the dense root row. For Chinese keyword sets this is small — a state's failure chain
+/// is short (about 1.2 links on average for the shipped rules), so the rows hold about seven times as many
+/// transitions as the trie has edges, not a full DFA's states × classes.
 ///
 /// Scalars are first mapped to a small alphabet of the characters that occur in patterns; anything else
-/// maps to class 0, which leads home from everywhere. States with outputs are numbered last, so a step
-/// tells whether anything ended there by a comparison.
+/// maps to class 0, which leads home from everywhere.
 ///
-/// The scan is bound by cache misses as much as by instructions (each message reads a few dozen scattered
-/// table entries), so what one step reads together is stored together: a character's class with where it
-/// leads from the root (its scan word, which normalisation looks up with the character's folding), and a
-/// state's outputs with the filter word of the step after it.
+/// Where the memory is matters more than how many instructions a step takes: the scan reads a few dozen
+/// scattered entries per message, and in the daemon the socket buffers, the JSON and the other connections
+/// push them out of the core's cache between messages. So each state is one block of one array — filter word,
+/// header, then its row — and a state's number is where its block starts. A step that leaves a state reads the
+/// line its filter came from; states are laid out breadth first, so the shallow states most steps visit share
+/// a few dozen kilobytes. (One hash table of (state, class) pairs took 2 MB for the shipped rules, every
+/// transition on a line of its own, and the automaton missed the cache more than all the rest of screening.)
+///
+/// Within a row, a transition's place is the number of filter bits below its class's bit: the filter has bit
+/// `hash(class)` set for each class the state has a transition for, the hash being a window of bits of
+/// `class × K` chosen per state so that its classes fall on different bits where possible (97 % of the shipped
+/// rules' transitions do). The few that share a bit are kept as a group in `overflow`.
+///
+/// A character's class comes with where it leads from the root (its scan word, which normalisation looks up
+/// with the character's folding), so the scan reads no table per character.
 public struct AhoCorasick: Sendable {
     static let directClassLimit = 0x20000
+    /// Multiplies a class before the per-state window of bits is taken from it.
+    static let classHashFactor: UInt64 = 0x9E37_79B9_7F4A_7C15
+    /// Windows start at bits 10…58: the lower bits of the product mix too few of the class's bits.
+    static let lowestHashShift = 10, highestHashShift = 58
 
     /// Per scalar below `directClassLimit`, its scan word (`scanWord(for:)`).
     private let directWords: [UInt32]
@@ -26,61 +40,40 @@ public struct AhoCorasick: Sendable {
     private let classCount: Int
     /// Where each class leads from the root, and from any state without a transition of its own for it.
     private let rootRow: [Int32]
-    /// Per state: its transition filter and its outputs (see `StateRecord`).
-    private let states: [StateRecord]
-    /// Open-addressed (linear probing) transitions off the root row; a power of two long, at most 40 % full.
-    private let transitions: [Transition]
-    /// States numbered from here on have outputs.
-    private let firstOutputState: Int32
-    /// Each output with its pattern's length, which gives where the occurrence starts, on the same line.
-    private var outputs: [Output]
+    /// The states, each a block starting at its number (the root's is 0): its filter word, its header
+    /// (`Header`), one entry per set filter bit — `class | target << 32` or, for a group of classes sharing
+    /// the bit, `groupFlag | count | overflowStart << 32` — then two words per output: the value a match
+    /// reports, and the pattern's length (which gives where the occurrence starts).
+    private var blocks: [UInt64]
+    /// Groups' entries, `class | target << 32`.
+    private let overflow: [UInt64]
+    /// Where each output's value word is in `blocks`, and its pattern (for `reporting(_:)`).
+    private let outputSlots: [(position: Int, pattern: Int32)]
 
     public let stateCount: Int
-    /// Transitions stored in the table (for sizing reports and tests).
+    /// Transitions stored in the rows (for sizing reports and tests).
     public let transitionCount: Int
     /// Most occurrences that end at one position (patterns ending in one another): a scan's buffer needs at
     /// least this much room to make progress.
     public let maxMatchesPerPosition: Int
 
-    private struct Output {
-        /// What a match of the pattern reports: its index, or what `reporting(_:)` gave for it.
-        var value: UInt64
-        var length: Int32
-        var pattern: Int32
+    /// A state's second word: the shift of its hash window (bits 0–7) and its output count (bits 8–31).
+    private enum Header {
+        static func make(shift: Int, outputCount: Int) -> UInt64 { UInt64(shift) | UInt64(outputCount) << 8 }
+        static let maxOutputCount = (1 << 24) - 1
     }
 
-    /// What a step needs of the state it reached, on one line: the state's outputs, and the filter the next
-    /// step tests — bit `class % 64` set for each class the state has a transition of its own for (most steps
-    /// read a character the state has none for, and this word says so without probing the table).
-    private struct StateRecord {
-        var filter: UInt64 = 0
-        /// The state's outputs are `outputs[outputStart..<outputEnd]`.
-        var outputStart: Int32 = 0
-        var outputEnd: Int32 = 0
-    }
+    private static let groupFlag: UInt64 = 1 << 31
 
-    /// One stored transition; `key` is `state * classCount + class`, `UInt32.max` when the slot is empty.
-    private struct Transition {
-        var key: UInt32
-        var target: Int32
-        static let empty = Transition(key: .max, target: 0)
-    }
-
-    @inline(__always)
-    private static func slot(of key: UInt32, mask: Int) -> Int {
-        // Fibonacci hashing: keys of one state are consecutive, the multiplication spreads them.
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B1) >> 8) & mask
-    }
-
-    /// Keywords the automaton cannot index: more distinct characters than its 16-bit classes, or more
-    /// states × classes than its 32-bit transition keys (about 16,000 times the shipped rules' keywords).
+    /// Keywords the automaton cannot index: more distinct characters than its 16-bit classes, or states and
+    /// transitions beyond its 32-bit numbering (about 10,000 times the shipped rules' keywords).
     public struct TooLarge: Error, CustomStringConvertible, Sendable {
         public let states: Int
         public let classes: Int
 
         public var description: String {
             "the keywords make \(states) automaton states over \(classes) distinct characters; at most "
-                + "\(Int(UInt16.max)) characters and \(Int(UInt32.max)) states × characters fit: split or trim the keyword lists"
+                + "\(Int(UInt16.max)) characters and \(Int(Int32.max)) words of states and transitions fit: split or trim the keyword lists"
         }
     }
 
@@ -117,9 +110,7 @@ public struct AhoCorasick: Sendable {
             own[state].append(Int32(id))
         }
         let stateCount = children.count
-        guard classCount <= Int(UInt16.max), stateCount * classCount < Int(UInt32.max) else {
-            throw TooLarge(states: stateCount, classes: classCount)
-        }
+        guard classCount <= Int(UInt16.max) else { throw TooLarge(states: stateCount, classes: classCount) }
 
         // Failure links and merged outputs, breadth first; then each state's transitions off the root row:
         // its own edges, and where it has none, its failure state's (already complete: it is shallower).
@@ -152,49 +143,90 @@ public struct AhoCorasick: Sendable {
             delta[state] = f == 0 ? own : AhoCorasick.merge(own, over: delta[f])
         }
 
-        // Output states last; the root (no outputs: empty patterns never match) stays 0.
-        var number = [Int32](repeating: 0, count: stateCount)
-        let outputStates = (0..<stateCount).filter { !merged[$0].isEmpty }
-        var next: Int32 = 0
-        for state in 0..<stateCount where merged[state].isEmpty { number[state] = next; next += 1 }
-        let firstOutputState = next
-        var records = [StateRecord](repeating: StateRecord(), count: stateCount)
-        var outputs: [Output] = []
-        for state in outputStates {
-            number[state] = next; next += 1
-            let start = Int32(outputs.count)
-            outputs.append(contentsOf: merged[state].map { Output(value: UInt64($0), length: Int32(patterns[Int($0)].count), pattern: $0) })
-            records[Int(number[state])].outputStart = start
-            records[Int(number[state])].outputEnd = Int32(outputs.count)
+        // Blocks breadth first from the root: the shallow states, which most steps visit, lie together, and
+        // the root row's targets stay small enough for the scan words' 16 bits.
+        let order = [0] + queue
+        var shifts = [Int](repeating: 0, count: stateCount)
+        var rows: [[[(character: Int, target: Int32)]]] = Array(repeating: [], count: stateCount)
+        var number = [Int](repeating: 0, count: stateCount)
+        var size = 0, overflowSize = 0
+        for state in order {
+            number[state] = size
+            shifts[state] = AhoCorasick.hashShift(for: delta[state].map(\.character))
+            rows[state] = AhoCorasick.grouped(delta[state], shift: shifts[state])
+            size += 2 + rows[state].count + 2 * merged[state].count
+            overflowSize += rows[state].reduce(0) { $0 + ($1.count > 1 ? $1.count : 0) }
+        }
+        guard size <= Int(Int32.max), overflowSize <= Int(UInt32.max), merged.allSatisfy({ $0.count <= Header.maxOutputCount }) else {
+            throw TooLarge(states: stateCount, classes: classCount)
         }
 
-        let transitionCount = delta.reduce(0) { $0 + $1.count }
-        var size = 16
-        while size * 2 < transitionCount * 5 { size *= 2 }
-        var table = [Transition](repeating: .empty, count: size)
-        for state in 0..<stateCount {
-            let s = Int(number[state])
-            for (c, target) in delta[state] {
-                let key = UInt32(s * classCount + c)
-                var slot = AhoCorasick.slot(of: key, mask: size - 1)
-                while table[slot].key != Transition.empty.key { slot = (slot + 1) & (size - 1) }
-                table[slot] = Transition(key: key, target: number[Int(target)])
-                records[s].filter |= 1 << UInt64(c & 63)
+        var blocks = [UInt64](repeating: 0, count: size)
+        var overflow: [UInt64] = []
+        overflow.reserveCapacity(overflowSize)
+        var outputSlots: [(position: Int, pattern: Int32)] = []
+        for state in order {
+            let base = number[state], shift = shifts[state]
+            blocks[base + 1] = Header.make(shift: shift, outputCount: merged[state].count)
+            var filter: UInt64 = 0, entry = base + 2
+            for group in rows[state] {
+                filter |= 1 << AhoCorasick.hashBit(UInt64(group[0].character), shift: shift)
+                if group.count == 1 {
+                    blocks[entry] = UInt64(group[0].character) | UInt64(number[Int(group[0].target)]) << 32
+                } else {
+                    blocks[entry] = AhoCorasick.groupFlag | UInt64(group.count) | UInt64(overflow.count) << 32
+                    overflow.append(contentsOf: group.map { UInt64($0.character) | UInt64(number[Int($0.target)]) << 32 })
+                }
+                entry += 1
+            }
+            blocks[base] = filter
+            for pattern in merged[state] {
+                blocks[entry] = UInt64(pattern)
+                blocks[entry + 1] = UInt64(patterns[Int(pattern)].count)
+                outputSlots.append((entry, pattern))
+                entry += 2
             }
         }
 
-        let rootRow = root.map { number[Int($0)] }
+        let rootRow = root.map { Int32(number[Int($0)]) }
         self.directWords = direct.map { AhoCorasick.scanWord(class: Int($0), rootTarget: rootRow[Int($0)]) }
         self.otherClass = other
         self.classCount = classCount
         self.rootRow = rootRow
-        self.states = records
-        self.transitions = table
-        self.firstOutputState = firstOutputState
-        self.outputs = outputs
+        self.blocks = blocks
+        self.overflow = overflow
+        self.outputSlots = outputSlots
         self.stateCount = stateCount
-        self.transitionCount = transitionCount
+        self.transitionCount = delta.reduce(0) { $0 + $1.count }
         self.maxMatchesPerPosition = merged.reduce(1) { max($0, $1.count) }
+    }
+
+    /// The filter bit of a class in a state whose hash window starts at `shift`.
+    @inline(__always)
+    private static func hashBit(_ character: UInt64, shift: Int) -> UInt64 {
+        ((character &* classHashFactor) >> UInt64(truncatingIfNeeded: shift)) & 63
+    }
+
+    /// The window that spreads `classes` over the most filter bits, and leaves bit 0 clear where it can: class
+    /// 0 (characters in no keyword, the most common) always hashes to bit 0, and a clear bit turns it away
+    /// without reading the row. The first window, from the best-mixed bits down, that does both wins.
+    private static func hashShift(for classes: [Int]) -> Int {
+        var best = (shift: highestHashShift, score: -1)
+        for shift in stride(from: highestHashShift, through: lowestHashShift, by: -1) {
+            var filter: UInt64 = 0
+            for c in classes { filter |= 1 << hashBit(UInt64(c), shift: shift) }
+            let score = 2 * filter.nonzeroBitCount + Int(~filter & 1)
+            if score > best.score { best = (shift, score) }
+            if score == 2 * classes.count + 1 { break }
+        }
+        return best.shift
+    }
+
+    /// A state's transitions by filter bit, in bit order (the order of their entries in the row).
+    private static func grouped(_ transitions: [(character: Int, target: Int32)], shift: Int) -> [[(character: Int, target: Int32)]] {
+        var byBit: [UInt64: [(character: Int, target: Int32)]] = [:]
+        for t in transitions { byBit[hashBit(UInt64(t.character), shift: shift), default: []].append(t) }
+        return byBit.keys.sorted().map { byBit[$0]! }
     }
 
     /// Both lists sorted by class; `own` wins where both have one.
@@ -219,7 +251,7 @@ public struct AhoCorasick: Sendable {
     /// gets it with the match, from the line the scan reads anyway, instead of from a table of its own.
     public func reporting(_ values: [UInt64]) -> AhoCorasick {
         var relabelled = self
-        relabelled.outputs = outputs.map { Output(value: values[Int($0.pattern)], length: $0.length, pattern: $0.pattern) }
+        for (position, pattern) in outputSlots { relabelled.blocks[position] = values[Int(pattern)] }
         return relabelled
     }
 
@@ -272,45 +304,41 @@ public struct AhoCorasick: Sendable {
         // Raw pointers into the tables: array accesses cost a bounds check each (the tables are immutable and
         // outlive the call).
         rootRow.withUnsafeBufferPointer { root in
-        states.withUnsafeBufferPointer { states in
-        transitions.withUnsafeBufferPointer { table in
-        outputs.withUnsafeBufferPointer { outputs in
-            let root = root.baseAddress!, states = states.baseAddress!
-            let table = table.baseAddress!, mask = transitions.count - 1, outputs = outputs.baseAddress!
+        blocks.withUnsafeBufferPointer { blocks in
+            let root = root.baseAddress!, blocks = blocks.baseAddress!
             let text = words.baseAddress, count = words.count
-            let classCount = UInt32(truncatingIfNeeded: self.classCount), firstOutputState = Int(firstOutputState)
             var state = Int(cursor.state), written = 0
-            var filter = states[state].filter
+            var filter = blocks[state], header = blocks[state &+ 1]
             var i = cursor.position
             while i < count {
                 let word = UInt32(truncatingIfNeeded: text.unsafelyUnwrapped[i])
-                let c = Int(word & 0xFFFF)
+                let c = UInt64(word & 0xFFFF)
                 var s = Int(word >> 16)
-                if s == 0xFFFF { s = Int(root[c]) }
-                if filter & (1 << UInt64(c & 63)) != 0 {
-                    let key = UInt32(truncatingIfNeeded: state) &* classCount &+ UInt32(truncatingIfNeeded: c)
-                    var slot = AhoCorasick.slot(of: key, mask: mask)
-                    while true {
-                        let entry = table[slot]
-                        if entry.key == key { s = Int(entry.target); break }
-                        if entry.key == Transition.empty.key { break }
-                        slot = (slot &+ 1) & mask
+                if s == 0xFFFF { s = Int(root[Int(c)]) }
+                let bit = AhoCorasick.hashBit(c, shift: Int(truncatingIfNeeded: header & 0xFF))
+                if (filter >> bit) & 1 != 0 {
+                    let entry = blocks[state &+ 2 &+ (filter & ((1 << bit) &- 1)).nonzeroBitCount]
+                    if entry & 0xFFFF_FFFF == c {
+                        s = Int(truncatingIfNeeded: entry >> 32)
+                    } else if entry & AhoCorasick.groupFlag != 0 {
+                        s = groupTarget(entry, c, default: s)
                     }
                 }
-                let record = states[s]
-                if s >= firstOutputState {
-                    var o = Int(record.outputStart)
-                    let end = Int(record.outputEnd)
-                    if written &+ (end &- o) > capacity { break }  // resumes at `i` from `state`
+                filter = blocks[s]
+                header = blocks[s &+ 1]
+                let outputCount = Int(truncatingIfNeeded: (header >> 8) & 0xFF_FFFF)
+                if outputCount != 0 {
+                    if written &+ outputCount > capacity { break }  // resumes at `i` from `state`
                     let position = Int32(truncatingIfNeeded: i &+ 1)
+                    var o = s &+ 2 &+ filter.nonzeroBitCount  // past the row, on the header's line
+                    let end = o &+ 2 &* outputCount
                     while o < end {
-                        let output = outputs[o]
-                        matches[written] = Match(value: output.value, start: position &- output.length, end: position)
+                        let length = Int32(truncatingIfNeeded: blocks[o &+ 1])
+                        matches[written] = Match(value: blocks[o], start: position &- length, end: position)
                         written &+= 1
-                        o &+= 1
+                        o &+= 2
                     }
                 }
-                filter = record.filter
                 state = s
                 i &+= 1
             }
@@ -318,8 +346,16 @@ public struct AhoCorasick: Sendable {
             return written
         }
         }
+    }
+
+    /// Where a group entry's class `c` leads, or `fallback` when it is not among the group's classes.
+    @inline(never)
+    private func groupTarget(_ entry: UInt64, _ c: UInt64, default fallback: Int) -> Int {
+        let start = Int(truncatingIfNeeded: entry >> 32), count = Int(truncatingIfNeeded: entry & 0xFFFF)
+        for k in start..<(start + count) where overflow[k] & 0xFFFF_FFFF == c {
+            return Int(truncatingIfNeeded: overflow[k] >> 32)
         }
-        }
+        return fallback
     }
 
     /// Calls `report(value, start, end)` for every occurrence (overlapping ones included), in order of end
