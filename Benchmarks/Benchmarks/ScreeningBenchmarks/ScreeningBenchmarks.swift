@@ -189,4 +189,43 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(FraudList(name: "police_flagged_accounts", contents: millionAccounts))
         }
     }
+
+    // 5. The machine's phase. This virtual machine's caches are shared with other tenants, and the same build
+    //    screens up to 1.5× slower when they are busy; arithmetic runs at the same speed then, memory does not.
+    //    These measure one dependent load (ns, scaled per load) through a random cycle of cache lines: 1 MB
+    //    stays in this core's L2, 8 MB goes to the shared L3. Read the screening figures next to them:
+    //    calm minutes here measured about 7 and 52 ns, busy ones 10 and 80–140 ns (docs/BENCHMARKS.md).
+    // A million loads per iteration (tens of milliseconds): long enough that timer and scheduling noise
+    // does not show in the per-load figure.
+    let gauge = Benchmark.Configuration(metrics: [.wallClock], warmupIterations: 2, scalingFactor: .mega,
+                                        maxDuration: .seconds(3), maxIterations: 100)
+    for (name, bytes) in [("Machine gauge: dependent load, 1 MB (L2)", 1 << 20), ("Machine gauge: dependent load, 8 MB (L3)", 8 << 20)] {
+        let chase = DependentLoads(bytes: bytes)
+        Benchmark(name, configuration: gauge) { benchmark in
+            for _ in benchmark.scaledIterations { chase.step() }
+            blackHole(chase.position)
+        }
+    }
+}
+
+/// A random cycle through the cache lines of a block: each load's address is the previous load's result, so
+/// loads cannot overlap and each takes the full latency of wherever the line is.
+final class DependentLoads: @unchecked Sendable {
+    private let next: UnsafeMutablePointer<Int>
+    private(set) var position = 0
+    private static let stride = 64 / MemoryLayout<Int>.stride  // one entry per cache line
+
+    init(bytes: Int) {
+        let lines = bytes / 64
+        next = .allocate(capacity: lines * DependentLoads.stride)
+        var order = Array(0..<lines)
+        var rng = SystemRandomNumberGenerator()
+        order.shuffle(using: &rng)
+        for (k, line) in order.enumerated() { next[line * DependentLoads.stride] = order[(k + 1) % lines] * DependentLoads.stride }
+    }
+
+    deinit { next.deallocate() }
+
+    @inline(__always)
+    func step() { position = next[position] }
 }
