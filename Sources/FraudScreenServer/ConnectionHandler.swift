@@ -44,6 +44,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var waitingBase = 0
 
     private var readHeldBack = false
+    /// Answers read in this round wait for the loop's write pass.
+    private var flushDeferred = false
     private var batchScheduled = false
     private var processing = false
     private var draining = false
@@ -116,8 +118,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushOutput()
+        if output.readableBytes > 0, !flushDeferred {
+            flushDeferred = true
+            loop.flushAfterReads(self, on: context.eventLoop)
+        }
         context.fireChannelReadComplete()
+    }
+
+    /// The loop's write pass after a round of reads (`LoopContext.flushAfterReads`).
+    func flushDeferredOutput() {
+        flushDeferred = false
+        flushOutput()
     }
 
     func read(context: ChannelHandlerContext) {

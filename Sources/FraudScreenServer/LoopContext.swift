@@ -1,4 +1,5 @@
 import FraudScreenCore
+import NIOCore
 
 /// What one event loop owns: its `Screener` (not thread-safe, so one per loop) and its counters.
 ///
@@ -14,6 +15,9 @@ final class LoopContext: @unchecked Sendable {
     var statistics = LoopStatistics()
     /// The writer every verdict answer of this loop is encoded with, reused.
     var answerWriter = JSONWriter(reservingCapacity: 4_096)
+    /// Connections whose answers wait for the write pass after this round of reads (`flushAfterReads`).
+    private var deferredFlushes: [ConnectionHandler] = []
+    private var flushPassScheduled = false
 
     init(store: RuleSetStore) {
         self.store = store
@@ -34,6 +38,28 @@ final class LoopContext: @unchecked Sendable {
             generation = current.generation
         }
         return screener
+    }
+
+    /// Writes `handler`'s answers once the loop has read from every connection that was ready with it.
+    ///
+    /// Without pipelining each connection brings one request per wake-up. Written as each was screened, every
+    /// answer woke the client's thread on its own, which answered with one new request, and both sides went
+    /// back to sleep once per request. Written together after the round of reads (tasks run after the loop's
+    /// I/O events), they wake the client once, and it finds them all: requests then arrive, and are read and
+    /// answered, in rounds.
+    func flushAfterReads(_ handler: ConnectionHandler, on eventLoop: EventLoop) {
+        deferredFlushes.append(handler)
+        guard !flushPassScheduled else { return }
+        flushPassScheduled = true
+        eventLoop.execute { [self] in
+            flushPassScheduled = false
+            var i = 0
+            while i < deferredFlushes.count {
+                deferredFlushes[i].flushDeferredOutput()
+                i += 1
+            }
+            deferredFlushes.removeAll(keepingCapacity: true)
+        }
     }
 
     /// The counters with the live regex-limit figure folded in.
