@@ -146,16 +146,18 @@ public struct AhoCorasick: Sendable {
         // Blocks breadth first from the root: the shallow states, which most steps visit, lie together, and
         // the root row's targets stay small enough for the scan words' 16 bits.
         let order = [0] + queue
+        // (Only each state's shape is kept between the two passes: rows of tuples for every state at once took
+        // more memory than the finished automaton.)
         var shifts = [Int](repeating: 0, count: stateCount)
-        var rows: [[[(character: Int, target: Int32)]]] = Array(repeating: [], count: stateCount)
         var number = [Int](repeating: 0, count: stateCount)
         var size = 0, overflowSize = 0
         for state in order {
             number[state] = size
-            shifts[state] = AhoCorasick.hashShift(for: delta[state].map(\.character))
-            rows[state] = AhoCorasick.grouped(delta[state], shift: shifts[state])
-            size += 2 + rows[state].count + 2 * merged[state].count
-            overflowSize += rows[state].reduce(0) { $0 + ($1.count > 1 ? $1.count : 0) }
+            let classes = delta[state].map(\.character)
+            shifts[state] = AhoCorasick.hashShift(for: classes)
+            let (bits, shared) = AhoCorasick.rowShape(of: classes, shift: shifts[state])
+            size += 2 + bits + 2 * merged[state].count
+            overflowSize += shared
         }
         guard size <= Int(Int32.max), overflowSize <= Int(UInt32.max), merged.allSatisfy({ $0.count <= Header.maxOutputCount }) else {
             throw TooLarge(states: stateCount, classes: classCount)
@@ -169,7 +171,7 @@ public struct AhoCorasick: Sendable {
             let base = number[state], shift = shifts[state]
             blocks[base + 1] = Header.make(shift: shift, outputCount: merged[state].count)
             var filter: UInt64 = 0, entry = base + 2
-            for group in rows[state] {
+            for group in AhoCorasick.grouped(delta[state], shift: shift) {
                 filter |= 1 << AhoCorasick.hashBit(UInt64(group[0].character), shift: shift)
                 if group.count == 1 {
                     blocks[entry] = UInt64(group[0].character) | UInt64(number[Int(group[0].target)]) << 32
@@ -222,11 +224,27 @@ public struct AhoCorasick: Sendable {
         return best.shift
     }
 
+    /// How many filter bits `classes` take in a state with hash window `shift`, and how many of them share a bit.
+    private static func rowShape(of classes: [Int], shift: Int) -> (bits: Int, shared: Int) {
+        var seen: UInt64 = 0, twice: UInt64 = 0
+        for c in classes {
+            let bit: UInt64 = 1 << hashBit(UInt64(c), shift: shift)
+            twice |= seen & bit
+            seen |= bit
+        }
+        return (seen.nonzeroBitCount, classes.reduce(0) { $0 + (twice & 1 << hashBit(UInt64($1), shift: shift) != 0 ? 1 : 0) })
+    }
+
     /// A state's transitions by filter bit, in bit order (the order of their entries in the row).
     private static func grouped(_ transitions: [(character: Int, target: Int32)], shift: Int) -> [[(character: Int, target: Int32)]] {
-        var byBit: [UInt64: [(character: Int, target: Int32)]] = [:]
-        for t in transitions { byBit[hashBit(UInt64(t.character), shift: shift), default: []].append(t) }
-        return byBit.keys.sorted().map { byBit[$0]! }
+        let byBit = transitions.map { (bit: hashBit(UInt64($0.character), shift: shift), transition: $0) }
+            .sorted { $0.bit != $1.bit ? $0.bit < $1.bit : $0.transition.character < $1.transition.character }
+        var groups: [[(character: Int, target: Int32)]] = []
+        for (k, entry) in byBit.enumerated() {
+            if k == 0 || byBit[k - 1].bit != entry.bit { groups.append([]) }
+            groups[groups.count - 1].append(entry.transition)
+        }
+        return groups
     }
 
     /// Both lists sorted by class; `own` wins where both have one.
