@@ -206,7 +206,7 @@ public struct AhoCorasick: Sendable {
     /// The filter bit of a class in a state whose hash window starts at `shift`.
     @inline(__always)
     private static func hashBit(_ character: UInt64, shift: Int) -> UInt64 {
-        ((character &* classHashFactor) >> UInt64(truncatingIfNeeded: shift)) & 63
+        ((character &* classHashFactor) &>> UInt64(truncatingIfNeeded: shift)) & 63
     }
 
     /// The window that spreads `classes` over the most filter bits, and leaves bit 0 clear where it can: class
@@ -334,8 +334,8 @@ public struct AhoCorasick: Sendable {
                 var s = Int(word >> 16)
                 if s == 0xFFFF { s = Int(root[Int(c)]) }
                 let bit = AhoCorasick.hashBit(c, shift: Int(truncatingIfNeeded: header & 0xFF))
-                if (filter >> bit) & 1 != 0 {
-                    let entry = blocks[state &+ 2 &+ (filter & ((1 << bit) &- 1)).nonzeroBitCount]
+                if (filter &>> bit) & 1 != 0 {
+                    let entry = blocks[state &+ 2 &+ (filter & ((1 &<< bit) &- 1)).nonzeroBitCount]
                     if entry & 0xFFFF_FFFF == c {
                         s = Int(truncatingIfNeeded: entry >> 32)
                     } else if entry & AhoCorasick.groupFlag != 0 {
