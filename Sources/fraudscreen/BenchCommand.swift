@@ -39,8 +39,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "JSONL corpus file or directory (default ./corpus/messages).")
     var corpus: String?
 
-    @Option(name: .long, help: "Generator threads (default 1, leaving the other core to the daemon).")
-    var threads = 1
+    @Option(name: .long, help: "Generator threads (default one per core).")
+    var threads: Int?
 
     @Flag(name: .long, help: "Send pings instead of messages: the daemon's transport and framing capacity without screening.")
     var ping = false
@@ -53,7 +53,7 @@ struct BenchCommand: ParsableCommand {
         guard pipeline >= 1, pipeline <= 4_096 else { throw ValidationError("--pipeline must be 1…4096") }
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
-        guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
+        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1…64") }
     }
 
     func run() throws {
@@ -76,7 +76,7 @@ struct BenchCommand: ParsableCommand {
         options.duration = duration
         options.warmup = warmup
         options.rate = rate
-        options.threads = threads
+        if let threads { options.threads = threads }
         let report: LoadGenerator.Report
         do {
             report = try LoadGenerator.run(options)
