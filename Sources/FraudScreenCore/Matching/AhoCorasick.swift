@@ -215,8 +215,7 @@ public struct AhoCorasick: Sendable {
     private static func hashShift(for classes: [Int]) -> Int {
         var best = (shift: highestHashShift, score: -1)
         for shift in stride(from: highestHashShift, through: lowestHashShift, by: -1) {
-            var filter: UInt64 = 0
-            for c in classes { filter |= 1 << hashBit(UInt64(c), shift: shift) }
+            let filter = filterBits(of: classes, shift: shift).filter
             let score = 2 * filter.nonzeroBitCount + Int(~filter & 1)
             if score > best.score { best = (shift, score) }
             if score == 2 * classes.count + 1 { break }
@@ -224,15 +223,23 @@ public struct AhoCorasick: Sendable {
         return best.shift
     }
 
-    /// How many filter bits `classes` take in a state with hash window `shift`, and how many of them share a bit.
-    private static func rowShape(of classes: [Int], shift: Int) -> (bits: Int, shared: Int) {
-        var seen: UInt64 = 0, twice: UInt64 = 0
+    /// The filter of a state whose transitions are for `classes` with hash window `shift`, and which of its bits
+    /// more than one class shares.
+    private static func filterBits(of classes: [Int], shift: Int) -> (filter: UInt64, shared: UInt64) {
+        var filter: UInt64 = 0, shared: UInt64 = 0
         for c in classes {
             let bit: UInt64 = 1 << hashBit(UInt64(c), shift: shift)
-            twice |= seen & bit
-            seen |= bit
+            shared |= filter & bit
+            filter |= bit
         }
-        return (seen.nonzeroBitCount, classes.reduce(0) { $0 + (twice & 1 << hashBit(UInt64($1), shift: shift) != 0 ? 1 : 0) })
+        return (filter, shared)
+    }
+
+    /// How many filter bits `classes` take in a state with hash window `shift`, and how many classes share a bit
+    /// (they go to `overflow`).
+    private static func rowShape(of classes: [Int], shift: Int) -> (bits: Int, shared: Int) {
+        let (filter, shared) = filterBits(of: classes, shift: shift)
+        return (filter.nonzeroBitCount, classes.reduce(0) { $0 + (shared & 1 << hashBit(UInt64($1), shift: shift) != 0 ? 1 : 0) })
     }
 
     /// A state's transitions by filter bit, in bit order (the order of their entries in the row).
