@@ -14,7 +14,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Closed loop by default: each connection keeps --pipeline requests in flight. With --rate the \
         requests leave on a fixed schedule (open loop) and latency counts from the scheduled time. The \
-        messages come from a labelled JSONL corpus (default ./corpus/messages) and are sent round-robin.
+        messages come from a labelled JSONL corpus (default ./corpus/messages) and are sent round-robin. \
+        With --runs N the load runs N times and the figures are the runs' medians, with their range.
         """
     )
 
@@ -39,6 +40,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "JSONL corpus file or directory (default ./corpus/messages).")
     var corpus: String?
 
+    @Option(name: .long, help: "Runs back to back, each with fresh connections and its own warm-up; the figures are their medians (default 1).")
+    var runs = 1
+
     @Option(name: .long, help: "Generator threads (default one per core).")
     var threads: Int?
 
@@ -54,6 +58,7 @@ struct BenchCommand: ParsableCommand {
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1…64") }
+        guard runs >= 1, runs <= 100 else { throw ValidationError("--runs must be 1…100") }
     }
 
     func run() throws {
@@ -77,29 +82,60 @@ struct BenchCommand: ParsableCommand {
         options.warmup = warmup
         options.rate = rate
         if let threads { options.threads = threads }
-        let report: LoadGenerator.Report
+        let series: LoadSeries
         do {
-            report = try LoadGenerator.run(options)
+            series = try LoadSeries.run(options, count: runs)
         } catch {
             throw ToolFailure(message: "\(error)")
         }
         let mode = (rate.map { "open loop, \(Int($0)) req/s offered" } ?? "closed loop") + (ping ? ", pings" : "")
-        if json {
-            FileOutput.standardOutput.write("""
-            {"connections":\(connections),"pipeline":\(pipeline),"duration_s":\(duration),"rate":\(rate.map { "\($0)" } ?? "null"),"ping":\(ping),\
-            "messages":\(items.count),"answered":\(report.answered),"errors":\(report.errors),"skipped":\(report.skipped),\
-            "requests_per_s":\(Int(report.requestsPerSecond)),"latency_us":{"p50":\(Int(report.p50)),"p99":\(Int(report.p99)),\
-            "p999":\(Int(report.p999)),"max":\(Int(report.max))}}
+        FileOutput.standardOutput.write(json ? jsonFigures(series, messages: items.count) : textFigures(series, mode: mode, messages: items.count))
+        if series.errors > 0 { throw ToolFailure(message: "\(series.errors) requests were answered with an error", exitCode: 1) }
+    }
 
-            """)
-        } else {
-            FileOutput.standardOutput.write("""
-            fraudscreen bench: \(connections) connections × pipeline \(pipeline), \(mode), \(Int(duration)) s measured, \(items.count) corpus messages
-              requests/s   \(Int(report.requestsPerSecond))   (\(report.answered) answered, \(report.errors) errors\(report.skipped > 0 ? ", \(report.skipped) not sent: pipeline full" : ""))
-              latency µs   p50 \(Int(report.p50))   p99 \(Int(report.p99))   p999 \(Int(report.p999))   max \(Int(report.max))
-
-            """)
+    private func jsonFigures(_ series: LoadSeries, messages: Int) -> String {
+        func figures(_ requestsPerSecond: Double, _ p50: Double, _ p99: Double, _ p999: Double, _ max: Double) -> String {
+            #""requests_per_s":\#(Int(requestsPerSecond)),"latency_us":{"p50":\#(Int(p50)),"p99":\#(Int(p99)),"p999":\#(Int(p999)),"max":\#(Int(max))}"#
         }
-        if report.errors > 0 { throw ToolFailure(message: "\(report.errors) requests were answered with an error", exitCode: 1) }
+        let perRun = series.runs.map { run in
+            #"{"answered":\#(run.answered),"errors":\#(run.errors),"skipped":\#(run.skipped),"# + figures(run.requestsPerSecond, run.p50, run.p99, run.p999, run.max) + "}"
+        }
+        // Medians of the runs (a single run's own figures when there is one); `max` is the largest of all.
+        return """
+        {"connections":\(connections),"pipeline":\(pipeline),"duration_s":\(duration),"rate":\(rate.map { "\($0)" } ?? "null"),"ping":\(ping),\
+        "messages":\(messages),"runs":\(series.runs.count),"answered":\(series.answered),"errors":\(series.errors),"skipped":\(series.skipped),\
+        \(figures(series.median(\.requestsPerSecond), series.median(\.p50), series.median(\.p99), series.median(\.p999), series.range(\.max).upperBound)),\
+        "per_run":[\(perRun.joined(separator: ","))]}
+
+        """
+    }
+
+    private func textFigures(_ series: LoadSeries, mode: String, messages: Int) -> String {
+        let counts = "\(series.answered) answered, \(series.errors) errors" + (series.skipped > 0 ? ", \(series.skipped) not sent: pipeline full" : "")
+        let heading = "fraudscreen bench: \(connections) connections × pipeline \(pipeline), \(mode), "
+        guard series.runs.count > 1 else {
+            let run = series.runs[0]
+            return """
+            \(heading)\(Int(duration)) s measured, \(messages) corpus messages
+              requests/s   \(Int(run.requestsPerSecond))   (\(counts))
+              latency µs   p50 \(Int(run.p50))   p99 \(Int(run.p99))   p999 \(Int(run.p999))   max \(Int(run.max))
+
+            """
+        }
+        func range(_ figure: (LoadGenerator.Report) -> Double) -> String {
+            let r = series.range(figure)
+            return "\(Int(r.lowerBound))–\(Int(r.upperBound))"
+        }
+        var lines = ["\(heading)\(series.runs.count) runs of \(Int(duration)) s measured, \(messages) corpus messages"]
+        for (index, run) in series.runs.enumerated() {
+            let label = "  run \(index + 1)"
+            lines.append(label + String(repeating: " ", count: max(1, 15 - label.count))
+                         + "requests/s \(Int(run.requestsPerSecond))   p50 \(Int(run.p50))   p99 \(Int(run.p99))   p999 \(Int(run.p999))   max \(Int(run.max)) µs")
+        }
+        lines.append("  median of \(series.runs.count) runs (range):")
+        lines.append("  requests/s   \(Int(series.median(\.requestsPerSecond))) (\(range(\.requestsPerSecond)))   (\(counts))")
+        lines.append("  latency µs   p50 \(Int(series.median(\.p50))) (\(range(\.p50)))   p99 \(Int(series.median(\.p99))) (\(range(\.p99)))   "
+                     + "p999 \(Int(series.median(\.p999))) (\(range(\.p999)))   max \(Int(series.range(\.max).upperBound))")
+        return lines.joined(separator: "\n") + "\n"
     }
 }

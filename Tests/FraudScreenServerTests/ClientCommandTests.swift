@@ -55,6 +55,26 @@ struct ClientCommandTests {
         #expect(open.status == 0, "\(open.stderr)")
         #expect(open.stdout.contains("open loop"))
         #expect(open.stdout.contains("p999"))
+
+        // Several runs: every run's figures, and the medians at the top level where one run's figures are.
+        let series = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--pipeline", "2", "--duration", "0.5",
+                              "--warmup", "0.1", "--runs", "3", "--corpus", corpus.path, "--json"])
+        #expect(series.status == 0, "\(series.stderr)")
+        let summary = json(series.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let runs = summary["per_run"] as? [[String: Any]] ?? []
+        #expect(summary["runs"] as? Int == 3 && runs.count == 3)
+        let rates = runs.compactMap { $0["requests_per_s"] as? Int }.sorted()
+        #expect(rates.count == 3 && rates.allSatisfy { $0 > 0 })
+        #expect(summary["requests_per_s"] as? Int == rates[1])
+        #expect(summary["answered"] as? Int == runs.compactMap { $0["answered"] as? Int }.reduce(0, +))
+        let p99s = runs.compactMap { ($0["latency_us"] as? [String: Int])?["p99"] }.sorted()
+        #expect((summary["latency_us"] as? [String: Int])?["p99"] == p99s[1])
+        let text = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--pipeline", "2", "--duration", "0.5",
+                            "--warmup", "0.1", "--runs", "2", "--corpus", corpus.path])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("run 2") && text.stdout.contains("median of 2 runs"))
+        let invalid = try run(["bench", "--socket", daemon.socketPath, "--runs", "0"])
+        #expect(invalid.status != 0 && invalid.stderr.contains("--runs must be 1…100"))
     }
 
     @Test func transactionsGoToTheDaemonAsTransactions() throws {

@@ -17,4 +17,22 @@ struct LoadGeneratorTests {
         #expect(!isError(#"{"id":"m1","verdict":"allow","hits":[{"rule":"error"}]}"#))
         #expect(!isError(#"{"id":"x"#))  // too short to hold the marker
     }
+
+    @Test("a series reports the median of its runs, the mean of the middle two for an even count, and the totals")
+    func seriesMedians() {
+        func report(_ answered: Int, p99: Double, errors: Int = 0) -> LoadGenerator.Report {
+            LoadGenerator.Report(answered: answered, errors: errors, skipped: 1, seconds: 1, p50: 100, p99: p99, p999: p99 * 2, max: p99 * 3)
+        }
+        let odd = LoadSeries(runs: [report(300, p99: 900), report(100, p99: 5_000), report(200, p99: 700)])
+        #expect(odd.median(\.requestsPerSecond) == 200)
+        #expect(odd.median(\.p99) == 900)  // the stalled run's 5 ms is not the typical run's
+        #expect(odd.range(\.p99) == 700...5_000)
+        #expect(odd.answered == 600 && odd.skipped == 3)
+        let even = LoadSeries(runs: [report(100, p99: 800), report(400, p99: 600, errors: 2), report(200, p99: 1_000), report(300, p99: 900)])
+        #expect(even.median(\.requestsPerSecond) == 250)
+        #expect(even.median(\.p99) == 850)
+        #expect(even.errors == 2)
+        let single = LoadSeries(runs: [report(123, p99: 456)])
+        #expect(single.median(\.p99) == 456 && single.range(\.requestsPerSecond) == 123...123)
+    }
 }
