@@ -161,10 +161,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainEvent {
-            draining = true
-            processBatch()
-            flushOutput()
-            closeIfDrained()
+            drain()
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client has sent everything: a last line without its newline is still a request (the end of
+            // the stream ends it), and once every request is answered the connection closes.
+            if discardingOversizedLine {
+                discardingOversizedLine = false
+            } else if input.readableBytes > 0, !hasCompleteLine(from: input.readableBytes - 1) {
+                input.writeInteger(UInt8(ascii: "\n"))
+            }
+            drain()
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
             if waiting.isEmpty, input.readableBytes == 0 {
                 logger.debug("closing idle connection")
@@ -173,6 +179,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    /// Answers every complete request already read, then closes (`closeIfDrained`); reads no more.
+    private func drain() {
+        draining = true
+        processBatch()
+        flushOutput()
+        closeIfDrained()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -239,9 +253,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private var hasCompleteLine: Bool {
+    private var hasCompleteLine: Bool { hasCompleteLine(from: 0) }
+
+    /// Whether a newline is in the buffered input at or after `offset`.
+    private func hasCompleteLine(from offset: Int) -> Bool {
         input.withUnsafeReadableBytes { bytes in
-            bytes.count > 0 && memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil
+            offset < bytes.count && memchr(bytes.baseAddress! + offset, 0x0A, bytes.count - offset) != nil
         }
     }
 

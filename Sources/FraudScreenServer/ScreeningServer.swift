@@ -102,6 +102,9 @@ public final class ScreeningServer: @unchecked Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 65_536))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1_024, high: 256 * 1_024))
+            // A client that sends its requests and shuts down its side (`printf … | socat`, `nc -N`) still gets
+            // every answer: end of input is an event, and the connection closes once all are written.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in self.initialize(channel) }
     }
 

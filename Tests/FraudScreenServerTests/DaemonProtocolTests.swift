@@ -46,6 +46,40 @@ struct DaemonProtocolTests {
         #expect(errorCode(try socket.request(#"{"id":"after","op":"ping"}"#)) == nil)
     }
 
+    @Test("a client that shuts down its sending side gets every answer, in order, then the daemon closes")
+    func halfClosedClientsGetEveryAnswer() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        // One request (`echo … | socat`), fewer than a batch, more than a batch (the rest is screened in a later
+        // turn of the loop), and a slow report among them (answered after its fsync).
+        for count in [1, 5, 40, 300] {
+            let socket = try daemon.connect(); defer { socket.close() }
+            var lines = ""
+            for i in 0..<count {
+                lines += i == count / 2 && count > 1
+                    ? #"{"id":"h\#(i)","op":"report","message":{"text":"刷单返利"},"reporter":"hotline-07","label":"fraud"}"# + "\n"
+                    : #"{"id":"h\#(i)","op":"screen","message":{"text":"请把钱转到安全账户"}}"# + "\n"
+            }
+            try socket.send(lines)
+            socket.shutdownSending()
+            let answers = try socket.readUntilClosed()  // returns only once the daemon has closed
+            #expect(answers.map { json($0)["id"] as? String ?? "?" } == (0..<count).map { "h\($0)" }, "\(count) requests")
+            #expect(answers.allSatisfy { errorCode($0) == nil })
+        }
+        // The end of the stream ends a last line that has no newline; a partial line past an oversized one does not
+        // become a request.
+        let unterminated = try daemon.connect(); defer { unterminated.close() }
+        try unterminated.send(#"{"id":"first","op":"ping"}"# + "\n" + #"{"id":"last","op":"ping"}"#)
+        unterminated.shutdownSending()
+        #expect(try unterminated.readUntilClosed().map { json($0)["id"] as? String ?? "?" } == ["first", "last"])
+        let oversized = try daemon.connect(); defer { oversized.close() }
+        try oversized.send([UInt8](repeating: 0x61, count: 70_000))
+        oversized.shutdownSending()
+        #expect(try oversized.readUntilClosed().map { errorCode($0) } == ["too_large"])
+        // The daemon kept serving.
+        let after = try daemon.connect(); defer { after.close() }
+        #expect(errorCode(try after.request(#"{"id":"after","op":"ping"}"#)) == nil)
+    }
+
     @Test func verdictAnswerHasTheDocumentedMembers() throws {
         let (daemon, _) = try startDaemon(); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }

@@ -30,6 +30,9 @@ final class LineSocket: @unchecked Sendable {
 
     func close() { Glibc.close(fd) }
 
+    /// Ends the sending side (what `socat` and `nc -N` do at the end of their input); answers can still be read.
+    func shutdownSending() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
     func send(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
