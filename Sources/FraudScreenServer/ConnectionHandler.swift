@@ -358,7 +358,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
             answerError(id: id, ProtocolError(.forbidden, "this daemon stores no reports (no reports directory configured)"))
             return
         }
-        let verdict = screener(listingEntities: listingEntities).screen(report.message.text)
+        let screener = screener(listingEntities: listingEntities)
+        // A report is a label for rule authors to replay: a category the rules do not have (a typo, an old
+        // name) would be stored and count as a miss of a category nobody screens for.
+        if let category = report.category, screener.ruleSet.category(id: category) == nil {
+            let known = screener.ruleSet.categories.map(\.id).joined(separator: ", ")
+            answerError(id: id, ProtocolError(.badValue, "category: '\(category)' is not a category of the rule set (one of: \(known))"))
+            return
+        }
+        let verdict = screener.screen(report.message.text)
         let reportID = store.nextID()
         let record = AnswerEncoder.reportRecord(reportID: reportID, requestID: id, report: report, peer: peer,
                                                 receivedAt: ReportStore.iso8601(Date()), verdict: verdict)

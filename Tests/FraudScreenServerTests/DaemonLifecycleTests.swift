@@ -18,6 +18,10 @@ struct DaemonLifecycleTests {
             if let id = answer["report_id"] as? String { acknowledged.append(id) }
         }
         #expect(acknowledged.count == 20)
+        // A category the rule set does not have is refused, names the ones it has, and is not stored.
+        let mislabelled = try socket.request(#"{"id":"typo","op":"report","message":{"text":"刷单就有佣金"},"reporter":"hotline-07","label":"fraud","category":"brushing"}"#)
+        #expect(errorCode(mislabelled) == "bad_value")
+        #expect(mislabelled.contains("'brushing' is not a category") && mislabelled.contains("brushing_rebate"))
         daemon.signal(SIGKILL)
         #expect(daemon.waitForExit(timeout: 10) == 128 + SIGKILL)
         let files = try FileManager.default.contentsOfDirectory(atPath: daemon.reportsDirectory).filter { $0.hasSuffix(".jsonl") }
