@@ -80,6 +80,9 @@ public final class ScreeningServer: @unchecked Sendable {
         if let path = configuration.metricsSocketPath {
             try SocketFile.prepare(path)
             let metrics = ServerBootstrap(group: group)
+                // A scraper whose input is empty (`socat … < /dev/null` in a cron job) shuts down its side at
+                // once; the text is written when the statistics arrive, so the connection must outlive that.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(MetricsHandler(server: self)) }
                 }

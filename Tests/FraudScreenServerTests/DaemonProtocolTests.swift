@@ -269,6 +269,11 @@ struct DaemonProtocolTests {
         let prometheus = json(try socket.request(#"{"id":"pr","op":"stats","format":"prometheus"}"#))["prometheus"] as? String ?? ""
         #expect(prometheus.contains("fraudscreen_verdicts_total{verdict=\"warn\"} 10"))
         let scrape = try LineSocket(path: metrics).readUntilClosed().joined(separator: "\n")
+        // A scraper that shuts down its side at once (`socat … < /dev/null`) gets the same text.
+        let halfClosed = try LineSocket(path: metrics); defer { halfClosed.close() }
+        halfClosed.shutdownSending()
+        let halfClosedScrape = try halfClosed.readUntilClosed()
+        #expect(halfClosedScrape.contains { $0.hasPrefix("fraudscreen_requests_total{op=\"screen_message\"}") })
         #expect(scrape.contains("# TYPE fraudscreen_requests_total counter"))
         #expect(scrape.contains("fraudscreen_request_duration_seconds{quantile=\"0.99\"}"))
     }
