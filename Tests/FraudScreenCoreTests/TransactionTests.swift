@@ -109,6 +109,18 @@ struct TransactionTests {
         for i in 0..<50 { _ = tracker.recordFirstTimeTransfer(payer: "p\(i)", at: 4000 + Int64(i)) }
         #expect(tracker.payerCount <= 10)
 
+        // Full, it forgets the least recently active payers and keeps the active ones, whatever else comes.
+        let full = VelocityTracker(windowSeconds: 1800, maximumPayers: 1_000)
+        #expect(full.recordFirstTimeTransfer(payer: "idle", at: 0) == 1)
+        for i in 0..<5_000 {
+            if i % 400 == 0 { #expect(full.recordFirstTimeTransfer(payer: "active", at: Int64(i / 10)) == i / 400 + 1) }
+            _ = full.recordFirstTimeTransfer(payer: "new\(i)", at: Int64(i / 10))
+            #expect(full.payerCount <= 1_000)
+        }
+        #expect(full.recordFirstTimeTransfer(payer: "active", at: 500) == 14)  // none of its 13 earlier ones lost
+        #expect(full.recordFirstTimeTransfer(payer: "idle", at: 500) == 1)  // forgotten: its transfer at 0 is in the window
+        #expect(full.recordFirstTimeTransfer(payer: "new4999", at: 500) == 2)  // the most recent new payer is remembered
+
         let ruleSet = try Fixture.ruleSet([Fixture.rule("t.third", "transaction: {recent_first_time_payee_transfers: {min: 3}}")])
         let screener = Screener(ruleSet: ruleSet)
         screener.velocity = VelocityTracker()

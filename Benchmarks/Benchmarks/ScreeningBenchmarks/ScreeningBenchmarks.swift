@@ -190,6 +190,25 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // 6. The velocity memory of first-time transfers, full: every transfer is a new payer's, so the tracker keeps
+    //    forgetting the least recently active ones. One iteration is 1,000 transfers; "Slowest transfer" is the
+    //    longest single one in the iteration: what a bank request that meets the forgetting waits.
+    let slowestTransfer = BenchmarkMetric.custom("Slowest transfer (µs)", polarity: .prefersSmaller, useScalingFactor: false)
+    let velocity = VelocityTracker(windowSeconds: 1_800, maximumPayers: 100_000)
+    var payer = 0
+    Benchmark("Velocity: first-time transfers of new payers, 100,000 remembered",
+              configuration: .init(metrics: [.wallClock, slowestTransfer], warmupIterations: 200, scalingFactor: .kilo,
+                                   maxDuration: .seconds(5), maxIterations: 2_000)) { benchmark in
+        var slowest = Duration.zero
+        for _ in benchmark.scaledIterations {
+            payer += 1
+            let start = ContinuousClock.now
+            blackHole(velocity.recordFirstTimeTransfer(payer: "6222\(payer)", at: Int64(payer / 10)))
+            slowest = max(slowest, ContinuousClock.now - start)
+        }
+        benchmark.measurement(slowestTransfer, Int(slowest / .microseconds(1)))
+    }
+
     // 5. The machine's phase. This virtual machine's caches are shared with other tenants, and the same build
     //    screens up to 1.5× slower when they are busy; arithmetic runs at the same speed then, memory does not.
     //    These measure one dependent load (ns, scaled per load) through a random cycle of cache lines: 1 MB
