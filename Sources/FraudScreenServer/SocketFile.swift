@@ -1,3 +1,4 @@
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,10 @@ enum SocketFile {
     /// Removes a stale socket file left by a daemon that died; refuses when something still listens there
     /// or when the path is not a socket.
     static func prepare(_ path: String) throws {
+        let room = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+        guard path.utf8.count <= room else {
+            throw Failure(description: "\(path): \(path.utf8.count) bytes, longer than the \(room) a Unix socket address holds")
+        }
         var status = stat()
         guard lstat(path, &status) == 0 else { return }
         guard status.st_mode & S_IFMT == S_IFSOCK else {
@@ -51,6 +56,9 @@ enum SocketFile {
         let result: T
         do {
             result = try bind()
+        } catch let error as IOError {
+            umask(previous)
+            throw Failure(description: "\(path): \(explanation(of: error.errnoCode, binding: path))")
         } catch {
             umask(previous)
             throw error
@@ -63,5 +71,19 @@ enum SocketFile {
             throw Failure(description: "cannot chmod \(path): \(String(cString: strerror(errno)))")
         }
         return result
+    }
+
+    /// What a failed bind means for the operator: the usual causes named, not just the errno.
+    private static func explanation(of code: Int32, binding path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        let directory = parts.isEmpty ? "." : parts.joined(separator: "/").isEmpty ? "/" : parts.joined(separator: "/")
+        let reason = String(cString: strerror(code))
+        var status = stat()
+        switch code {
+        case ENOENT where stat(directory, &status) != 0: return "\(reason): the directory \(directory) does not exist"
+        case EACCES, EPERM: return "\(reason): this user may not create files in \(directory)"
+        case EROFS: return "\(reason): \(directory) is on a read-only file system"
+        default: return reason
+        }
     }
 }

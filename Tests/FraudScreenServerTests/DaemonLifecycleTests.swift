@@ -273,6 +273,18 @@ struct DaemonLifecycleTests {
         #expect(daemon.log.contains("no_such_category"))
     }
 
+    @Test("a socket path that cannot be used stops the daemon with the reason: missing directory, too long")
+    func unusableSocketPathExitsWithTheReason() throws {
+        for (path, reason) in [("/nonexistent-fraudscreen-dir/d.sock", "the directory /nonexistent-fraudscreen-dir does not exist"),
+                               ("/tmp/" + String(repeating: "x", count: 120) + ".sock", "longer than the 107 a Unix socket address holds")] {
+            let daemon = try DaemonProcess(); defer { daemon.stop() }
+            let rules = try TestRules(in: daemon.directory)
+            try daemon.start(["--socket", path, "--rules", rules.path], waitForSocket: false)
+            #expect(daemon.waitForExit(timeout: 60) == 1)
+            #expect(daemon.log.contains("cannot listen: \(path): ") && daemon.log.contains(reason), "\(daemon.log)")
+        }
+    }
+
     @Test func aReportThatCannotBeStoredIsAnsweredInternalAndNotAcknowledged() throws {
         let daemon = try DaemonProcess(); defer { daemon.stop() }
         let rules = try TestRules(in: daemon.directory)
