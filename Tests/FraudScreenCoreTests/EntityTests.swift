@@ -59,6 +59,23 @@ struct EntityTests {
         #expect(try only("官网是 abc.com.", .url).value == "abc.com")
     }
 
+    @Test("links and numbers inside long runs of URL characters: later starting points, and a bounded number of tries")
+    func longRuns() throws {
+        // The first starting point of a run is not a link, a later one is.
+        #expect(try only("看 a..evil.top 这里", .url).value == "evil.top")
+        #expect(try only("看 x.y/evil.top 这里", .url).value == "evil.top")
+        // A 20,000-character run that holds no link (every starting point used to be tried, 0.8 s for this
+        // text); the link and the phone number after it are still found, as is a number inside it.
+        let run = String(repeating: "a.", count: 10_000)
+        #expect(values(run + " http://evil.top/x", .url) == ["evil.top/x"])
+        #expect(values(run + " 13800138000", .phone) == ["13800138000"])
+        #expect(values(String(repeating: "a.", count: 40) + "13800138000", .phone) == ["13800138000"])
+        // Past `linkTriesPerRun` failed starting points, the rest of the run is not read for links.
+        let tries = EntityExtractor.linkTriesPerRun
+        #expect(values(String(repeating: "a.", count: tries - 2) + ".evil.top", .url) == ["evil.top"])
+        #expect(values(String(repeating: "a.", count: tries + 2) + ".evil.top", .url).isEmpty)
+    }
+
     @Test("short links are recognised by host")
     func shortLink() throws {
         let url = try only("点击t.cn/A6x领取", .url)

@@ -209,6 +209,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // 7. Long runs of URL characters (20,000 characters each), as a hostile or broken client might send: each
+    //    text's screening must stay far below a request's budget (every starting point of a run was once tried
+    //    as a link: 0.8 s for the first of these). One iteration screens the five.
+    let runs = ["a.", "http://a.b/", "a.1.", "a-", "1."].map { String(repeating: $0, count: 20_000 / $0.count) }
+    Benchmark("Screen 20,000-character runs of URL characters, shipped rules",
+              configuration: .init(metrics: [.wallClock], warmupIterations: 2, maxDuration: .seconds(5), maxIterations: 200)) { benchmark in
+        let screener = Screener(ruleSet: fixtures.shippedRuleSet, reportsEntities: false)
+        for _ in benchmark.scaledIterations {
+            for text in runs { blackHole(screener.screen(text)) }
+        }
+    }
+
     // 6. The velocity memory of first-time transfers, full: every transfer is a new payer's, so the tracker keeps
     //    forgetting the least recently active ones. One iteration is 1,000 transfers; "Slowest transfer" is the
     //    longest single one in the iteration: what a bank request that meets the forgetting waits.
