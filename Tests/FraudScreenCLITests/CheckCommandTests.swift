@@ -33,6 +33,22 @@ struct CheckCommandTests {
         #expect((object["rules_version"] as? String)?.count == 16)
     }
 
+    @Test("a transaction from standard input is screened; a broken one gets one line naming what is wrong")
+    func transactionFromStandardInput() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let transaction = #"{"memo":"做任务拿佣金，先垫付","amount":"500.00","currency":"CNY","payer":{"account":"6222"},"payee":{"account":"6217"},"timestamp":"2026-11-29T02:13:00+08:00"}"#
+        let good = try ToolProcess.run(["check", "--rules", rules.path, "--json", "--transaction", "-"], stdin: Data(transaction.utf8))
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("\"verdict\":\"block\""))
+        let broken = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data("{bad".utf8))
+        #expect(broken.status != 0)
+        #expect(broken.stderr == "fraudscreen: invalid transaction: not a JSON object\n")
+        let badField = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"],
+                                           stdin: Data(transaction.replacingOccurrences(of: #""500.00""#, with: "true").utf8))
+        #expect(badField.status != 0)
+        #expect(badField.stderr.hasPrefix("fraudscreen: invalid transaction: amount: "), "\(badField.stderr)")
+    }
+
     @Test func readsStandardInput() throws {
         let rules = try FixtureRules(); defer { rules.remove() }
         let result = try ToolProcess.run(["check", "--rules", rules.path, "--json"], stdin: Data("今天天气不错".utf8))

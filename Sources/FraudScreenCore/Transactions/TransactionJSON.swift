@@ -9,7 +9,7 @@ public enum TransactionJSON {
         /// The dotted path of the field (`payee.type`).
         public var field: String
         public var message: String
-        public var description: String { "\(field): \(message)" }
+        public var description: String { field.isEmpty ? message : "\(field): \(message)" }
     }
 
     /// Parses a transaction object already decoded by JSONSerialization.
