@@ -52,7 +52,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var closed = false
     private var context: ChannelHandlerContext?
     private var peer: PeerCredentials?
-    private var isAdmin = false
+    /// Decided on the first admin request, not per connection: a group decision can need the user database
+    /// (supplementary groups), and on a bank's hosts that can be a directory service answering in milliseconds.
+    private var admin: Bool?
+    private var isAdmin: Bool {
+        if let admin { return admin }
+        let decided = peer?.isAdmin(adminUID: configuration.adminUID, adminGID: configuration.adminGID) ?? false
+        admin = decided
+        return decided
+    }
 
     init(server: ScreeningServer, loop: LoopContext, logger: Logger) {
         self.server = server
@@ -76,9 +84,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             switch result {
             case .success(let credentials):
                 handler.peer = credentials
-                handler.isAdmin = credentials.isAdmin(adminUID: handler.configuration.adminUID, adminGID: handler.configuration.adminGID)
                 handler.logger.debug("connection opened", metadata: [
-                    "peer_uid": "\(credentials.uid)", "peer_pid": "\(credentials.pid)", "admin": "\(handler.isAdmin)",
+                    "peer_uid": "\(credentials.uid)", "peer_gid": "\(credentials.gid)", "peer_pid": "\(credentials.pid)",
                 ])
             case .failure(let error):
                 // Without credentials nobody on this connection is admin; everything else still works.

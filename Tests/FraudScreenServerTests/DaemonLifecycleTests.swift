@@ -151,6 +151,16 @@ struct DaemonLifecycleTests {
         // Everything else still works on the same connection.
         #expect(json(try socket.request(#"{"id":"s","op":"screen","message":{"text":"安全账户"}}"#))["verdict"] as? String == "block")
         #expect(daemon.log.contains("reload refused"))
+
+        // A group decides too (the peer's groups are looked up on its first admin request, not on connecting).
+        let otherGID = getgid() == 4242 ? 4243 : 4242
+        for (group, allowed) in [(getgid(), true), (UInt32(otherGID), false)] {
+            let (grouped, _) = try startDaemon(["--admin-group", "\(group)"]); defer { grouped.stop() }
+            let connection = try grouped.connect(); defer { connection.close() }
+            #expect(json(try connection.request(#"{"id":"s","op":"screen","message":{"text":"安全账户"}}"#))["verdict"] as? String == "block")
+            let reload = try connection.request(#"{"id":"r","op":"reload"}"#)
+            #expect(allowed ? json(reload)["reloaded"] as? Bool == true : errorCode(reload) == "forbidden", "\(reload)")
+        }
     }
 
     @Test func sigtermAnswersEverythingReceivedFlushesReportsAndExitsZero() throws {
