@@ -35,7 +35,7 @@ final class LoopContext: @unchecked Sendable {
         if current.generation != generation {
             retiredRegexLimitHits += screener.regexLimitHits
             // This loop's screener may hold the last reference to the replaced rule set, and freeing one takes
-            // 1.3 ms for the shipped rules and 25 ms for the 10× set (benchmark "Free …"): not on the request.
+            // about 1.5 ms for the shipped rules and 26 ms for the 10× set (benchmarks "Free …"): not on a request.
             let retired = Retired(screener)
             screener = Screener(ruleSet: current.ruleSet, reportsEntities: false)
             screener.velocity = store.velocity

@@ -75,8 +75,8 @@ enum SocketFile {
 
     /// What a failed bind means for the operator: the usual causes named, not just the errno.
     private static func explanation(of code: Int32, binding path: String) -> String {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-        let directory = parts.isEmpty ? "." : parts.joined(separator: "/").isEmpty ? "/" : parts.joined(separator: "/")
+        let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let directory = parent.isEmpty ? (path.hasPrefix("/") ? "/" : ".") : parent
         let reason = String(cString: strerror(code))
         var status = stat()
         switch code {
