@@ -10,12 +10,14 @@ enum SocketFile {
         var description: String
     }
 
+    /// The longest path a Unix socket address holds (its terminating zero takes the last byte).
+    static let maxPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+
     /// Removes a stale socket file left by a daemon that died; refuses when something still listens there
     /// or when the path is not a socket.
     static func prepare(_ path: String) throws {
-        let room = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
-        guard path.utf8.count <= room else {
-            throw Failure(description: "\(path): \(path.utf8.count) bytes, longer than the \(room) a Unix socket address holds")
+        guard path.utf8.count <= maxPathBytes else {
+            throw Failure(description: "\(path): \(path.utf8.count) bytes, longer than the \(maxPathBytes) a Unix socket address holds")
         }
         var status = stat()
         guard lstat(path, &status) == 0 else { return }
@@ -38,7 +40,7 @@ enum SocketFile {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        guard bytes.count <= maxPathBytes else { return false }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, byte) in bytes.enumerated() { raw[i] = byte }
         }

@@ -209,7 +209,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // 7. Long runs of URL characters (20,000 characters each), as a hostile or broken client might send: each
+    // 5. Long runs of URL characters (20,000 characters each), as a hostile or broken client might send: each
     //    text's screening must stay far below a request's budget (every starting point of a run was once tried
     //    as a link: 0.8 s for the first of these). One iteration screens the five.
     let runs = ["a.", "http://a.b/", "a.1.", "a-", "1."].map { String(repeating: $0, count: 20_000 / $0.count) }
@@ -240,7 +240,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(slowestTransfer, Int(slowest / .microseconds(1)))
     }
 
-    // 5. The machine's phase. This virtual machine's caches are shared with other tenants, and the same build
+    // 7. The machine's phase. This virtual machine's caches are shared with other tenants, and the same build
     //    screens up to 1.5× slower when they are busy; arithmetic runs at the same speed then, memory does not.
     //    These measure one dependent load (ns, scaled per load) through a random cycle of cache lines: 1 MB
     //    stays in this core's L2, 8 MB goes to the shared L3. Read the screening figures next to them:

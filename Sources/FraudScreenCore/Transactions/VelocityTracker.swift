@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// Per-payer memory of recent transfers to first-time payees, for rules like "the third transfer to a new
@@ -47,9 +46,7 @@ public final class VelocityTracker: Sendable {
             return (count, forgotten)
         }
         // Freeing tens of thousands of entries takes milliseconds: not on the thread answering a request.
-        if let forgotten, !forgotten.isEmpty {
-            DispatchQueue.global(qos: .utility).async { withExtendedLifetime(forgotten) {} }
-        }
+        if forgotten != nil { BackgroundRelease.release(consume forgotten) }
         return count
     }
 
