@@ -38,7 +38,9 @@ public enum ParallelScreening {
         defer { shared.buffer.deinitialize(); shared.buffer.deallocate() }
 
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let screener = Screener(ruleSet: ruleSet, reportsEntities: false)
+            // Entities listed: the verdicts file and the reports are the rule author's view of an item, and an
+            // empty list would say that nothing was found.
+            let screener = Screener(ruleSet: ruleSet, reportsEntities: true)
             while let block = shared.take(), block < blocks {
                 let range = (block * blockSize)..<min(count, (block + 1) * blockSize)
                 for i in range { shared.buffer[i] = screener.screen(items[i].document) }

@@ -357,7 +357,7 @@ public struct ReplayHTML {
         var out = ""
         for field in item.fields {
             if item.kind == .transaction { out += "<span class=\"field\">\(e(field.name))</span> " }
-            for (text, evidence) in ReplayText.segments(field, verdict) {
+            for (text, evidence) in verdict.evidenceSegments(of: field) {
                 out += evidence ? "<mark>\(e(text))</mark>" : e(text)
             }
             if item.kind == .transaction { out += "<br>" }

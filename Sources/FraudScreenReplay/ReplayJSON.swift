@@ -300,7 +300,7 @@ public enum ReplayJSON {
         json.beginArray(key: "changes")
         for change in diff.changes {
             json.beginObject()
-            json.field("kind", change.kind.rawValue)
+            json.field("change", change.kind.rawValue)
             writeItem(change.item, &json)
             json.key("before"); writeVerdict(change.before, &json)
             json.key("after"); writeVerdict(change.after, &json)

@@ -128,12 +128,12 @@ public struct ReplayText {
         return out
     }
 
-    /// One item: id, verdict and where it is; the text with evidence in 【】; the hits with their evidence.
+    /// One item: id, verdict and where it is; the text with its evidence marked; the hits with their evidence.
     func describe(_ item: LabelledItem, _ verdict: Verdict, indent: String) -> String {
-        var out = "\(indent)\(style(item.id, "1"))  \(ReplayText.summary(verdict))  \(item.source)\n"
-        out += "\(indent)    " + ReplayText.marked(item, verdict, open: colour ? "\u{1B}[1;31;4m" : "【", close: colour ? "\u{1B}[0m" : "】",
+        var out = "\(indent)\(style(TerminalText.escaped(item.id, keepsLayout: false), "1"))  \(ReplayText.summary(verdict))  \(item.source)\n"
+        out += "\(indent)    " + ReplayText.marked(item, verdict, marks: colour ? TerminalText.colourMarks : TerminalText.plainMarks,
                                                limit: 160) + "\n"
-        if let summary = ReplayText.transactionSummary(item) { out += "\(indent)    \(summary)\n" }
+        if let summary = ReplayText.transactionSummary(item) { out += "\(indent)    \(TerminalText.escaped(summary, keepsLayout: false))\n" }
         out += ReplayText.hitLines(verdict, indent: indent + "    ")
         return out
     }
@@ -160,7 +160,7 @@ public struct ReplayText {
         var out = ""
         for hit in verdict.hits {
             let evidence = hit.evidence.prefix(4).map { e in
-                (e.field == "text" ? "" : e.field + " ") + "「\(e.text.replacingOccurrences(of: "\n", with: " "))」" + (e.evasive ? "(evasive)" : "")
+                (e.field == "text" ? "" : e.field + " ") + "「\(TerminalText.escaped(e.text.replacingOccurrences(of: "\n", with: " "), keepsLayout: false))」" + (e.evasive ? "(evasive)" : "")
             }.joined(separator: " ")
             out += "\(indent)\(hit.score >= 0 ? "+" : "")\(hit.score) \(hit.ruleID) \(evidence)\n"
         }
@@ -168,49 +168,24 @@ public struct ReplayText {
     }
 
     /// The item's text with the evidence of positive hits marked, newlines flattened, cut at `limit` scalars.
-    static func marked(_ item: LabelledItem, _ verdict: Verdict, open: String, close: String, limit: Int) -> String {
+    static func marked(_ item: LabelledItem, _ verdict: Verdict, marks: (open: String, close: String), limit: Int) -> String {
         var parts: [String] = []
         for field in item.fields {
-            let segments = ReplayText.segments(field, verdict)
+            let segments = verdict.evidenceSegments(of: field)
             var text = ""
             var length = 0
             for (segment, isEvidence) in segments {
-                var s = segment.replacingOccurrences(of: "\n", with: " ")
+                var s = TerminalText.escaped(segment.replacingOccurrences(of: "\n", with: " "), keepsLayout: false)
                 if length >= limit { break }
                 if length + s.unicodeScalars.count > limit {
                     s = String(String.UnicodeScalarView(s.unicodeScalars.prefix(limit - length))) + "…"
                 }
                 length += s.unicodeScalars.count
-                text += isEvidence ? open + s + close : s
+                text += isEvidence ? marks.open + s + marks.close : s
             }
             parts.append(item.kind == .transaction ? "\(field.name): \(text)" : text)
         }
         return parts.joined(separator: " · ")
-    }
-
-    /// A field's text cut into runs of evidence (of rules with positive scores) and the rest.
-    public static func segments(_ field: Document.Field, _ verdict: Verdict) -> [(text: String, evidence: Bool)] {
-        let scalars = Array(field.text.unicodeScalars)
-        var marked = [Bool](repeating: false, count: scalars.count)
-        for hit in verdict.hits where hit.score > 0 {
-            for e in hit.evidence where e.field == field.name {
-                let lower = max(0, e.span.start), upper = min(scalars.count, e.span.end)
-                if lower < upper { for i in lower..<upper { marked[i] = true } }
-            }
-        }
-        var out: [(String, Bool)] = []
-        var current = String.UnicodeScalarView()
-        var inside = false
-        for (i, scalar) in scalars.enumerated() {
-            if marked[i] != inside {
-                if !current.isEmpty { out.append((String(current), inside)) }
-                current = String.UnicodeScalarView()
-                inside = marked[i]
-            }
-            current.append(scalar)
-        }
-        if !current.isEmpty { out.append((String(current), inside)) }
-        return out
     }
 
     private func advice() -> String {
@@ -249,10 +224,10 @@ public struct ReplayText {
         out += "  changed items: \(diff.changes.count) (broken \(diff.count(.broken)), fixed \(diff.count(.fixed)), other \(diff.count(.changed)))\n"
         for change in diff.changes.prefix(limit) {
             let tag = change.kind == .broken ? style("BROKEN", "1;31") : change.kind == .fixed ? style("FIXED", "1;32") : "CHANGED"
-            out += "  \(tag) \(change.item.id) (\(change.item.label?.rawValue ?? "unlabelled"))  "
+            out += "  \(tag) \(TerminalText.escaped(change.item.id, keepsLayout: false)) (\(change.item.label?.rawValue ?? "unlabelled"))  "
             out += "\(summary(change.before)) → \(summary(change.after))  \(change.item.source)\n"
-            out += "      " + marked(change.item, change.after, open: "【", close: "】", limit: 160) + "\n"
-            if let summary = transactionSummary(change.item) { out += "      \(summary)\n" }
+            out += "      " + marked(change.item, change.after, marks: TerminalText.plainMarks, limit: 160) + "\n"
+            if let summary = transactionSummary(change.item) { out += "      \(TerminalText.escaped(summary, keepsLayout: false))\n" }
             if change.before.hits.map({ "\($0.ruleID) \($0.score)" }) == change.after.hits.map({ "\($0.ruleID) \($0.score)" }) {
                 out += "      hits (the same before and after):\n" + hitLines(change.after, indent: "        ")
             } else {

@@ -11,7 +11,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Screen one message or transaction and explain the verdict.",
         discussion: """
-            Reads the message from standard input when TEXT is not given. With --transaction, reads a             transaction JSON object (docs/PROTOCOL.md) from FILE, or from standard input when FILE is -.
+            Reads the message from standard input when TEXT is not given. With --transaction, reads a transaction JSON object (docs/PROTOCOL.md) from FILE, or from standard input when FILE is -.
             """
     )
 
@@ -88,7 +88,7 @@ struct CheckCommand: ParsableCommand {
         for hit in answer.hits {
             out += "  \(hit.score >= 0 ? "+" : "")\(hit.score)  \(hit.rule)  [\(hit.category)]  \(hit.description)\n"
             for e in hit.evidence {
-                out += "        \(e.field)[\(e.start)..<\(e.end)] 「\(e.text)」\(e.evasive ? "  (evasive: 规避写法)" : "")\n"
+                out += "        \(e.field)[\(e.start)..<\(e.end)] 「\(TerminalText.escaped(e.text, keepsLayout: false))」\(e.evasive ? "  (evasive: 规避写法)" : "")\n"
             }
         }
         if !answer.entities.isEmpty {

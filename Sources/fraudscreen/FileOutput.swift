@@ -9,12 +9,32 @@ enum FileOutput {
     func write(_ text: String) {
         // write(2) straight to the descriptor: no shared stdio buffer to guard, and output is never lost in
         // a buffer when the process exits early.
-        let fd = self == .standardOutput ? STDOUT_FILENO : STDERR_FILENO
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue } else { return } }
-            bytes = bytes.dropFirst(n)
+        _ = FileOutput.writeAll(Array(text.utf8)[...], to: self == .standardOutput ? STDOUT_FILENO : STDERR_FILENO)
+    }
+
+    /// Writes all of `bytes` to `fd`, resuming after signals and short writes: nil, or the errno that stopped it.
+    private static func writeAll(_ bytes: ArraySlice<UInt8>, to fd: Int32) -> Int32? {
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            rest = rest.dropFirst(n)
+        }
+        return nil
+    }
+
+    /// Writes `bytes` to the file at `path` through the path itself: a symlink's target, a FIFO, `/dev/stdout`
+    /// or `>(…)` get the bytes and an existing file keeps its mode. (Writing a temporary file and renaming it
+    /// over the path replaced such a path with a new regular file.)
+    static func write(_ bytes: [UInt8], toPath path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw ToolFailure(message: "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        if let failure = writeAll(bytes[...], to: fd) {
+            throw ToolFailure(message: "cannot write \(path): \(String(cString: strerror(failure)))")
         }
     }
 

@@ -13,8 +13,8 @@ struct FraudScreenCommand: ParsableCommand {
         subcommands: [CheckCommand.self, LintCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 
-    /// Parses and runs, turning every failure into one clear line on stderr and a non-zero exit
-    /// (help and version keep ArgumentParser's full output).
+    /// Parses and runs, turning every failure into one clear line on stderr and exit status 2 (1 is kept for a
+    /// failed check: a lint example, a replay gate). Help and version keep ArgumentParser's full output.
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -23,11 +23,12 @@ struct FraudScreenCommand: ParsableCommand {
             FileOutput.standardError.write("fraudscreen: \(failure.message)\n")
             Glibc.exit(failure.exitCode)
         } catch {
-            let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }
+            if exitCode(for: error) == .success { exit(withError: error) }
             let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             FileOutput.standardError.write("fraudscreen: \(message.replacingErrorPrefix()) (see 'fraudscreen --help')\n")
-            Glibc.exit(code.rawValue == 0 ? 2 : code.rawValue)
+            // 2 for every usage error (ArgumentParser's own is 64): scripts tell 1, a failed check or gate, from 2,
+            // a command that could not run as given, whatever the reason.
+            Glibc.exit(2)
         }
     }
 }

@@ -87,10 +87,10 @@ struct ReplayCommand: ParsableCommand {
         bar?.finish()
 
         if let verdicts {
-            try ReplayCommand.write(VerdictsFile.render(items: input.items, verdicts: result.verdicts), to: verdicts)
+            try FileOutput.write(VerdictsFile.render(items: input.items, verdicts: result.verdicts), toPath: verdicts)
         }
         if let html {
-            try ReplayCommand.write(Array(ReplayHTML(report: result.report).render().utf8), to: html)
+            try FileOutput.write(Array(ReplayHTML(report: result.report).render().utf8), toPath: html)
         }
         if json {
             FileOutput.standardOutput.write(ReplayJSON.render(result.report) + "\n")
@@ -100,11 +100,5 @@ struct ReplayCommand: ParsableCommand {
 
         let failures = ReplayGate(minRecall: failUnderRecall, maxFalsePositiveRate: maxFalsePositiveRate).failures(result.report)
         if !failures.isEmpty { throw ToolFailure(message: "gate failed: " + failures.joined(separator: "; "), exitCode: 1) }
-    }
-
-    private static func write(_ bytes: [UInt8], to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw ToolFailure(message: "cannot write \(path)")
-        }
     }
 }

@@ -11,7 +11,7 @@ struct VerdictReport {
 
     /// The entities line, `要素 entities: type/kind=value  …` (shared with the daemon's answers in `check --socket`).
     static func entitiesLine(_ entities: [(type: String, kind: String?, value: String)]) -> String {
-        "要素 entities: " + entities.map { "\($0.type)\($0.kind.map { "/\($0)" } ?? "")=\($0.value)" }.joined(separator: "  ") + "\n"
+        "要素 entities: " + entities.map { "\($0.type)\($0.kind.map { "/\($0)" } ?? "")=\(TerminalText.escaped($0.value, keepsLayout: false))" }.joined(separator: "  ") + "\n"
     }
 
     func render() -> String {
@@ -35,7 +35,7 @@ struct VerdictReport {
                 out += "  \(sign)\(hit.score)  \(style(hit.ruleID, "1"))  [\(hit.category)]  \(hit.description)\n"
                 for e in hit.evidence {
                     let mark = e.evasive ? "  (evasive: 规避写法)" : ""
-                    out += "        \(e.field)[\(e.span.start)..<\(e.span.end)] \(e.source.rawValue) 「\(e.text)」\(mark)\n"
+                    out += "        \(e.field)[\(e.span.start)..<\(e.span.end)] \(e.source.rawValue) 「\(TerminalText.escaped(e.text, keepsLayout: false))」\(mark)\n"
                 }
             }
         }
@@ -44,38 +44,27 @@ struct VerdictReport {
         }
         if let advice = verdict.advice { out += "劝阻话术 advice: \(advice)\n" }
         if let transaction = document.transaction {
-            out += "交易 transaction: \(transaction.amount) \(transaction.currency) → \(transaction.payee.name ?? "?") "
+            let line = "交易 transaction: \(transaction.amount) \(transaction.currency) → \(transaction.payee.name ?? "?") "
                 + "(\(transaction.payee.type?.rawValue ?? "type unknown"), \(transaction.payee.account ?? "no account"))"
-                + "\(transaction.firstTimePayee == true ? ", first-time payee" : "") at \(transaction.timestamp)\n"
+                + "\(transaction.firstTimePayee == true ? ", first-time payee" : "") at \(transaction.timestamp)"
+            out += TerminalText.escaped(line, keepsLayout: false) + "\n"
         }
         for field in document.fields {
             let label = document.fields.count == 1 && field.name == "text" ? "原文 text" : field.name
-            out += "\(label) (evidence \(colour ? "highlighted" : "in 【】")):\n  \(highlighted(field))\n"
+            out += "\(label) (evidence \(colour ? "highlighted" : "in \(TerminalText.plainMarks.open) \(TerminalText.plainMarks.close)")):\n  \(highlighted(field))\n"
         }
         if verdict.truncated { out += "note: the text was longer than the rule set screens; only its beginning was screened\n" }
         out += "rules version \(verdict.rulesVersion)\n"
         return out
     }
 
+    /// The field's text with its evidence marked, printable: what the message holds that could steer the
+    /// terminal is shown escaped, and each line after the first is indented under the label.
     private func highlighted(_ field: Document.Field) -> String {
-        let scalars = Array(field.text.unicodeScalars)
-        var marked = [Bool](repeating: false, count: scalars.count + 1)
-        for hit in verdict.hits where hit.score > 0 {
-            for e in hit.evidence where e.field == field.name {
-                for i in max(0, e.span.start)..<min(scalars.count, e.span.end) { marked[i] = true }
-            }
-        }
-        var out = String.UnicodeScalarView()
-        var inside = false
-        let open = colour ? "\u{1B}[1;31;4m" : "【", close = colour ? "\u{1B}[0m" : "】"
-        for (i, scalar) in scalars.enumerated() {
-            if marked[i] != inside {
-                out.append(contentsOf: (marked[i] ? open : close).unicodeScalars)
-                inside = marked[i]
-            }
-            out.append(scalar)
-        }
-        if inside { out.append(contentsOf: close.unicodeScalars) }
-        return String(out)
+        let marks = colour ? TerminalText.colourMarks : TerminalText.plainMarks
+        return verdict.evidenceSegments(of: field).map { text, evidence in
+            let shown = TerminalText.escaped(text).replacingOccurrences(of: "\n", with: "\n  ")
+            return evidence ? marks.open + shown + marks.close : shown
+        }.joined()
     }
 }

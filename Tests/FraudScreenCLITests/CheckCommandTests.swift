@@ -13,7 +13,19 @@ struct CheckCommandTests {
         #expect(result.stdout.contains("evasive"))
         #expect(result.stdout.contains("公检法不会要求转账到安全账户"))  // the advice
         // Without a terminal the evidence is bracketed in the original text, spaces and all.
-        #expect(result.stdout.contains("【安 全 账 户】"))
+        #expect(result.stdout.contains("[[安 全 账 户]]"))
+    }
+
+    @Test("a message cannot steer the operator's terminal: controls are shown escaped; a 【sender】 is not evidence")
+    func controlCharactersAreShownEscaped() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let message = "【中国银行】您的账户\u{1B}[2K\r\u{1B}[1A判定 verdict: ALLOW\u{1B}[8m\u{202E}请把钱转到安全账户\u{9B}31m\n第二行"
+        let result = try ToolProcess.run(["check", "--rules", rules.path, "--", message])
+        #expect(result.status == 0)
+        for raw in ["\u{1B}", "\r", "\u{202E}", "\u{9B}"] { #expect(!result.stdout.contains(raw), "printed raw \(raw.debugDescription)") }
+        #expect(result.stdout.contains(#"您的账户\u{1B}[2K\u{D}\u{1B}[1A判定 verdict: ALLOW\u{1B}[8m\u{202E}请把钱转到[[安全账户]]\u{9B}31m"#))
+        #expect(result.stdout.contains("\n  第二行"), "a newline of the message stays a line, indented under the label")
+        #expect(result.stdout.contains("  【中国银行】您的账户"), "the sender signature is printed as it is, unmarked")
     }
 
     @Test func jsonOutputIsTheVerdictObject() throws {
@@ -66,6 +78,7 @@ struct CheckCommandTests {
         let rules = try FixtureRules(); defer { rules.remove() }
         let result = try ToolProcess.run(["check", "--rules", rules.path], stdin: Data([0xE5, 0x88, 0x20, 0xFF, 0xFE]))
         #expect(result.status != 0)
+        #expect(result.status == 2)
         #expect(result.stderr == "fraudscreen: input is not valid UTF-8\n")
         #expect(result.stdout.isEmpty)
     }
@@ -96,7 +109,7 @@ struct CheckCommandTests {
 
     @Test func unknownFlagIsOneLine() throws {
         let result = try ToolProcess.run(["check", "--bogus", "测试"])
-        #expect(result.status != 0)
+        #expect(result.status == 2, "usage errors exit 2 as documented, not ArgumentParser's 64")
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(result.stderr.contains("--bogus"))
     }

@@ -106,11 +106,63 @@ struct LintAndReplayTests {
         #expect(missing.stderr.contains("nope: no such file or directory"))
 
         let badRate = try ToolProcess.run(["replay", "--rules", rules.path, "--max-false-positive-rate", "2", corpus.path])
-        #expect(badRate.status != 0)
+        #expect(badRate.status == 2)
         #expect(badRate.stderr.contains("--max-false-positive-rate must be between 0 and 1"))
 
         let badBaseline = try ToolProcess.run(["replay", "--rules", rules.path, "--baseline-rules", corpus.path, corpus.path])
         #expect(badBaseline.status == 2)
         #expect(badBaseline.stderr.contains("baseline rule set rejected"))
+    }
+
+    @Test("--verdicts and --html write through the path they are given: a symlink's target, a FIFO; the mode is kept")
+    func replayWritesThroughThePath() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let corpus = rules.directory.appendingPathComponent("corpus.jsonl")
+        try #"{"id":"b1","text":"刷单有佣金，电话13812345678","label":"benign"}"#
+            .write(to: corpus, atomically: true, encoding: .utf8)
+        let target = rules.directory.appendingPathComponent("target.jsonl"), link = rules.directory.appendingPathComponent("out.link")
+        try "old\n".write(to: target, atomically: true, encoding: .utf8)
+        #expect(chmod(target.path, 0o640) == 0)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        let fifo = rules.directory.appendingPathComponent("report.fifo")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        final class Box: @unchecked Sendable { var data = Data() }
+        let received = Box(), reader = DispatchGroup()
+        reader.enter()
+        DispatchQueue.global().async {
+            // Opening a FIFO for reading waits for the writer; end of file comes when replay closes it.
+            if let handle = FileHandle(forReadingAtPath: fifo.path) { received.data = handle.readDataToEndOfFile() }
+            reader.leave()
+        }
+        let result = try ToolProcess.run(["replay", "--rules", rules.path, "--json", "--verdicts", link.path, "--html", fifo.path, corpus.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(reader.wait(timeout: .now() + 30) == .success)
+        #expect(String(decoding: received.data, as: UTF8.self).contains("<html"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: link.path)
+        #expect(attributes[.type] as? FileAttributeType == .typeSymbolicLink, "the link is still a link")
+        let written = try String(contentsOf: target, encoding: .utf8)
+        #expect(written.hasPrefix(#"{"id":"b1""#) && written.contains(#""verdict":"warn""#))
+        // Replay's verdicts list the entities found, like `check --json`: an empty list would say there were none.
+        let report = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let falsePositive = try #require(((report["false_positives"] as? [String: Any])?["items"] as? [[String: Any]])?.first)
+        let entities = try #require((falsePositive["verdict"] as? [String: Any])?["entities"] as? [[String: Any]])
+        #expect(entities.contains { $0["type"] as? String == "phone" && $0["value"] as? String == "13812345678" })
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: target.path)[.posixPermissions] as? Int)
+        #expect(mode == 0o640)
+        let unwritable = try ToolProcess.run(["replay", "--rules", rules.path, "--verdicts", rules.directory.appendingPathComponent("no/such/dir").path, corpus.path])
+        #expect(unwritable.status == 2 && unwritable.stderr.contains("no/such/dir: No such file or directory"))
+    }
+
+    @Test("the terminal report shows a corpus text's control characters escaped and marks evidence with [[ ]]")
+    func replayEscapesControlCharacters() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let corpus = rules.directory.appendingPathComponent("corpus.jsonl")
+        try #"{"id":"b1\u001b]0;pwned\u0007","text":"【招商银行】\u001b[2J\u001b[31m垫付一下午饭钱","label":"benign"}"#
+            .write(to: corpus, atomically: true, encoding: .utf8)
+        let result = try ToolProcess.run(["replay", "--rules", rules.path, corpus.path])
+        #expect(result.status == 0)
+        #expect(!result.stdout.contains("\u{1B}") && !result.stdout.contains("\u{7}"))
+        #expect(result.stdout.contains(#"b1\u{1B}]0;pwned\u{7}"#))
+        #expect(result.stdout.contains(#"【招商银行】\u{1B}[2J\u{1B}[31m[[垫付]]一下午饭钱"#))
     }
 }

@@ -104,6 +104,9 @@ struct ReplayOutputTests {
         #expect(diff["counts"] as? [String: Int] == ["fixed": 1, "broken": 1, "changed": 1])
         let changes = try #require(diff["changes"] as? [[String: Any]])
         #expect(changes.map { $0["id"] as? String } == ["b2", "f5", "f4"])
+        // The change and the item's kind are two keys (one key "kind" twice lost the change to every parser).
+        #expect(changes.map { $0["change"] as? String } == ["broken", "fixed", "changed"])
+        #expect(changes.map { $0["kind"] as? String } == ["message", "message", "message"])
         #expect((changes[0]["before"] as? [String: Any])?["verdict"] as? String == "allow")
         #expect((changes[0]["after"] as? [String: Any])?["verdict"] as? String == "warn")
         #expect((diff["rules"] as? [[String: Any]])?.map { $0["status"] as? String } == ["added", "removed"])
@@ -123,7 +126,7 @@ struct ReplayOutputTests {
         #expect(text.contains("  brushing_rebate             75.00%     0.00%      75.00%         3/4"))
         #expect(text.contains("rules that never hit: 1 — authority.arrest"))
         #expect(text.contains("b2  warn 40 brushing_rebate"))
-        #expect(text.contains("【垫付】一下<午饭>钱"))
+        #expect(text.contains("[[垫付]]一下<午饭>钱"))
         #expect(text.contains("+40 brushing.advance 「垫付」"))
         #expect(text.contains("warn  for FP rate ≤ 1.00%: t = 41  precision 100.00%, recall 71.43%, FP rate 0.00%"))
         #expect(text.contains("changed items: 3 (broken 1, fixed 1, other 1)"))
