@@ -22,6 +22,46 @@ struct ASCIIGateTests {
         #expect(ASCIISet.required(by: "[a-c转]") == [])
     }
 
+    /// Each pattern matches its text (PCRE2 says so); a gate derived from syntax the analyses misread kept
+    /// some of them from ever running.
+    static let unusualSyntax: [(pattern: String, text: String)] = [
+        (#"电话[[:digit:]]{11}"#, "电话13812345678"),           // POSIX class: its first `]` does not end the class
+        (#"加[[:alnum:]]+好友"#, "加abc好友"),
+        (#"[^[:space:]]到安全账户"#, "转到安全账户"),
+        ("(?x) 安全 账户", "请转到安全账户"),                       // extended mode: spaces are not text
+        ("(?x)安全账户 # note", "请转到安全账户"),                  // … and `#` starts a comment
+        ("(?x: a b )c转账", "abc转账"),
+        (#"(?<w>转账|汇款)到(?P>w)"#, "转账到汇款"),               // subroutine call: matches text of its own
+        ("(*UCP)安全账户", "请转到安全账户"),                       // option start, not a group
+        (#"\Q1+1\E=2转账"#, "1+1=2转账"),                         // quoted run
+    ]
+
+    @Test("syntax the gate analyses cannot read gates nothing: each such regex fires on a text it matches",
+          arguments: ASCIIGateTests.unusualSyntax)
+    func unusualSyntaxIsNotGated(_ example: (pattern: String, text: String)) throws {
+        let regex = try CompiledRegex(example.pattern)
+        let scalars = Array(example.text.unicodeScalars)
+        let direct = scalars.withUnsafeBufferPointer { RegexMatcher(matchLimit: 100_000, depthLimit: 1_000).firstMatch(regex, in: $0) }
+        guard case .match = direct else { Issue.record("PCRE2 itself does not match: the example is wrong"); return }
+        let quoted = example.pattern.replacingOccurrences(of: "'", with: "''")
+        let screener = Screener(ruleSet: try Fixture.ruleSet([Fixture.rule("r.unusual", "regex: '\(quoted)'")]))
+        #expect(screener.firedRules(example.text) == ["r.unusual"], "\(example.pattern)")
+        #expect(screener.firedRules("你好") == [])
+    }
+
+    @Test("the analyses read POSIX classes whole and give up on extended mode, quoting, verbs and named calls")
+    func analysesOfUnusualSyntax() {
+        #expect(ASCIISet.required(by: #"[[:digit:]]x"#) == [set("x")])
+        #expect(CompiledRegex.requiredLiterals(of: #"电话[[:digit:]]{11}"#) == ["电话"])
+        for pattern in ["(?x)安全账户 # note", "(?x: a )b", #"(?<w>转账)(?P>w)"#, "(*UCP)安全", #"\Q安全\E"#] {
+            #expect(ASCIISet.required(by: pattern) == [], "\(pattern)")
+            #expect(CompiledRegex.requiredLiterals(of: pattern) == nil, "\(pattern)")
+            #expect(CompiledRegex.requiredPrefixes(of: pattern) == nil, "\(pattern)")
+        }
+        // Named groups and inline options without x keep their analysis.
+        #expect(CompiledRegex.requiredLiterals(of: "(?i)(?P<box>安全)账户") == ["安全账户"])
+    }
+
     @Test("an alternation needs one character from the union of its alternatives' narrowest sets")
     func alternation() {
         #expect(ASCIISet.required(by: #"(?:\+\d|0\d)"#) == [set("+0")])

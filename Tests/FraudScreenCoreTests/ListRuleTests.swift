@@ -122,4 +122,13 @@ struct LargeListTests {
         #expect(list.contains("13800138000"))
         #expect(list.contains(FraudList.normalise("张某某资金清查中心")))
     }
+
+    @Test("a list file starting with a byte-order mark (a spreadsheet export) keeps its first entry; CRLF lines work")
+    func byteOrderMark() {
+        let accounts = FraudList(name: "accounts", contents: "\u{FEFF}6222000011119999\r\n6217000011118888\r\n")
+        #expect(accounts.count == 2)
+        #expect(accounts.contains("6222000011119999") && accounts.contains("6217000011118888"))
+        let names = FraudList(name: "names", contents: "\u{FEFF}国家反洗钱资金监测中心\r\n")
+        #expect(names.contains(FraudList.normalise("国家反洗钱资金监测中心")))
+    }
 }

@@ -51,7 +51,8 @@ public struct ASCIISet: Equatable, Sendable {
     /// The ASCII sets every match of `pattern` must draw at least one character from (all of them must meet
     /// the text). Conservative: anything the analysis does not understand requires nothing.
     public static func required(by pattern: String) -> [ASCIISet] {
-        RequirementScanner(Array(pattern.unicodeScalars)).sequence(0, nil)
+        guard CompiledRegex.isAnalysable(pattern) else { return [] }
+        return RequirementScanner(Array(pattern.unicodeScalars)).sequence(0, nil)
     }
 }
 
@@ -178,6 +179,7 @@ private struct RequirementScanner {
     private func minimumIsZero(_ open: Int, _ end: Int) -> Bool {
         var j = open + 1
         while j < end, s[j] == " " { j += 1 }
+        if j < end, s[j] == "," { return true }  // `{,n}`
         guard j < end, s[j] == "0" else { return false }
         let k = j + 1
         return k < end && (s[k] == "," || s[k] == "}")

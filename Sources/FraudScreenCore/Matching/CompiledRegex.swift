@@ -97,7 +97,8 @@ public final class CompiledRegex: @unchecked Sendable {
     /// even single characters are worth it, since a regex that runs on every text costs far more than one more
     /// automaton pattern (regexes without any literal were a quarter of screening time).
     public static func requiredLiterals(of pattern: String) -> [String]? {
-        literalSets(Array(pattern.unicodeScalars)[...]).max(by: weaker).map { $0.map { String(String.UnicodeScalarView($0)) } }
+        guard isAnalysable(pattern) else { return nil }
+        return literalSets(Array(pattern.unicodeScalars)[...]).max(by: weaker).map { $0.map { String(String.UnicodeScalarView($0)) } }
     }
 
     /// Literals every match starts with one of (`(借我|先借)\d+` → 借我 or 先借, `(转|汇)(我|给我)` → 转我, 转给我,
@@ -105,7 +106,7 @@ public final class CompiledRegex: @unchecked Sendable {
     /// or repeated piece. Backtracking verbs `(*…)` are outside the analysis, so a pattern with one gets nil.
     /// A leading `^` is looked past (`^小[王李]` → 小王, 小李).
     public static func requiredPrefixes(of pattern: String) -> [String]? {
-        guard !pattern.contains("(*") else { return nil }
+        guard isAnalysable(pattern) else { return nil }
         let scalars = Array(pattern.unicodeScalars)[...]
         let body = startAnchoredBody(scalars) ?? scalars
         return literalFacts(body).prefix.map { $0.map { String(String.UnicodeScalarView($0)) } }
@@ -116,6 +117,7 @@ public final class CompiledRegex: @unchecked Sendable {
     /// per alternative (比银行高 or 银行), so the regex would run on every text that mentions a bank. A pattern
     /// that is one group around everything reads as its content. nil when some alternative has no literal.
     public static func requiredLiteralAlternatives(of pattern: String) -> [[[String]]]? {
+        guard isAnalysable(pattern) else { return nil }
         var scalars = Array(pattern.unicodeScalars)[...]
         while scalars.first == "(", let close = matchingParenthesis(scalars, from: scalars.startIndex), close == scalars.endIndex - 1 {
             var content = scalars.startIndex + 1
@@ -222,7 +224,7 @@ public final class CompiledRegex: @unchecked Sendable {
             case "{":
                 var j = index + 1
                 while j < scalars.endIndex, scalars[j] == " " { j += 1 }
-                return j < scalars.endIndex && scalars[j] == "0"
+                return j < scalars.endIndex && (scalars[j] == "0" || scalars[j] == ",")
             default: return false
             }
         }
@@ -331,6 +333,7 @@ public final class CompiledRegex: @unchecked Sendable {
     /// must be in the text where the pattern has it. Loading reads them to warn about a pattern for the compact
     /// text that needs punctuation or a space, which that text never holds.
     static func plainCharacters(of pattern: String) -> [Unicode.Scalar] {
+        guard isAnalysable(pattern) else { return [] }
         let s = Array(pattern.unicodeScalars)[...]
         var result: [Unicode.Scalar] = []
         var i = s.startIndex
@@ -384,14 +387,60 @@ public final class CompiledRegex: @unchecked Sendable {
         return result
     }
 
+    /// Whether the pattern uses only syntax the literal and ASCII analyses read. They gate a regex: a
+    /// requirement they wrongly derive means the regex never runs on texts it matches, so a pattern with
+    /// anything else gets no requirement at all. Outside are: extended mode (`(?x)`, where spaces and `#…`
+    /// are not text), quoted runs (`\Q…\E`), backtracking verbs and option starts (`(*UCP)`), and subroutine
+    /// calls by name (`(?P>name)`), which match text the analyses cannot see. Recursion, conditionals and
+    /// callouts by number (`(?1)`, `(?(1)…)`, `(?C1)`) are read as requiring nothing, which is sound.
+    static func isAnalysable(_ pattern: String) -> Bool {
+        let s = Array(pattern.unicodeScalars)[...]
+        var i = s.startIndex
+        while i < s.endIndex {
+            switch s[i] {
+            case "\\":
+                if i + 1 < s.endIndex, s[i + 1] == "Q" { return false }
+                i += 2
+            case "[":
+                i = classEnd(s, from: i) + 1
+            case "(":
+                guard i + 1 < s.endIndex else { return true }
+                if s[i + 1] == "*" { return false }
+                guard s[i + 1] == "?", i + 2 < s.endIndex else { i += 1; continue }
+                let kind = s[i + 2]
+                if kind == "P", i + 3 < s.endIndex, s[i + 3] != "<" { return false }
+                if kind != "P" && (kind.properties.isAlphabetic || kind == "-" || kind == "^") {
+                    // Option letters up to `)` or `:` (`(?i)`, `(?s-i:…)`); `x` and `xx` change what text is.
+                    var j = i + 2
+                    while j < s.endIndex, s[j] != ")", s[j] != ":" {
+                        if s[j] == "x" { return false }
+                        j += 1
+                    }
+                }
+                i += 1
+            default:
+                i += 1
+            }
+        }
+        return true
+    }
+
     /// The index of the `]` closing the character class that opens at `open` (a `]` right after `[` or `[^`
-    /// is a member, escapes are skipped).
+    /// is a member, escapes are skipped, and so are POSIX classes: `[[:digit:]]` ends at its second `]`).
     static func classEnd(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int {
         var i = open + 1
         if i < scalars.endIndex, scalars[i] == "^" { i += 1 }
         if i < scalars.endIndex, scalars[i] == "]" { i += 1 }
         while i < scalars.endIndex, scalars[i] != "]" {
-            if scalars[i] == "\\" { i += 1 }
+            if scalars[i] == "\\" {
+                i += 1
+            } else if scalars[i] == "[", i + 1 < scalars.endIndex, ":.=".unicodeScalars.contains(scalars[i + 1]) {
+                // `[:name:]`, `[.x.]`, `[=x=]`: skip to the closing `:]` (or the like).
+                let kind = scalars[i + 1]
+                var j = i + 2
+                while j + 1 < scalars.endIndex, !(scalars[j] == kind && scalars[j + 1] == "]") { j += 1 }
+                if j + 1 < scalars.endIndex { i = j + 1 }
+            }
             i += 1
         }
         return i

@@ -19,7 +19,9 @@ public struct FraudList: Sendable {
         self.name = name
         var contents = contents
         contents.withUTF8 { bytes in
-            var lineStart = 0
+            // A byte-order mark (lists exported from spreadsheets on Windows start with one) is not part of
+            // the first entry: left in, it made the first account unmatchable.
+            var lineStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
             for i in 0...bytes.count where i == bytes.count || bytes[i] == 10 || bytes[i] == 13 {
                 if i > lineStart { add(UnsafeBufferPointer(rebasing: bytes[lineStart..<i])) }
                 lineStart = i + 1
