@@ -179,8 +179,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             drain()
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            if waiting.isEmpty, input.readableBytes == 0 {
-                logger.debug("closing idle connection")
+            // An unfinished line counts as idle too: a client that sends half a request and stops must not
+            // hold one of the `max_connections` slots for ever.
+            if waiting.isEmpty {
+                logger.debug("closing idle connection", metadata: input.readableBytes > 0 ? ["unfinished_line_bytes": "\(input.readableBytes)"] : [:])
                 context.close(promise: nil)
             }
         } else {
@@ -221,7 +223,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             guard let newline else {
                 searched = input.readableBytes
-                if input.readableBytes > configuration.maxLineBytes {
+                // One byte more is still a line of `maxLineBytes` when it is the `\r` of a `\r\n` still to come.
+                let partial = input.readableBytes
+                if partial > configuration.maxLineBytes + 1
+                    || (partial == configuration.maxLineBytes + 1 && input.getInteger(at: input.writerIndex - 1, as: UInt8.self) != 0x0D) {
                     // Answered now, so the client learns at once; the rest of the line is dropped as it comes.
                     answerError(id: nil, ProtocolError(.tooLarge, "request line longer than \(configuration.maxLineBytes) bytes; skipped"))
                     input.clear()
@@ -443,9 +448,25 @@ final class ConnectionHandler: ChannelDuplexHandler {
         closeIfDrained()
     }
 
+    /// Set while `flushOutput` writes: the write can re-enter this handler (NIO reports writability changes
+    /// from inside the flush, and the handler then screens and flushes again).
+    private var flushing = false
+
     private func flushOutput() {
-        guard output.readableBytes > 0, !closed, let context else { return }
-        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        // A nested call appends its answers after the bytes being written and leaves them to the loop below.
+        // (Writing `output` again from inside sent its bytes twice: a pipelining client got answers that no
+        // longer lined up with its requests.)
+        guard !flushing else { return }
+        flushing = true
+        while output.readableBytes > 0, !closed, let context {
+            let length = output.readableBytes
+            context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            // What a nested call appended is still to write; what was just handed over is skipped.
+            output.moveReaderIndex(forwardBy: length)
+        }
+        flushing = false
+        if draining { closeIfDrained() }  // a nested call could not: it would have sent the bytes in flight again
+        guard output.readableBytes == 0, !closed, let context else { return }
         // The socket usually takes the bytes at once and the buffer is ours alone again: reuse it (`clear`
         // allocates only while the channel still holds it), unless a large batch made it big.
         if output.capacity <= ConnectionHandler.reusedOutputCapacity {
@@ -455,18 +476,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// During a drain: once every complete request is answered and written, close.
+    /// During a drain: once every complete request is answered, write what is left and close when every
+    /// write has reached the socket. Earlier writes may still wait in the channel for a client that reads
+    /// slowly; closing at once threw them away (and the last answer was cut mid-line).
     private func closeIfDrained() {
-        guard draining, !closed, !batchScheduled, waiting.isEmpty, let context, !hasCompleteLine else { return }
+        guard draining, !closed, !flushing, !batchScheduled, waiting.isEmpty, let context, !hasCompleteLine else { return }
         closed = true
-        if output.readableBytes > 0 {
-            let last = output
-            output = ByteBuffer()
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in bound.value.close(promise: nil) }
-        } else {
-            context.close(promise: nil)
-        }
+        // Writes complete in order, so the last one's completion means that all of them were written.
+        let last = output
+        output = ByteBuffer()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in bound.value.close(promise: nil) }
     }
 
     private func micros(since started: NIODeadline) -> Int {

@@ -128,10 +128,17 @@ final class ReportStore: @unchecked Sendable {
 
     /// Opens (creating when needed) the file of `date`'s UTC day; a new file's directory entry is fsync'd
     /// too, or the file itself could vanish in a crash.
+    ///
+    /// The open file is also left for a new one when its path no longer leads to it: the file or the directory
+    /// was removed, or the file was rotated away. Writing on to it acknowledged reports nobody would find.
     private func openFile(for date: Date) throws {
         let day = ReportStore.utcDay(date)
-        if descriptor >= 0, day == openDay { return }
         let path = directory + "/reports-" + day + ".jsonl"
+        if descriptor >= 0, day == openDay, isStillAt(path) { return }
+        // The directory exists unless someone removed it; made again as at startup.
+        if mkdir(directory, 0o750) != 0 && errno != EEXIST {
+            throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
+        }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -139,6 +146,13 @@ final class ReportStore: @unchecked Sendable {
         if descriptor >= 0 { Glibc.close(descriptor) }
         descriptor = fd
         openDay = day
+    }
+
+    /// Whether `path` names the file that is open (same device and inode).
+    private func isStillAt(_ path: String) -> Bool {
+        var open = stat(), named = stat()
+        guard fstat(descriptor, &open) == 0, stat(path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 
     static func utcDay(_ date: Date) -> String {

@@ -14,11 +14,14 @@ struct RequestDecoder {
     /// The reader checks strings as it makes them, so a line that parses is valid UTF-8; only a line that does
     /// not is scanned for an invalid byte, which then takes precedence over the syntax error it caused.
     func decode(_ line: UnsafeRawBufferPointer) -> (id: [UInt8]?, result: Result<Request, ProtocolError>) {
+        var state = DecodingState()
         func invalidUTF8() -> (id: [UInt8]?, result: Result<Request, ProtocolError>)? {
             guard let bad = UTF8Validation.firstInvalidOffset(line) else { return nil }
-            return (nil, .failure(ProtocolError(.invalidUTF8, "request is not valid UTF-8 (byte \(bad))")))
+            // An id read before the bad byte is echoed like any other error's (it is valid UTF-8 itself:
+            // every byte of it comes before the first invalid one).
+            let id = state.id.flatMap { id in id.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) == nil } ? id : nil }
+            return (id, .failure(ProtocolError(.invalidUTF8, "request is not valid UTF-8 (byte \(bad))")))
         }
-        var state = DecodingState()
         var reader = JSONReader(line)
         do {
             guard try reader.peekKind() == .object else {

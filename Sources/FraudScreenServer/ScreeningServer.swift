@@ -60,7 +60,24 @@ public final class ScreeningServer: @unchecked Sendable {
     /// Starts listening: on the inherited sockets when given (socket activation), otherwise on
     /// `configuration.socketPath`. Returns once the daemon accepts connections, after telling systemd.
     public func start(inheritedListeners: [CInt] = [], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        if let warning = DescriptorLimit.raise(toServe: configuration.maxConnections) { logger.warning("\(warning)") }
         var channels: [Channel] = []
+        do {
+            try listen(inheritedListeners: inheritedListeners, into: &channels)
+        } catch {
+            // A later listener failed (the metrics socket is taken): leave nothing behind of the earlier ones.
+            for channel in channels { try? channel.close().wait() }
+            for path in createdSocketFiles.withLock({ $0 }) { unlink(path) }
+            createdSocketFiles.withLock { $0.removeAll() }
+            throw error
+        }
+        listeners.withLock { $0 = channels }
+        let version = store.current.ruleSet.version
+        notifier.notify("READY=1\nSTATUS=serving rule set \(version)\nMAINPID=\(getpid())")
+        startWatchdog(environment: environment)
+    }
+
+    private func listen(inheritedListeners: [CInt], into channels: inout [Channel]) throws {
         if !inheritedListeners.isEmpty {
             for fd in inheritedListeners {
                 channels.append(try serverBootstrap().withBoundSocket(fd).wait())
@@ -80,6 +97,7 @@ public final class ScreeningServer: @unchecked Sendable {
         if let path = configuration.metricsSocketPath {
             try SocketFile.prepare(path)
             let metrics = ServerBootstrap(group: group)
+                .serverChannelInitializer { channel in self.pauseAcceptingWhenExhausted(channel) }
                 // A scraper whose input is empty (`socat … < /dev/null` in a cron job) shuts down its side at
                 // once; the text is written when the statistics arrive, so the connection must outlive that.
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -93,15 +111,20 @@ public final class ScreeningServer: @unchecked Sendable {
             channels.append(channel)
             logger.info("metrics socket listening", metadata: ["socket": "\(path)"])
         }
-        listeners.withLock { $0 = channels }
-        let version = store.current.ruleSet.version
-        notifier.notify("READY=1\nSTATUS=serving rule set \(version)\nMAINPID=\(getpid())")
-        startWatchdog(environment: environment)
+    }
+
+    /// Listeners pause accepting when descriptors run out (`AcceptPauseHandler`).
+    private func pauseAcceptingWhenExhausted(_ channel: Channel) -> EventLoopFuture<Void> {
+        let logger = self.logger
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(logger: logger))
+        }
     }
 
     private func serverBootstrap() -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1_024)
+            .serverChannelInitializer { channel in self.pauseAcceptingWhenExhausted(channel) }
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 65_536))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1_024, high: 256 * 1_024))

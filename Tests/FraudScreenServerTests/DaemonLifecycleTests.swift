@@ -199,6 +199,79 @@ struct DaemonLifecycleTests {
         #expect(reportIDs.count == 100)
     }
 
+    /// Requests whose answers are about 4 KB (entities listed), so that a few hundred fill the socket.
+    private static func largeAnswerRequests(_ count: Int) -> String {
+        let text = String(repeating: "加V信做刷单任务 http://t.cn/abc 13800138000 ", count: 20)
+        return (0..<count).map { #"{"id":\#($0),"op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n" }.joined()
+    }
+
+    @Test("SIGTERM: a client reading slowly gets every answer to what was read, whole; one that never reads is cut at drain_timeout")
+    func sigtermWaitsForAnswersToBeWritten() throws {
+        let (daemon, _) = try startDaemon(["--drain-timeout", "3"]); defer { daemon.stop() }
+        let reader = try daemon.connect(), sleeper = try daemon.connect()
+        defer { reader.close(); sleeper.close() }
+        let requests = DaemonLifecycleTests.largeAnswerRequests(300)
+        for socket in [reader, sleeper] { DispatchQueue.global().async { try? socket.send(requests) } }
+        // The reader takes a line every millisecond from the start: at SIGTERM answers wait in the daemon for it.
+        final class Lines: @unchecked Sendable { var lines: [String] = [] }
+        let read = Lines(), finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while let line = try? reader.readLine(timeout: 30) {
+                read.lines.append(line)
+                usleep(1_000)
+            }
+            finished.signal()
+        }
+        usleep(500_000)
+        daemon.signal(SIGTERM)
+        let signalled = Date()
+        #expect(finished.wait(timeout: .now() + 60) == .success)
+        // Every answer the daemon owed, in order, and whole: closing at once threw away what the socket had not
+        // taken yet and cut the last line. (Requests it had not read when told to stop get no answer.)
+        let ids = read.lines.map { json($0)["id"] as? Int ?? -1 }
+        #expect(ids == Array(0..<ids.count) && ids.count > 100, "\(ids.count) answers: \(ids.suffix(3))")
+        #expect(daemon.waitForExit(timeout: 30) == 0)
+        #expect(Date().timeIntervalSince(signalled) >= 2.5, "the connection that never read held the drain to its timeout")
+        #expect(daemon.log.contains("drain timed out"))
+    }
+
+    @Test("out of file descriptors: the daemon pauses accepting and says so, instead of spinning on accept")
+    func runningOutOfDescriptorsDoesNotSpin() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--idle-timeout", "0"], fileLimit: 64)
+        #expect(daemon.log.contains("max_connections 1024 needs about 1088 open files, but the limit is 64"))
+        // More connections than descriptors: the kernel queues them on the listener, the daemon cannot accept.
+        var sockets = try (0..<80).map { _ in try daemon.connect() }
+        defer { sockets.forEach { $0.close() } }
+        #expect(daemon.logEventually(contains: "pausing accept"))
+        func cpuTicks() -> Int {
+            let fields = ((try? String(contentsOfFile: "/proc/\(daemon.pid)/stat", encoding: .utf8)) ?? "")
+                .split(separator: ")").last?.split(separator: " ") ?? []
+            return fields.count > 12 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0  // utime + stime
+        }
+        let before = cpuTicks()
+        sleep(2)
+        let used = cpuTicks() - before
+        #expect(used < 40, "\(used) ticks of CPU in 2 s (spinning on accept takes about 200)")
+        // Descriptors come free: the queued connections are accepted and answered.
+        for socket in sockets.suffix(40) { socket.close() }
+        sockets.removeLast(40)
+        let first = try #require(sockets.first)
+        #expect(json(try first.request(#"{"id":"q","op":"ping"}"#))["ok"] as? Bool == true)
+    }
+
+    @Test("a listener that cannot be bound leaves no socket file of the ones bound before it")
+    func failedMetricsBindRemovesTheMainSocket() throws {
+        let (first, rules) = try startDaemon(); defer { first.stop() }
+        let second = try DaemonProcess(); defer { second.stop() }
+        // The first daemon's own socket stands for a metrics socket another daemon already serves.
+        try second.start(["--socket", second.socketPath, "--rules", rules.path, "--metrics-socket", first.socketPath], waitForSocket: false)
+        #expect(second.waitForExit(timeout: 90) == 1)
+        #expect(!FileManager.default.fileExists(atPath: second.socketPath), "\(second.log)")
+        #expect(json(try first.connect().request(#"{"id":"p","op":"ping"}"#))["ok"] as? Bool == true)
+    }
+
     @Test func socketActivationWithAnInheritedDescriptorAndReadinessNotification() throws {
         let daemon = try DaemonProcess(); defer { daemon.stop() }
         let rules = try TestRules(in: daemon.directory)

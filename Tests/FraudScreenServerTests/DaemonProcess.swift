@@ -44,8 +44,9 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts the daemon with `arguments` (add `--socket socketPath` yourself, or pass `inheritedSocket`).
     /// With `waitForSocket`, returns once a ping is answered.
+    /// With `fileLimit`, the daemon starts with that soft and hard limit of open files (`ulimit -n`).
     func start(_ arguments: [String], environment extra: [String: String] = [:], inheritedSocket: Int32? = nil,
-               waitForSocket: Bool = true) throws {
+               fileLimit: Int? = nil, waitForSocket: Bool = true) throws {
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
@@ -57,12 +58,17 @@ final class DaemonProcess: @unchecked Sendable {
         environment.removeValue(forKey: "NOTIFY_SOCKET")
         environment.removeValue(forKey: "LISTEN_FDS")
         for (key, value) in extra { environment[key] = value }
+        var shell: [String] = []
         if let inheritedSocket {
             posix_spawn_file_actions_adddup2(&fileActions, inheritedSocket, 3)
             // LISTEN_PID must be the daemon's own pid, unknown before spawning: a shell sets it and execs.
             environment["LISTEN_FDS"] = "1"
+            shell.append("export LISTEN_PID=$$")
+        }
+        if let fileLimit { shell.append("ulimit -n \(fileLimit)") }
+        if !shell.isEmpty {
             let quoted = argv.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-            argv = ["/bin/sh", "-c", "LISTEN_PID=$$ exec \(quoted)"]
+            argv = ["/bin/sh", "-c", (shell + ["exec \(quoted)"]).joined(separator: " && ")]
         }
         let cArguments = argv.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]

@@ -80,6 +80,89 @@ struct DaemonProtocolTests {
         #expect(errorCode(try after.request(#"{"id":"after","op":"ping"}"#)) == nil)
     }
 
+    @Test("large answers to pipelined requests: each exactly once and in order, at any reading pace, half-closed or not")
+    func largeAnswersExactlyOnceInOrder() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        // About 4 KB an answer (entities listed): 400 of them pass the connection's 256 KiB high-water mark, so
+        // the channel turns unwritable and writable again while answers are flushed.
+        let text = String(repeating: "加V信做刷单任务 http://t.cn/abc 13800138000 ", count: 20)
+        let count = 400
+        let lines = (0..<count).map { #"{"id":\#($0),"op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n" }.joined()
+        for (halfClose, pause) in [(true, 0 as useconds_t), (false, 0), (true, 2_000), (false, 2_000)] {
+            let socket = try daemon.connect(); defer { socket.close() }
+            let sent = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                try? socket.send(lines)
+                if halfClose { socket.shutdownSending() }
+                sent.signal()
+            }
+            var ids: [Int] = []
+            for _ in 0..<count {
+                ids.append(json(try socket.readLine(timeout: 60))["id"] as? Int ?? -1)
+                if pause > 0 { usleep(pause) }
+            }
+            sent.wait()
+            #expect(ids == Array(0..<count), "half-closed \(halfClose), pause \(pause) µs")
+            if halfClose {
+                #expect(try socket.readUntilClosed(timeout: 30).isEmpty, "nothing after the last answer, then closed")
+            } else {
+                #expect(throws: (any Error).self, "no answer beyond the requests") { try socket.readLine(timeout: 1) }
+            }
+        }
+    }
+
+    @Test("socat, as the README uses it, gets exactly one answer per request, in order",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/socat"), "needs socat (apt-get install socat)"))
+    func socatGetsEachAnswerOnce() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        // socat writes and reads 8 KB at a time: with answers piling up past the high-water mark, a flush could
+        // turn the channel writable again from inside itself, and the answers of that flush went out twice
+        // (1,064 answers to 1,000 requests in one run out of three).
+        let input = daemon.directory.appendingPathComponent("requests.jsonl")
+        try (0..<1_000).map { #"{"id":\#($0),"op":"screen","message":{"text":"您好，我是公安局的，您涉嫌洗钱，请把资金转到安 全 账 户配合调查"}}"# + "\n" }
+            .joined().write(to: input, atomically: true, encoding: .utf8)
+        for round in 0..<5 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+            process.arguments = ["-t", "5", "-", "UNIX-CONNECT:\(daemon.socketPath)"]
+            process.standardInput = try FileHandle(forReadingFrom: input)
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let ids = String(decoding: data, as: UTF8.self).split(separator: "\n").map { json(String($0))["id"] as? Int ?? -1 }
+            #expect(ids == Array(0..<1_000), "round \(round): \(ids.count) answers")
+        }
+    }
+
+    @Test("a connection that sends half a request and stops is closed at the idle timeout; its slot is free again")
+    func idleTimeoutClosesAnUnfinishedLine() throws {
+        let (daemon, _) = try startDaemon(["--idle-timeout", "1", "--max-connections", "2"]); defer { daemon.stop() }
+        usleep(300_000)  // the start-up ping's connection leaves the count
+        let stalled = try (0..<2).map { _ in try daemon.connect() }
+        defer { stalled.forEach { $0.close() } }
+        for socket in stalled { try socket.send(#"{"id":"#) }
+        for socket in stalled { #expect(try socket.readUntilClosed(timeout: 15).isEmpty) }
+        let next = try daemon.connect(); defer { next.close() }
+        #expect(json(try next.request(#"{"id":"n","op":"ping"}"#))["ok"] as? Bool == true)
+    }
+
+    @Test("a line of exactly max_line_bytes ending in \\r\\n is accepted however its bytes arrive")
+    func crlfLineAtTheLimitAcrossReads() throws {
+        let (daemon, _) = try startDaemon(["--max-line-bytes", "1024"]); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        let head = #"{"id":"edge","op":"ping","pad":""#, tail = #""}"#
+        let line = Array(head.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 1024 - head.utf8.count - tail.utf8.count) + Array(tail.utf8)
+        #expect(line.count == 1024)
+        try socket.send(line + [0x0D])
+        usleep(200_000)  // the daemon reads the line and its \r before the \n comes
+        try socket.send([0x0A])
+        let answer = try socket.readLine()
+        #expect(errorCode(answer) == nil, "\(answer)")
+        #expect(json(answer)["id"] as? String == "edge")
+    }
+
     @Test func verdictAnswerHasTheDocumentedMembers() throws {
         let (daemon, _) = try startDaemon(); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }
@@ -173,7 +256,8 @@ struct DaemonProtocolTests {
         let cases: [(bytes: [UInt8], code: String, id: String?)] = [
             (Array(#"{"id":"j","op":"screen","message":{"text":"x"}"#.utf8), "invalid_json", "j"),
             (Array("not json at all".utf8), "invalid_json", nil),
-            (Array(#"{"id":"u","op":"screen","message":{"text":""#.utf8) + [0xE5, 0x88, 0xFF, 0xC0, 0xAF] + Array(#""}}"#.utf8), "invalid_utf8", nil),
+            (Array(#"{"id":"u","op":"screen","message":{"text":""#.utf8) + [0xE5, 0x88, 0xFF, 0xC0, 0xAF] + Array(#""}}"#.utf8), "invalid_utf8", "u"),
+            (Array(#"{"op":"screen","message":{"text":""#.utf8) + [0xE5, 0x88] + Array(#""},"id":"late"}"#.utf8), "invalid_utf8", nil),
             (Array(#"{"id":"m","op":"screen","message":{"channel":"sms"}}"#.utf8), "missing_field", "m"),
             (Array(#"{"id":"m2"}"#.utf8), "missing_field", "m2"),
             (Array(#"{"id":"b","op":"screen","message":{"text":["not","a","string"]}}"#.utf8), "bad_value", "b"),
