@@ -308,6 +308,9 @@ struct LoadingErrorTests {
         ("id: y.never\n    meta: {at_least: 3, of: [y.other]}", "can never fire", "y.never", 8),
         ("id: y.self\n    meta: {all: [y.self]}", "the rule itself", "y.self", 8),
         ("id: y.kind\n    entities: {amount: true, phone: {min: 5}}", "amount only", "y.kind", 9),
+        ("id: y.empty\n    regex: 'x?'", "matches any text", "y.empty", 8),
+        ("id: y.star\n    regex: '(刷单)*'", "matches any text", "y.star", 8),
+        ("id: y.velocity\n    transaction: {recent_first_time_payee_transfers: {min: 33}}", "at most 32", "y.velocity", 9),
     ])
     func otherRuleMistakes(head: String, message: String, rule: String?, line: Int) {
         let error = loadError(files("""

@@ -235,6 +235,23 @@ struct DaemonLifecycleTests {
         #expect(daemon.log.contains("drain timed out"))
     }
 
+    @Test("a report after its file or directory was removed is written to a new file, not to the deleted one")
+    func reportsSurviveTheirFileBeingRemoved() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        func report(_ id: String) throws -> String? {
+            json(try socket.request(#"{"id":"\#(id)","op":"report","message":{"text":"刷单返利"},"reporter":"h","label":"fraud"}"#))["report_id"] as? String
+        }
+        func stored() -> [String] {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: daemon.reportsDirectory)) ?? []
+            return files.flatMap { ((try? String(contentsOfFile: daemon.reportsDirectory + "/" + $0, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        }
+        _ = try #require(try report("before"))
+        try FileManager.default.removeItem(atPath: daemon.reportsDirectory)  // a clean-up job, or logrotate
+        let after = try #require(try report("after"))
+        #expect(stored().contains { json($0)["report_id"] as? String == after || $0.contains(after) }, "\(stored())")
+    }
+
     @Test("out of file descriptors: the daemon pauses accepting and says so, instead of spinning on accept")
     func runningOutOfDescriptorsDoesNotSpin() throws {
         let daemon = try DaemonProcess(); defer { daemon.stop() }

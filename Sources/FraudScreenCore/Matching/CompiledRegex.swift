@@ -68,6 +68,13 @@ public final class CompiledRegex: @unchecked Sendable {
         if let anchoredCode { pcre2_code_free_32(anchoredCode) }
     }
 
+    /// The fewest characters of text a match needs, as PCRE2 works it out (a lower bound; lookaheads count):
+    /// 0 for patterns such as `x?` or `(刷单)*`, which match any text.
+    public var minimumMatchLength: Int {
+        var length: UInt32 = 0
+        return pcre2_pattern_info_32(code, UInt32(PCRE2_INFO_MINLENGTH), &length) == 0 ? Int(length) : 0
+    }
+
     /// False when the text lacks an ASCII character every match needs, so running the regex is pointless.
     @inline(__always)
     func mayMatch(asciiPresent present: (UInt64, UInt64)) -> Bool {

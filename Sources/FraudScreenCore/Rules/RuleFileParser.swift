@@ -326,6 +326,10 @@ struct RuleFileParser {
                     _ = bound
                     let n = try reader.int(number, "min")
                     guard n > 0 else { throw reader.fail(number, "min must be positive") }
+                    let most = VelocityTracker.defaultMaximumEventsPerPayer
+                    guard n <= most else {
+                        throw reader.fail(number, "min must be at most \(most): the daemon counts up to \(most) recent transfers per payer, so the rule could never fire")
+                    }
                     condition.minimumRecentFirstTimeTransfers = n
                 }
             }

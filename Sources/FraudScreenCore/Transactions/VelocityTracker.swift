@@ -21,7 +21,12 @@ public final class VelocityTracker: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(windowSeconds: Int64 = 30 * 60, maximumPayers: Int = 100_000, maximumEventsPerPayer: Int = 32) {
+    /// Most transfers counted per payer: a rule's `recent_first_time_payee_transfers: {min: N}` may ask for
+    /// at most this many (loading refuses more: such a rule could never fire).
+    public static let defaultMaximumEventsPerPayer = 32
+
+    public init(windowSeconds: Int64 = 30 * 60, maximumPayers: Int = 100_000,
+                maximumEventsPerPayer: Int = VelocityTracker.defaultMaximumEventsPerPayer) {
         precondition(maximumPayers >= 2, "the velocity memory needs room for two payers")
         self.windowSeconds = windowSeconds
         self.maximumPayers = maximumPayers
