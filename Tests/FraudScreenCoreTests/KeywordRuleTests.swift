@@ -53,6 +53,19 @@ struct KeywordRuleTests {
         #expect(try #require(qqOnly.screen("加扣扣聊").hit("k.qq")).evidence.map(\.evasive) == [true])
     }
 
+    @Test("a keyword found more often than max_spans_per_rule lists its first occurrences, in text order")
+    func evidenceIsTheFirstOccurrences() throws {
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("k.many", "keywords: {any: [转账, 汇款]}"),
+        ]))
+        // Twelve: 汇款 first, then 转账 eleven times (each "xx，" is three scalars).
+        let text = "汇款，" + String(repeating: "转账，", count: 11)
+        let evidence = try #require(screener.screen(text).hit("k.many")?.evidence)
+        #expect(evidence.count == 8)
+        #expect(evidence.map(\.span.start) == Array(stride(from: 0, to: 24, by: 3)))
+        #expect(evidence.first?.text == "汇款")
+    }
+
     @Test("all with window: all within N compact characters from first start to last end")
     func allWithWindow() throws {
         let screener = Screener(ruleSet: try Fixture.ruleSet([

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import FraudScreenCore
 
@@ -413,6 +414,49 @@ struct LoadingErrorTests {
             } catch let error as RuleSetError {
                 #expect(error.file == "rules.d/bad.yaml")
                 #expect(error.description.hasPrefix("rules.d/bad.yaml:2: rule y.cat: "))
+            }
+        }
+    }
+
+    @Test("a duplicated key is one line naming the second key's line and the rule; so are control characters")
+    func duplicateKeyAndReaderErrors() {
+        let error = loadError(files("""
+            rules:
+              - id: y.first
+                category: brushing
+                score: 10
+                description: d
+                keywords: {any: [刷单]}
+                examples: {match: [刷单]}
+              - id: y.dup
+                category: brushing
+                score: 50
+
+                # a comment between
+                description: d
+                score: 5000
+                keywords: {any: [刷单]}
+                examples: {match: [刷单]}
+            """))
+        expectLocation(error, file: "rules.d/bad.yaml", line: 14, rule: "y.dup", message: "duplicate key 'score'")
+        #expect(error.map { !$0.description.contains("\n") } == true, "one line: \(String(describing: error))")
+
+        let control = loadError(files("rules:\n  - id: y.bell\n    description: \"a\u{07}b\"\n"))
+        #expect(control?.line == 3, "\(String(describing: control))")
+        #expect(control.map { !$0.description.contains("\n") && $0.message.contains("U+7") } == true, "\(String(describing: control))")
+    }
+
+    @Test("a rule file that is not UTF-8 names the line of the first bad byte")
+    func notUTF8() throws {
+        try withTemporaryDirectory { directory in
+            try write(files("rules: []\n"), to: directory)
+            let path = directory + "/rules.d/latin1.yaml"
+            #expect(FileManager.default.createFile(atPath: path, contents: Data("rules:\n  - id: y.x\n    description: caf".utf8) + Data([0xE9, 0x0A])))
+            do {
+                _ = try RuleSetLoader.load(directory: directory)
+                Issue.record("loaded a file that is not UTF-8")
+            } catch let error as RuleSetError {
+                #expect(error.description.hasPrefix("rules.d/latin1.yaml:3: not valid UTF-8"), "\(error)")
             }
         }
     }

@@ -96,6 +96,13 @@ struct TransactionTests {
         let evidence = Screener(ruleSet: ruleSet).screen(Document(transaction: Self.transaction())).hits.first?.evidence.first
         #expect(evidence?.field == "payee.account")
         #expect(evidence?.source == .list)
+        // A listed name is evidence in the text field that holds it, so reports mark it there.
+        let named = Document(transaction: Self.transaction(payeeName: " 资金清查中心 ", payeeAccount: "1"))
+        let verdict = Screener(ruleSet: ruleSet).screen(named)
+        let nameEvidence = try #require(verdict.hits.first { $0.ruleID == "t.name" }?.evidence.first)
+        #expect(nameEvidence.field == "payee_name" && nameEvidence.span == TextSpan(start: 0, end: 8))
+        let field = try #require(named.fields.first { $0.name == "payee_name" })
+        #expect(verdict.evidenceSegments(of: field).map(\.evidence) == [true])
     }
 
     @Test("velocity counts first-time transfers per payer within the window, and forgets")

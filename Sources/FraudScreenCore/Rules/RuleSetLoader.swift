@@ -78,8 +78,17 @@ public enum RuleSetLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RuleSetError(file: relative, message: "cannot read file")
         }
-        guard let text = String(validatingUTF8Data: data) else { throw RuleSetError(file: relative, message: "not valid UTF-8") }
+        guard let text = String(validatingUTF8Data: data) else {
+            throw RuleSetError(file: relative, line: firstInvalidUTF8Line(data), message: "not valid UTF-8 (saved in another encoding?)")
+        }
         return text
+    }
+
+    /// The line of the first byte that is not UTF-8.
+    private static func firstInvalidUTF8Line(_ data: Data) -> Int {
+        var iterator = data.makeIterator(), decoder = UTF8(), line = 1
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) { if scalar == "\n" { line += 1 } }
+        return line
     }
 }
 

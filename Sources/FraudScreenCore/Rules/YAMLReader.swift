@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads typed values out of a composed YAML node, turning every mistake into a `RuleSetError` that points
@@ -9,8 +10,13 @@ struct YAMLReader {
     func compose(_ text: String) throws -> Node? {
         do {
             return try Yams.compose(yaml: text)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            // Yams names the mapping (its first key) and prints the whole file; the author needs the second key.
+            let found = YAMLReader.duplicate(duplicates, inMappingAt: context.mark, of: text)
+            throw RuleSetError(file: file, line: found?.line ?? context.mark.line, rule: found?.rule,
+                               message: "duplicate key '\(found?.key ?? duplicates.sorted().joined(separator: "', '"))' (keys must be unique in a mapping)")
         } catch let error as YamlError {
-            throw RuleSetError(file: file, line: YAMLReader.line(of: error), message: "invalid YAML: \(YAMLReader.summary(of: error))")
+            throw RuleSetError(file: file, line: YAMLReader.line(of: error, in: text), message: "invalid YAML: \(YAMLReader.summary(of: error))")
         } catch {
             throw RuleSetError(file: file, message: "invalid YAML: \(error)")
         }
@@ -79,10 +85,13 @@ struct YAMLReader {
         return try sequence(node, what).map { try nonEmptyString($0, "an element of \(what)") }
     }
 
-    static func line(of error: YamlError) -> Int? {
+    static func line(of error: YamlError, in text: String) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return mark.line
+        case .reader(_, let offset?, _, _):
+            // The reader counts bytes of the text it was given.
+            return text.utf8.prefix(offset).reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
         default:
             return nil
         }
@@ -92,8 +101,45 @@ struct YAMLReader {
         switch error {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
             return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+        case .reader(let problem, _, let value, _):
+            return value >= 0 ? "\(problem) (U+\(String(value, radix: 16, uppercase: true)))" : problem
         default:
-            return "\(error)"
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
         }
+    }
+
+    /// Where the second of a duplicated key is, in the block mapping whose first key is at `mark`: its line,
+    /// the key, and the rule (the mapping's `id`, when it has one). nil when the mapping is not a plain block
+    /// mapping (a flow mapping `{a: 1, a: 2}` is reported at its start).
+    static func duplicate(_ keys: [String], inMappingAt mark: Mark, of text: String) -> (line: Int, key: String, rule: String?)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let column = mark.column - 1
+        guard mark.line >= 1, mark.line <= lines.count else { return nil }
+        var seen: Set<String> = [], rule: String?, found: (line: Int, key: String)?
+        for index in (mark.line - 1)..<lines.count {
+            let line = Array(lines[index])
+            let indent = line.prefix { $0 == " " }.count
+            let content = String(line.dropFirst(min(column, line.count)))
+            if index > mark.line - 1 {
+                if indent == line.count || line[indent] == "#" { continue }  // blank or comment
+                if indent < column { break }                                // the mapping has ended
+                if indent > column { continue }                             // inside a value
+            }
+            guard let colon = content.firstIndex(of: ":") else { continue }
+            let key = content[..<colon].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            if keys.contains(key), !seen.insert(key).inserted, found == nil { found = (index + 1, key) }
+        }
+        guard let found else { return nil }
+        // The rule: the nearest `id:` at the mapping's indentation above the duplicate (`- id:` starts an item).
+        for index in stride(from: found.line - 1, through: 0, by: -1) {
+            let line = String(lines[index])
+            guard line.count > column, line.prefix(column).allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+            let content = line.dropFirst(column)
+            if content.hasPrefix("id:") {
+                rule = content.dropFirst(3).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                break
+            }
+        }
+        return (found.line, found.key, rule)
     }
 }

@@ -542,7 +542,11 @@ public final class Screener {
             for keyword in keywords.any {
                 forEachOccurrence(of: keyword, flags) { start, end, evasive in
                     matched = true
-                    if spans < maxSpans { appendUnique(keywordEvidence(field, start, end, evasive), from: mark) }
+                    if spans < maxSpans {
+                        appendUnique(keywordEvidence(field, start, end, evasive), from: mark)
+                    } else {
+                        keepEarliest(keywordEvidence(field, start, end, evasive), from: mark)
+                    }
                 }
             }
             guard matched else { return false }
@@ -649,7 +653,8 @@ public final class Screener {
             let field: String, raw: String?, key: String?
             switch target {
             case .payeeAccount: field = "payee.account"; raw = screened.transaction.payee.account; key = screened.payeeAccountKey
-            case .payeeName: field = "payee.name"; raw = screened.transaction.payee.name; key = screened.payeeNameKey
+            // The name is also the text field `payee_name`: evidence named so is marked in it.
+            case .payeeName: field = "payee_name"; raw = screened.transaction.payee.name; key = screened.payeeNameKey
             case .entity: continue
             }
             guard let raw, let key, list.contains(key) else { return false }
@@ -710,6 +715,19 @@ public final class Screener {
             }
         }
         append(e)
+    }
+
+    /// With the rule's evidence full: `e` takes the place of the latest span kept when it comes before it.
+    /// Occurrences are visited latest first, so without this the evidence was the last few in the text and a
+    /// reader saw the first ones unmarked.
+    private func keepEarliest(_ e: RawEvidence, from mark: Int) {
+        var latest = mark
+        for i in mark..<evidence.count {
+            let other = evidence.base[i]
+            if other.start == e.start && other.end == e.end && other.field == e.field { return }
+            if other.start > evidence.base[latest].start { latest = i }
+        }
+        if e.start < evidence.base[latest].start { evidence.base[latest] = e }
     }
 
     private func keywordEvidence(_ field: Int32, _ start: Int, _ end: Int, _ evasive: Bool) -> RawEvidence {
