@@ -312,6 +312,10 @@ struct LoadingErrorTests {
         ("id: y.empty\n    regex: 'x?'", "matches any text", "y.empty", 8),
         ("id: y.star\n    regex: '(刷单)*'", "matches any text", "y.star", 8),
         ("id: y.velocity\n    transaction: {recent_first_time_payee_transfers: {min: 33}}", "at most 32", "y.velocity", 9),
+        ("id: y.fields\n    fields: [txet]\n    keywords: {any: [刷单]}", "unknown field 'txet'", "y.fields", 9),
+        ("id: y.channel\n    transaction: {channel: [mobil]}", "unknown channel 'mobil'", "y.channel", 9),
+        ("id: y.amount\n    transaction: {amount: {min: 5000, max: 100}}", "min 5000.0 is above max 100.0", "y.amount", 9),
+        ("id: y.time\n    transaction: {local_time: {from: '06:00', to: '06:00'}}", "window [from, to) is empty", "y.time", 9),
     ])
     func otherRuleMistakes(head: String, message: String, rule: String?, line: Int) {
         let error = loadError(files("""

@@ -147,7 +147,11 @@ struct RuleFileParser {
             case "category": rule.category = try reader.nonEmptyString(value, "category"); sawCategory = true
             case "score": rule.score = try reader.int(value, "score", in: RuleFileParser.scores); sawScore = true
             case "description": rule.description = try reader.nonEmptyString(value, "description"); sawDescription = true
-            case "fields": rule.fields = try reader.strings(value, "fields")
+            case "fields":
+                rule.fields = try reader.strings(value, "fields")
+                if let unknown = rule.fields?.first(where: { !Document.fieldNames.contains($0) }) {
+                    throw reader.fail(value, "fields: unknown field '\(unknown)' (fields are \(Document.fieldNames.joined(separator: ", ")))")
+                }
             case "keywords": rule.keywords = try keywords(value, reader: reader)
             case "unless": rule.unless = try reader.strings(value, "unless")
             case "regex": rule.regexes = try reader.strings(value, "regex")
@@ -306,12 +310,20 @@ struct RuleFileParser {
                 for (bound, number) in try reader.mapping(value, "amount", allowedKeys: ["min", "max"]) {
                     if bound == "min" { condition.minimumAmount = try reader.number(number, "min") } else { condition.maximumAmount = try reader.number(number, "max") }
                 }
+                if let low = condition.minimumAmount, let high = condition.maximumAmount, low > high {
+                    throw reader.fail(value, "amount: min \(low) is above max \(high), so no amount could match")
+                }
             case "first_time_payee": condition.firstTimePayee = try reader.bool(value, "first_time_payee")
             case "payee_type":
                 let type = try reader.string(value, "payee_type")
                 guard let parsed = Transaction.AccountType(rawValue: type) else { throw reader.fail(value, "payee_type must be personal or corporate") }
                 condition.payeeType = parsed
-            case "channel": condition.channels = Set(try reader.strings(value, "channel"))
+            case "channel":
+                let channels = try reader.strings(value, "channel")
+                if let unknown = channels.first(where: { !Transaction.channels.contains($0) }) {
+                    throw reader.fail(value, "channel: unknown channel '\(unknown)' (channels are \(Transaction.channels.joined(separator: ", ")))")
+                }
+                condition.channels = Set(channels)
             case "local_time":
                 var from: Int?, to: Int?
                 for (bound, time) in try reader.mapping(value, "local_time", allowedKeys: ["from", "to"]) {
@@ -320,6 +332,9 @@ struct RuleFileParser {
                     if bound == "from" { from = minutes } else { to = minutes }
                 }
                 guard let from, let to else { throw reader.fail(value, "local_time needs from and to") }
+                guard from != to else {
+                    throw reader.fail(value, "local_time: from and to are the same time, so the window [from, to) is empty")
+                }
                 condition.localTime = (from, to)
             default:
                 for (bound, number) in try reader.mapping(value, key, allowedKeys: ["min"]) {

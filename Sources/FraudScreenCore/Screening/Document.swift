@@ -12,6 +12,8 @@ public struct Document: Sendable {
     }
 
     public var fields: [Field]
+    /// Every field name a document can have, for rules' `fields:`: a message's, then a transaction's.
+    public static let fieldNames = ["text", "memo", "payee_name", "context"]
     /// The transaction this document stands for, when it is one: rules' `transaction:` conditions and
     /// payee list look-ups read it.
     public var transaction: Transaction?

@@ -25,6 +25,8 @@ public struct Transaction: Sendable, Equatable {
     public var payer: Party
     public var payee: Party
     public var channel: String?
+    /// The channels rules name (docs/RULES.md); a transaction may carry any string, which no such rule matches.
+    public static let channels = ["mobile", "online", "counter", "atm"]
     public var timestamp: Timestamp
     public var firstTimePayee: Bool?
     /// Free text: what the customer told the teller, what the app asked.
