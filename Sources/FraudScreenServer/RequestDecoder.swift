@@ -194,7 +194,7 @@ private struct DecodingState {
         guard let memo else { record(ProtocolError(.missingField, "transaction.memo: required (use \"\" when there is none)")); return nil }
         guard let amountText else { record(ProtocolError(.missingField, "transaction.amount: required")); return nil }
         guard let amount = Transaction.Amount(parsing: amountText) else {
-            record(ProtocolError(.badValue, "transaction.amount: '\(amountText)' is not a non-negative decimal with at most 15 digits and 2 decimals"))
+            record(ProtocolError(.badValue, "transaction.amount: '\(amountText)' is not \(DecimalAmount.grammar)"))
             return nil
         }
         guard let currency else { record(ProtocolError(.missingField, "transaction.currency: required")); return nil }

@@ -32,30 +32,14 @@ public struct Transaction: Sendable, Equatable {
         /// Digits after the decimal point.
         public var scale: Int
 
-        /// At most 15 integer digits and 2 decimals (the engine's `DecimalAmount` takes the same): every such
-        /// value is exact in an `Int64`.
+        /// The engine's grammar (`DecimalAmount`): at most 15 integer digits, 2 decimals, no leading zeros;
+        /// every such value is exact in an `Int64`.
         public init?(parsing text: String) {
-            let utf8 = Array(text.utf8)
-            var integerDigits = 0, fractionDigits = 0, seenPoint = false
-            var value: Int64 = 0
-            for byte in utf8 {
-                if byte == UInt8(ascii: ".") {
-                    guard !seenPoint, integerDigits > 0 else { return nil }
-                    seenPoint = true
-                    continue
-                }
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                if seenPoint { fractionDigits += 1 } else { integerDigits += 1 }
-                // Refused as soon as it is too long, before the value can overflow (a trap, and one request
-                // must never stop the daemon).
-                guard integerDigits <= 15, fractionDigits <= 2 else { return nil }
-                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-            }
-            guard (1...15).contains(integerDigits), fractionDigits <= 2, !(seenPoint && fractionDigits == 0) else { return nil }
-            guard integerDigits == 1 || utf8.first != UInt8(ascii: "0") else { return nil }  // no leading zeros
+            guard let parsed = DecimalAmount(text) else { return nil }
+            let fraction = text.split(separator: ".", maxSplits: 1).dropFirst().first?.count ?? 0
             self.text = text
-            self.scaledValue = value
-            self.scale = fractionDigits
+            self.scale = fraction
+            self.scaledValue = fraction == 2 ? parsed.cents : fraction == 1 ? parsed.cents / 10 : parsed.cents / 100
         }
 
         /// The value in yuan (or the currency's main unit); for thresholds, not for arithmetic on money.

@@ -57,7 +57,7 @@ struct CheckCommand: ParsableCommand {
         }
         guard String(validating: bytes, as: UTF8.self) != nil else { throw ToolFailure(message: "input is not valid UTF-8") }
         let parsed: Transaction
-        do { parsed = try TransactionJSON.transaction(from: Data(bytes)) } catch {
+        do { parsed = try TransactionJSON.transaction(from: Data(bytes), .protocolRequest) } catch {
             throw ToolFailure(message: "invalid transaction: \(error)")
         }
         if let socket { return try askDaemon(socket, .screenTransaction(TransactionRequest(parsed), listingEntities: true)) }

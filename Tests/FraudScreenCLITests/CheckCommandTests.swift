@@ -54,7 +54,18 @@ struct CheckCommandTests {
         #expect(good.stdout.contains("\"verdict\":\"block\""))
         let broken = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data("{bad".utf8))
         #expect(broken.status != 0)
-        #expect(broken.stderr == "fraudscreen: invalid transaction: not a JSON object\n")
+        #expect(broken.stderr == "fraudscreen: invalid transaction: not valid JSON\n")
+        let array = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data("[1]".utf8))
+        #expect(array.stderr == "fraudscreen: invalid transaction: not a JSON object\n")
+        // The protocol's rules (docs/PROTOCOL.md), as the daemon applies them: memo, currency and payee are
+        // required, and an amount has no leading zeros.
+        for (field, edited) in [("memo", transaction.replacingOccurrences(of: #""memo":"做任务拿佣金，先垫付","#, with: "")),
+                                ("currency", transaction.replacingOccurrences(of: #""currency":"CNY","#, with: "")),
+                                ("payee", transaction.replacingOccurrences(of: #","payee":{"account":"6217"}"#, with: "")),
+                                ("amount", transaction.replacingOccurrences(of: #""500.00""#, with: #""0500.00""#))] {
+            let refused = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data(edited.utf8))
+            #expect(refused.status == 2 && refused.stderr.hasPrefix("fraudscreen: invalid transaction: \(field): "), "\(refused.stderr)")
+        }
         let badField = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"],
                                            stdin: Data(transaction.replacingOccurrences(of: #""500.00""#, with: "true").utf8))
         #expect(badField.status != 0)

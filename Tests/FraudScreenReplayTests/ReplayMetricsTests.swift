@@ -74,7 +74,7 @@ struct ReplayMetricsTests {
         let input = try Replay.read(paths: [corpus.path])
         #expect(input.badLines.isEmpty)
         #expect(input.items.map { $0.transaction != nil } == [true, false, true])
-        #expect(input.items[1].transactionProblem == "timestamp: is required")
+        #expect(input.items[1].transactionProblem == "timestamp: required")
         #expect(input.items[1].fields.map(\.name) == ["memo", "payee_name"])
         let result = Replay.run(input, rules: Replay.Rules(try RuleSetLoader.load(directory: rules.path), directory: rules.path))
         // ok: the personal-payee condition (40, warn); no-time: only its memo text (刷单, 50, warn) — the

@@ -59,11 +59,13 @@ public struct DecimalAmount: Sendable, Equatable, CustomStringConvertible {
     /// In cents (分).
     public let cents: Int64
 
-    /// Parses `"12500.00"`, `"12500"`, `"0.5"`; nil for anything else (signs, exponents, more than two
-    /// decimals, more than 15 integer digits).
+    /// Parses `"12500.00"`, `"12500"`, `"0.5"`; nil for anything else (signs, exponents, leading zeros, more
+    /// than two decimals, more than 15 integer digits). The one amount grammar of the protocol, the rule
+    /// examples and the corpus.
     public init?(_ text: String) {
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, !whole.isEmpty, whole.count <= 15, whole.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        guard let whole = parts.first, !whole.isEmpty, whole.count <= 15, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
+              whole.count == 1 || whole.first != "0" else { return nil }
         var cents = Int64(whole)! * 100
         if parts.count == 2 {
             let fraction = parts[1]
@@ -72,6 +74,9 @@ public struct DecimalAmount: Sendable, Equatable, CustomStringConvertible {
         }
         self.cents = cents
     }
+
+    /// What a refused amount is told: the grammar above.
+    public static let grammar = "a non-negative decimal string with at most 15 digits before the point, 2 after it, and no leading zeros"
 
     public var yuan: Double { Double(cents) / 100 }
     public var description: String { "\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)" }

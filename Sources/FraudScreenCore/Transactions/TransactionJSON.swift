@@ -12,9 +12,18 @@ public enum TransactionJSON {
         public var description: String { field.isEmpty ? message : "\(field): \(message)" }
     }
 
+    /// How much a transaction object must say.
+    public enum Strictness: Sendable {
+        /// As the daemon's protocol requires of a bank (docs/PROTOCOL.md): `memo` (`""` when there is none),
+        /// `currency` and `payee` are required.
+        case protocolRequest
+        /// Rule examples and corpus lines may leave out `memo` (empty), `currency` (CNY) and `payee`.
+        case shorthand
+    }
+
     /// Parses a transaction object already decoded by JSONSerialization.
-    public static func transaction(from object: [String: Any]) throws(Invalid) -> Transaction {
-        func missing(_ field: String) -> Invalid { Invalid(code: "missing_field", field: field, message: "is required") }
+    public static func transaction(from object: [String: Any], _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
+        func missing(_ field: String) -> Invalid { Invalid(code: "missing_field", field: field, message: "required") }
         func bad(_ field: String, _ message: String) -> Invalid { Invalid(code: "bad_value", field: field, message: message) }
         func string(_ object: [String: Any], _ key: String, path: String, required: Bool = false) throws(Invalid) -> String? {
             guard let value = object[key], !(value is NSNull) else {
@@ -38,13 +47,15 @@ public enum TransactionJSON {
             return result
         }
 
-        let memo = try string(object, "memo", path: "memo") ?? ""
+        let strict = strictness == .protocolRequest
+        guard let memo = try string(object, "memo", path: "memo", required: strict) ?? (strict ? nil : "") else { throw missing("memo") }
+        if strict, object["payee"] == nil || object["payee"] is NSNull { throw missing("payee") }
         guard let amountValue = object["amount"], !(amountValue is NSNull) else { throw missing("amount") }
         guard let amountText = amountValue as? String else {
             throw bad("amount", "must be a decimal string such as \"12500.00\" (never a JSON number)")
         }
-        guard let amount = DecimalAmount(amountText) else { throw bad("amount", "\"\(amountText)\" is not a decimal amount with at most two decimals") }
-        let currency = try string(object, "currency", path: "currency") ?? "CNY"
+        guard let amount = DecimalAmount(amountText) else { throw bad("amount", "\"\(amountText)\" is not \(DecimalAmount.grammar)") }
+        guard let currency = try string(object, "currency", path: "currency", required: strict) ?? (strict ? nil : "CNY") else { throw missing("currency") }
         guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
             throw bad("currency", "must be an ISO 4217 code such as CNY")
         }
@@ -65,13 +76,15 @@ public enum TransactionJSON {
                            firstTimePayee: firstTime, context: try string(object, "context", path: "context"))
     }
 
-    /// Parses a transaction from JSON bytes.
-    public static func transaction(from data: Data) throws(Invalid) -> Transaction {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw Invalid(code: "invalid_json", field: "", message: "not a JSON object")
+    /// Parses a transaction from JSON bytes: the transaction object itself, or a request or corpus line that
+    /// carries one under `transaction`.
+    public static func transaction(from data: Data, _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            throw Invalid(code: "invalid_json", field: "", message: "not valid JSON")
         }
-        // Accept either the transaction itself or a request/corpus line that carries it.
-        if let inner = object["transaction"] as? [String: Any] { return try transaction(from: inner) }
-        return try transaction(from: object)
+        guard let object = parsed as? [String: Any] else { throw Invalid(code: "invalid_json", field: "", message: "not a JSON object") }
+        if let inner = object["transaction"] as? [String: Any] { return try transaction(from: inner, strictness) }
+        return try transaction(from: object, strictness)
     }
 }
