@@ -74,8 +74,17 @@ struct ReplayCommand: ParsableCommand {
             FileOutput.standardError.write("note \(item.source): transaction screened by its text fields only: \(item.transactionProblem!)\n")
         }
         if textOnly.count > 20 { FileOutput.standardError.write("note: \(textOnly.count - 20) more transactions screened by their text fields only\n") }
-        if strict && !input.badLines.isEmpty {
-            throw ToolFailure(message: "\(input.badLines.count) malformed line(s) (--strict)", exitCode: 1)
+        // A labelled category the rules do not have (a typo, an old name) would show as a category never detected.
+        let categories = Set(current.ruleSet.categories.map(\.id))
+        let unknown = input.items.filter { item in item.category.map { !categories.contains($0) } ?? false }
+        for item in unknown.prefix(20) {
+            FileOutput.standardError.write("note \(item.source): category '\(item.category!)' is not a category of the rule set\n")
+        }
+        if unknown.count > 20 { FileOutput.standardError.write("note: \(unknown.count - 20) more items with a category the rule set does not have\n") }
+        if strict && !(input.badLines.isEmpty && unknown.isEmpty) {
+            let problems = (input.badLines.isEmpty ? [] : ["\(input.badLines.count) malformed line(s)"])
+                + (unknown.isEmpty ? [] : ["\(unknown.count) item(s) with an unknown category"])
+            throw ToolFailure(message: problems.joined(separator: ", ") + " (--strict)", exitCode: 1)
         }
 
         var options = ReplayOptions()

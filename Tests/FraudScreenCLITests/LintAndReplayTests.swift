@@ -165,4 +165,34 @@ struct LintAndReplayTests {
         #expect(result.stdout.contains(#"b1\u{1B}]0;pwned\u{7}"#))
         #expect(result.stdout.contains(#"【招商银行】\u{1B}[2J\u{1B}[31m[[垫付]]一下午饭钱"#))
     }
+
+    @Test("corpus mistakes are reported with file and line: repeated ids, unknown categories, UTF-16, an empty transaction; hidden files and directories are not read")
+    func corpusMistakesAreReported() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let corpus = rules.directory.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus.appendingPathComponent("old.jsonl"), withIntermediateDirectories: true)
+        try """
+        {"id":"a1","text":"刷单有佣金","label":"fraud","category":"brushing_rebate"}
+        {"id":"a1","text":"刷单有佣金","label":"fraud","category":"brushing_rebate"}
+        {"id":"a2","text":"转到安全账户","label":"fraud","category":"made_up"}
+        {"transaction":{}}
+        """.write(to: corpus.appendingPathComponent("a.jsonl"), atomically: true, encoding: .utf8)
+        var utf16 = Data([0xFF, 0xFE])
+        utf16.append(#"{"id":"u1","text":"你好","label":"benign"}"#.data(using: .utf16LittleEndian)!)
+        try utf16.write(to: corpus.appendingPathComponent("b.jsonl"))
+        try #"{"id":"h1","text":"你好","label":"benign"}"#.write(to: corpus.appendingPathComponent(".hidden.jsonl"), atomically: true, encoding: .utf8)
+
+        let result = try ToolProcess.run(["replay", "--rules", rules.path, corpus.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("a.jsonl:2: duplicate id 'a1' (first at \(corpus.path)/a.jsonl:1)"), "\(result.stderr)")
+        #expect(result.stderr.contains("a.jsonl:3: category 'made_up' is not a category of the rule set"))
+        #expect(result.stderr.contains("a.jsonl:4: transaction has no text"))
+        #expect(result.stderr.contains("b.jsonl:1: not valid UTF-8"))
+        #expect(!result.stderr.contains("hidden") && !result.stderr.contains("old.jsonl"), "\(result.stderr)")
+        #expect(result.stdout.contains("items 2: fraud 2, benign 0"), "\(result.stdout)")
+
+        let strict = try ToolProcess.run(["replay", "--rules", rules.path, "--strict", corpus.path])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("3 malformed line(s), 1 item(s) with an unknown category (--strict)"), "\(strict.stderr)")
+    }
 }

@@ -101,7 +101,20 @@ public enum CorpusReader {
             items.append(contentsOf: fileItems)
             bad.append(contentsOf: fileBad)
         }
-        return (items, bad)
+        // Ids are unique (docs/CORPUS.md): a repeated line would count twice in every figure. The first one
+        // stays; an item without an id of its own (named by its place) cannot repeat.
+        var firstSeen: [String: String] = [:]
+        var unique: [LabelledItem] = []
+        unique.reserveCapacity(items.count)
+        for item in items {
+            if item.id != item.source, let first = firstSeen[item.id] {
+                bad.append(BadLine(file: item.file, line: item.line, message: "duplicate id '\(item.id)' (first at \(first))"))
+                continue
+            }
+            firstSeen[item.id] = item.source
+            unique.append(item)
+        }
+        return (unique, bad)
     }
 
     /// Parses the lines of one file's bytes (`file` names it in messages and in the items' `source`).
@@ -118,7 +131,9 @@ public enum CorpusReader {
         let ranges = lines
 
         let results = parallelMap(count: ranges.count) { index -> Result<LabelledItem, BadLine>? in
-            let range = ranges[index]
+            var range = ranges[index]
+            // A byte-order mark (an editor on Windows) is not part of the first line.
+            if index == 0, bytes[range].starts(with: [0xEF, 0xBB, 0xBF]) { range = (range.lowerBound + 3)..<range.upperBound }
             if bytes[range].allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return nil }
             return parse(Data(bytes[range]), file: file, line: index + 1)
         }
@@ -164,7 +179,14 @@ public enum CorpusReader {
                 let enumerator = FileManager.default.enumerator(atPath: path)
                 var found: [String] = []
                 while let name = enumerator?.nextObject() as? String {
-                    if name.hasSuffix(".jsonl") { found.append((path.hasSuffix("/") ? path : path + "/") + name) }
+                    // Hidden files and directories (an editor's `.x.jsonl.swp`, `.git`) are not corpus, and a
+                    // directory is not a file however it is named.
+                    if (name as NSString).lastPathComponent.hasPrefix(".") {
+                        if enumerator?.fileAttributes?[.type] as? FileAttributeType == .typeDirectory { enumerator?.skipDescendants() }
+                        continue
+                    }
+                    guard name.hasSuffix(".jsonl"), enumerator?.fileAttributes?[.type] as? FileAttributeType != .typeDirectory else { continue }
+                    found.append((path.hasSuffix("/") ? path : path + "/") + name)
                 }
                 files.append(contentsOf: found.sorted())
             } else {
@@ -179,8 +201,9 @@ public enum CorpusReader {
     /// (`message: {text}`), with optional `id`, `label`, `category`, `notes`.
     static func parse(_ line: Data, file: String, line number: Int) -> Result<LabelledItem, BadLine> {
         func bad(_ message: String) -> Result<LabelledItem, BadLine> { .failure(BadLine(file: file, line: number, message: message)) }
+        // Checked first: JSONSerialization guesses an encoding, and read UTF-16 lines as if they were fine.
+        guard String(validating: line, as: UTF8.self) != nil else { return bad("not valid UTF-8 (JSONL is UTF-8)") }
         guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
-            if String(data: line, encoding: .utf8) == nil { return bad("not valid UTF-8") }
             return bad("not a JSON object")
         }
         var label: LabelledItem.Label?
@@ -222,6 +245,9 @@ public enum CorpusReader {
             var parsed: Transaction?
             var problem: String?
             do { parsed = try TransactionJSON.transaction(from: transaction) } catch { problem = error.description }
+            if parsed == nil && fields.isEmpty {
+                return bad("transaction has no text (memo, payee name, context) and is not valid: \(problem ?? "")")
+            }
             return .success(LabelledItem(id: id, transactionFields: fields, transaction: parsed, problem: problem, label: label,
                                          category: category, notes: notes, file: file, line: number))
         }
