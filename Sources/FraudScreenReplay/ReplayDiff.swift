@@ -128,12 +128,27 @@ public struct ReplayDiff: Sendable {
         self.rules = rules
     }
 
-    /// "thresholds: warn 45 → 40, block …" when the two rule sets' thresholds differ.
+    /// "thresholds: warn 45 → 40; romance_scam: warn 40 → 20, block 80 → 60" when the rule sets' thresholds
+    /// differ, the rule set's or a category's own (a category without its own is shown with the rule set's).
+    /// A verdict that changed with no hit changed is explained by this line.
     public static func thresholdChange(_ before: ReplayReport.RuleSetInfo, _ after: ReplayReport.RuleSetInfo) -> String? {
-        var parts: [String] = []
-        if before.thresholds.warn != after.thresholds.warn { parts.append("warn \(before.thresholds.warn) → \(after.thresholds.warn)") }
-        if before.thresholds.block != after.thresholds.block { parts.append("block \(before.thresholds.block) → \(after.thresholds.block)") }
-        return parts.isEmpty ? nil : "thresholds: " + parts.joined(separator: ", ")
+        func change(_ a: Thresholds, _ b: Thresholds) -> String? {
+            var parts: [String] = []
+            if a.warn != b.warn { parts.append("warn \(a.warn) → \(b.warn)") }
+            if a.block != b.block { parts.append("block \(a.block) → \(b.block)") }
+            return parts.isEmpty ? nil : parts.joined(separator: ", ")
+        }
+        var changes: [String] = []
+        if let overall = change(before.thresholds, after.thresholds) { changes.append(overall) }
+        let old = Dictionary(before.categoryThresholds, uniquingKeysWith: { a, _ in a })
+        let new = Dictionary(after.categoryThresholds, uniquingKeysWith: { a, _ in a })
+        for category in Set(old.keys).union(new.keys).sorted() {
+            let a = old[category], b = new[category]
+            guard a != b, let moved = change(a ?? before.thresholds, b ?? after.thresholds) else { continue }
+            let own = a == nil ? " (now its own)" : b == nil ? " (now the rule set's)" : ""
+            changes.append("\(category)\(own): \(moved)")
+        }
+        return changes.isEmpty ? nil : "thresholds: " + changes.joined(separator: "; ")
     }
 
     static func kind(_ label: LabelledItem.Label?, _ before: Verdict, _ after: Verdict) -> Change.Kind {

@@ -184,6 +184,14 @@ public enum ReplayJSON {
         json.beginArray(key: "categories_with_own_thresholds")
         for id in info.categoriesWithOwnThresholds { json.value(id) }
         json.endArray()
+        json.beginObject(key: "category_thresholds")
+        for (category, thresholds) in info.categoryThresholds {
+            json.beginObject(key: category)
+            json.field("warn", thresholds.warn)
+            json.field("block", thresholds.block)
+            json.endObject()
+        }
+        json.endObject()
         json.endObject()
     }
 

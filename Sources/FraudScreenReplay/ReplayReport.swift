@@ -10,8 +10,9 @@ public struct ReplayReport: Sendable {
         public var version: String
         public var ruleCount: Int
         public var thresholds: Thresholds
-        /// Categories with thresholds of their own (advice and curves use the rule set's).
-        public var categoriesWithOwnThresholds: [String]
+        /// Thresholds of the categories that have their own (advice and curves use the rule set's).
+        public var categoryThresholds: [(category: String, thresholds: Thresholds)]
+        public var categoriesWithOwnThresholds: [String] { categoryThresholds.map(\.category) }
     }
 
     public struct Counts: Sendable, Equatable {
@@ -179,7 +180,7 @@ public struct ReplayRun: Sendable {
     var info: ReplayReport.RuleSetInfo {
         ReplayReport.RuleSetInfo(directory: directory, version: ruleSet.version, ruleCount: ruleSet.rules.count,
                                  thresholds: ruleSet.settings.thresholds,
-                                 categoriesWithOwnThresholds: ruleSet.categories.filter { $0.thresholds != nil }.map(\.id))
+                                 categoryThresholds: ruleSet.categories.compactMap { c in c.thresholds.map { (c.id, $0) } })
     }
 }
 

@@ -152,4 +152,18 @@ struct ReplayOutputTests {
         let noDiff = ReplayHTML(report: try fixture.run().1.report).render()
         #expect(!noDiff.contains("id=\"diff\""))
     }
+
+    @Test("a change of a category's own thresholds is named in the diff, not only the rule set's")
+    func categoryThresholdChanges() {
+        func info(_ warn: Int, _ own: [(String, Thresholds)]) -> ReplayReport.RuleSetInfo {
+            ReplayReport.RuleSetInfo(directory: "r", version: "v", ruleCount: 1, thresholds: Thresholds(warn: warn, block: 80), categoryThresholds: own)
+        }
+        #expect(ReplayDiff.thresholdChange(info(40, []), info(40, [])) == nil)
+        #expect(ReplayDiff.thresholdChange(info(40, []), info(40, [("romance_scam", Thresholds(warn: 20, block: 60))]))
+            == "thresholds: romance_scam (now its own): warn 40 → 20, block 80 → 60")
+        #expect(ReplayDiff.thresholdChange(info(45, [("a", Thresholds(warn: 30, block: 80))]), info(40, [("a", Thresholds(warn: 30, block: 70))]))
+            == "thresholds: warn 45 → 40; a: block 80 → 70")
+        #expect(ReplayDiff.thresholdChange(info(40, [("a", Thresholds(warn: 30, block: 80))]), info(40, []))
+            == "thresholds: a (now the rule set's): warn 30 → 40")
+    }
 }
