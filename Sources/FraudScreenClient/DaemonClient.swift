@@ -1,12 +1,28 @@
 import Foundation
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A connection to `fraudscreend`. Requests may be pipelined: call `send` as often as you like without
 /// waiting; each future completes with its own answer (the daemon answers in order).
 public final class DaemonClient: Sendable {
     /// Connecting failed, the connection broke, or an answer was not JSON.
     public struct Failure: Error, CustomStringConvertible, Sendable {
+        /// A connection error as an operator reads it: the system's words for the errno (NIO's description
+        /// names its internal call), and what usually causes it.
+        static func reason(_ error: Error) -> String {
+            guard let error = error as? IOError else { return "\(error)" }
+            let words = String(cString: strerror(error.errnoCode))
+            switch error.errnoCode {
+            case ENOENT: return "\(words) (is fraudscreend running, with this --socket?)"
+            case ECONNREFUSED: return "\(words) (a socket file left behind by a daemon that is not running?)"
+            case EACCES: return "\(words) (clients must be in the socket's group, fraudscreen under the shipped units)"
+            default: return words
+            }
+        }
+
         public var message: String
         public var description: String { message }
     }
@@ -32,7 +48,7 @@ public final class DaemonClient: Sendable {
             return DaemonClient(channel: channel, ownedGroup: owned)
         } catch {
             try? owned?.syncShutdownGracefully()
-            throw Failure(message: "cannot connect to \(socketPath): \(error)")
+            throw Failure(message: "cannot connect to \(socketPath): \(Failure.reason(error))")
         }
     }
 

@@ -71,7 +71,7 @@ public enum LoadGenerator {
                 channels.append(try bootstrap.connect(unixDomainSocketPath: options.socketPath).wait())
             } catch {
                 for channel in channels { channel.close(promise: nil) }
-                throw DaemonClient.Failure(message: "cannot connect to \(options.socketPath): \(error)")
+                throw DaemonClient.Failure(message: "cannot connect to \(options.socketPath): \(DaemonClient.Failure.reason(error))")
             }
         }
         // Wait out the run plus a grace period for the last answers.

@@ -8,15 +8,16 @@ struct ConnectionRegistry {
     private(set) var refused: UInt64 = 0
     private(set) var draining = false
 
-    /// Admits a new connection unless the daemon is full or shutting down.
-    mutating func admit(_ channel: Channel, limit: Int) -> Bool {
+    /// Admits a new connection unless the daemon is full or shutting down: its number (1, 2, … since start,
+    /// what log lines name it by), or nil.
+    mutating func admit(_ channel: Channel, limit: Int) -> UInt64? {
         guard !draining, open.count < limit else {
             refused += 1
-            return false
+            return nil
         }
         open[ObjectIdentifier(channel)] = channel
         total += 1
-        return true
+        return total
     }
 
     mutating func remove(_ channel: Channel) {

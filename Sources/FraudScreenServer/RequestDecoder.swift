@@ -25,7 +25,7 @@ struct RequestDecoder {
         var reader = JSONReader(line)
         do {
             guard try reader.peekKind() == .object else {
-                return invalidUTF8() ?? (nil, .failure(ProtocolError(.invalidJSON, "a request is one JSON object per line")))
+                return invalidUTF8() ?? (nil, .failure(ProtocolError(.invalidJSON, "a request is one JSON object per line; this line does not start with '{' (byte 0)")))
             }
             try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
                 try state.member(key, &reader, line)

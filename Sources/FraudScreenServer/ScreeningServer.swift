@@ -136,8 +136,7 @@ public final class ScreeningServer: @unchecked Sendable {
 
     private func initialize(_ channel: Channel) -> EventLoopFuture<Void> {
         let limit = configuration.maxConnections
-        let admitted = connections.withLock { $0.admit(channel, limit: limit) }
-        guard admitted else {
+        guard let number = connections.withLock({ $0.admit(channel, limit: limit) }) else {
             logger.warning("connection refused: max_connections reached", metadata: ["max_connections": "\(limit)"])
             return channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(RefusingHandler(message: "too many connections (max \(limit)); retry later"))
@@ -146,7 +145,8 @@ public final class ScreeningServer: @unchecked Sendable {
         channel.closeFuture.whenComplete { _ in self.connections.withLock { $0.remove(channel) } }
         let loop = loops[ObjectIdentifier(channel.eventLoop)]!
         var logger = self.logger
-        logger[metadataKey: "connection"] = "\(ObjectIdentifier(channel).hashValue & 0xFFFFFF)"
+        // A number, not an address: addresses are reused, and two connections in one log looked like one.
+        logger[metadataKey: "connection"] = "\(number)"
         let handler = ConnectionHandler(server: self, loop: loop, logger: logger)
         let idle = configuration.idleTimeoutSeconds
         return channel.eventLoop.makeCompletedFuture {

@@ -66,11 +66,20 @@ enum SocketFile {
             throw error
         }
         umask(previous)
-        if let group, chown(path, uid_t.max, group) != 0 {
-            throw Failure(description: "cannot give \(path) to group \(group): \(String(cString: strerror(errno)))")
+        // The socket is already the process's group when that is the one asked for: no chown then, which the
+        // shipped unit's system-call filter refuses (~@privileged takes @chown with it).
+        var status = stat()
+        let alreadyThere = stat(path, &status) == 0 && group.map { status.st_gid == $0 } ?? true
+        if let group, !alreadyThere, chown(path, uid_t.max, group) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(path)
+            throw Failure(description: "cannot give \(path) to group \(group): \(reason) (the daemon's user must be in the group; "
+                + "under the shipped unit, which filters chown, use the daemon's own group)")
         }
         guard chmod(path, mode_t(mode)) == 0 else {
-            throw Failure(description: "cannot chmod \(path): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            unlink(path)
+            throw Failure(description: "cannot chmod \(path): \(reason)")
         }
         return result
     }

@@ -136,6 +136,21 @@ struct DaemonProtocolTests {
         }
     }
 
+    @Test("log lines name each connection by its own number")
+    func connectionsAreNumberedInTheLog() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        for _ in 0..<3 {
+            let socket = try daemon.connect()
+            _ = try socket.request(#"{"id":"p","op":"ping"}"#)
+            socket.close()
+            usleep(50_000)
+        }
+        #expect(daemon.logEventually(contains: "connection=4 "))
+        let opened = daemon.log.split(separator: "\n").filter { $0.contains("connection opened") }
+        let numbers = opened.compactMap { $0.split(separator: " ").first { $0.hasPrefix("connection=") } }
+        #expect(Set(numbers).count == opened.count && opened.count >= 4, "\(opened)")
+    }
+
     @Test("a connection that sends half a request and stops is closed at the idle timeout; its slot is free again")
     func idleTimeoutClosesAnUnfinishedLine() throws {
         let (daemon, _) = try startDaemon(["--idle-timeout", "1", "--max-connections", "2"]); defer { daemon.stop() }
