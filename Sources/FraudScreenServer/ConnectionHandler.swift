@@ -179,12 +179,21 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             drain()
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            // An unfinished line counts as idle too: a client that sends half a request and stops must not
-            // hold one of the `max_connections` slots for ever.
-            if waiting.isEmpty {
+            // Nothing came in and nothing could be written for `idle_timeout`. An unfinished line counts as idle
+            // too (a client that sends half a request and stops must not hold a `max_connections` slot for ever),
+            // and so does a client that stopped reading its answers: the daemon holds back its requests and cannot
+            // write, and would otherwise keep the connection, and its buffers, for as long as the client likes.
+            // Only work of the daemon's own (reports being stored, stats, reload) keeps an idle connection open.
+            guard waiting.isEmpty else { return }
+            if hasCompleteLine || output.readableBytes > 0 || !context.channel.isWritable {
+                logger.notice("closing a connection whose client stopped reading its answers", metadata: [
+                    "idle_timeout_s": "\(configuration.idleTimeoutSeconds)",
+                    "unread_requests": "\(hasCompleteLine ? "some" : "none")",
+                ])
+            } else {
                 logger.debug("closing idle connection", metadata: input.readableBytes > 0 ? ["unfinished_line_bytes": "\(input.readableBytes)"] : [:])
-                context.close(promise: nil)
             }
+            context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -139,13 +139,36 @@ final class ReportStore: @unchecked Sendable {
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {
             throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        ReportStore.cutPartialLastLine(fd)
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 { _ = fsync(directoryFD); Glibc.close(directoryFD) }
         if descriptor >= 0 { Glibc.close(descriptor) }
         descriptor = fd
         openDay = day
+    }
+
+    /// A process killed while writing leaves half a line at the end of the file. That line was never
+    /// acknowledged (the answer waits for the fsync), but appending after it glued the next report onto it, and
+    /// replay skipped both. The file is cut back to its last newline.
+    static func cutPartialLastLine(_ fd: Int32) {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return }
+        var end = size
+        // Back from the end to the last newline, a block at a time (lines are a few kilobytes).
+        var block = [UInt8](repeating: 0, count: 4_096)
+        while end > 0 {
+            let start = max(0, end - off_t(block.count))
+            let n = pread(fd, &block, Int(end - start), start)
+            guard n == Int(end - start) else { return }
+            if let last = block[0..<n].lastIndex(of: 0x0A) {
+                end = start + off_t(last) + 1
+                break
+            }
+            end = start
+        }
+        if end < size { _ = ftruncate(fd, end); _ = fsync(fd) }
     }
 
     /// Whether `path` names the file that is open (same device and inode).

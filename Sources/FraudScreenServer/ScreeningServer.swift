@@ -138,6 +138,9 @@ public final class ScreeningServer: @unchecked Sendable {
         let limit = configuration.maxConnections
         guard let number = connections.withLock({ $0.admit(channel, limit: limit) }) else {
             logger.warning("connection refused: max_connections reached", metadata: ["max_connections": "\(limit)"])
+            // Counted like every other error answer (`errors.overloaded` in stats and metrics); this runs on the
+            // channel's own loop, whose statistics these are.
+            loops[ObjectIdentifier(channel.eventLoop)]?.statistics.count(.overloaded)
             return channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(RefusingHandler(message: "too many connections (max \(limit)); retry later"))
             }

@@ -74,6 +74,9 @@ struct FraudScreenDaemon: ParsableCommand {
     var logLevel: String?
 
     func run() throws {
+        // SIGHUP's default action ends the process. Until the handlers are in place (the rules load first, for
+        // up to a second), a reload request is moot: the rules being loaded are the ones on disk now.
+        signal(SIGHUP, SIG_IGN)
         let settings = try mergedSettings()
         let level = try settings["log_level"].map { text -> Logger.Level in
             guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level '\(text)'") }

@@ -252,6 +252,38 @@ struct DaemonLifecycleTests {
         #expect(stored().contains { json($0)["report_id"] as? String == after || $0.contains(after) }, "\(stored())")
     }
 
+    @Test("a reports file left with half a line by a crash is cut back to its last whole report before appending")
+    func tornReportsFileIsRepaired() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        try FileManager.default.createDirectory(atPath: daemon.reportsDirectory, withIntermediateDirectories: true)
+        let format = DateFormatter()
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "yyyy-MM-dd"
+        let file = daemon.reportsDirectory + "/reports-\(format.string(from: Date())).jsonl"
+        let whole = #"{"id":"r-old-1","label":"fraud","message":{"text":"刷单返利"}}"#
+        try (whole + "\n" + #"{"id":"r-old-2","label":"fraud","message":{"text":"cut mid-wri"#).write(toFile: file, atomically: true, encoding: .utf8)
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--reports-dir", daemon.reportsDirectory])
+        let socket = try daemon.connect(); defer { socket.close() }
+        let answer = json(try socket.request(#"{"id":"n","op":"report","message":{"text":"刷单返利"},"reporter":"h","label":"fraud"}"#))
+        let reportID = try #require(answer["report_id"] as? String)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 && lines[0] == whole, "\(lines)")
+        #expect(lines.allSatisfy { json($0)["id"] != nil }, "every line is a whole report: \(lines)")
+        #expect(json(lines[1])["id"] as? String == reportID)
+    }
+
+    @Test("a SIGHUP while the rules are still loading does not end the daemon")
+    func sighupDuringStartup() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path], waitForSocket: false)
+        usleep(30_000)
+        daemon.signal(SIGHUP)
+        try daemon.waitUntilAnswering()
+        #expect(daemon.pollExit() == nil)
+    }
+
     @Test("out of file descriptors: the daemon pauses accepting and says so, instead of spinning on accept")
     func runningOutOfDescriptorsDoesNotSpin() throws {
         let daemon = try DaemonProcess(); defer { daemon.stop() }

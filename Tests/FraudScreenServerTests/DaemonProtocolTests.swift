@@ -163,6 +163,16 @@ struct DaemonProtocolTests {
         #expect(json(try next.request(#"{"id":"n","op":"ping"}"#))["ok"] as? Bool == true)
     }
 
+    @Test("a client that stops reading its answers is closed at the idle timeout, and the log says why")
+    func idleTimeoutClosesAClientThatStoppedReading() throws {
+        let (daemon, _) = try startDaemon(["--idle-timeout", "1"]); defer { daemon.stop() }
+        let socket = try daemon.connect(); defer { socket.close() }
+        let text = String(repeating: "加V信做刷单任务 http://t.cn/abc 13800138000 ", count: 20)
+        let lines = (0..<2_000).map { #"{"id":\#($0),"op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n" }.joined()
+        DispatchQueue.global().async { try? socket.send(lines) }  // blocks once the daemon holds back; never read
+        #expect(daemon.logEventually(contains: "closing a connection whose client stopped reading its answers", timeout: 20))
+    }
+
     @Test("a line of exactly max_line_bytes ending in \\r\\n is accepted however its bytes arrive")
     func crlfLineAtTheLimitAcrossReads() throws {
         let (daemon, _) = try startDaemon(["--max-line-bytes", "1024"]); defer { daemon.stop() }
@@ -414,6 +424,10 @@ struct DaemonProtocolTests {
         let second = try daemon.connect(); defer { second.close() }
         let refused = try second.readUntilClosed(timeout: 10)
         #expect(refused.count == 1 && errorCode(refused[0]) == "overloaded")
+        // Counted with the other error answers, not only as a refused connection.
+        let stats = json(try first.request(#"{"id":"s","op":"stats"}"#))["stats"] as? [String: Any]
+        let overloaded = (stats?["errors"] as? [String: Any])?["overloaded"] as? Int ?? 0
+        #expect(overloaded >= 1 && overloaded == (stats?["connections"] as? [String: Any])?["refused"] as? Int, "\(String(describing: stats))")
         // The first connection, left idle, is closed after the idle timeout; then a new one is admitted.
         #expect(try first.readUntilClosed(timeout: 20).isEmpty)
         let third = try admittedConnection()
