@@ -8,6 +8,11 @@ import NIOPosix
 /// answer. Open loop (`rate`): requests leave on a fixed schedule whatever the answers do, and latency is
 /// measured from the scheduled send time, so a stalled daemon cannot hide its queueing delay
 /// (no coordinated omission). Answers are counted, not parsed: the generator shares the machine.
+///
+/// What is measured is the requests sent (open loop: scheduled) inside the window, whenever their answers
+/// come: an answer after the window still counts with its full latency, and a request of the window left
+/// unanswered two seconds after it is reported as unanswered. (Selecting by answer time dropped exactly the
+/// requests a stall delayed past the end.)
 public enum LoadGenerator {
     public struct Options: Sendable {
         public var socketPath: String
@@ -39,6 +44,10 @@ public enum LoadGenerator {
         public var errors: Int
         /// Requests an open-loop schedule could not send because `pipeline` were already in flight.
         public var skipped: Int
+        /// Requests sent in the window without an answer two seconds after it: the daemon stalled or lost them.
+        public var unanswered: Int
+        /// Connections the daemon refused or closed before the end of the run.
+        public var lostConnections: Int
         public var seconds: Double
         public var requestsPerSecond: Double { seconds > 0 ? Double(answered) / seconds : 0 }
         /// Latency percentiles in microseconds.
@@ -59,8 +68,11 @@ public enum LoadGenerator {
         var handlers: [LoadConnectionHandler] = []
         var channels: [Channel] = []
         for index in 0..<options.connections {
+            // Open loop: connection i starts i/n of a period late, so the connections' requests interleave evenly
+            // instead of all leaving together once a period (bursts n times the offered rate).
             let handler = LoadConnectionHandler(options: options, offset: index * 7919, measureFrom: measureFrom, stopAt: stopAt,
-                                                ratePerConnection: options.rate.map { $0 / Double(options.connections) })
+                                                ratePerConnection: options.rate.map { $0 / Double(options.connections) },
+                                                phase: Double(index) / Double(options.connections))
             handlers.append(handler)
             let bootstrap = ClientBootstrap(group: group)
                 .channelOption(.writeBufferWaterMark, value: .init(low: 256 * 1_024, high: 1_024 * 1_024))
@@ -79,20 +91,21 @@ public enum LoadGenerator {
         while NIODeadline.now() < end, channels.contains(where: { $0.isActive }) {
             Thread.sleep(forTimeInterval: 0.05)
             if NIODeadline.now() > stopAt,
-               try handlers.allSatisfy({ handler in try handler.eventLoopBound { $0.inFlight == 0 } }) { break }
+               try handlers.allSatisfy({ handler in try handler.eventLoopBound { $0.isSettled } }) { break }
         }
         for channel in channels { try? channel.close().wait() }
 
         var latencies: [UInt32] = []
-        var answered = 0, errors = 0, skipped = 0
+        var answered = 0, errors = 0, skipped = 0, unanswered = 0
         var brokenConnections = 0
         for handler in handlers {
-            let result = try handler.eventLoopBound { ($0.latencies, $0.answered, $0.errors, $0.skipped, $0.broken) }
+            let result = try handler.eventLoopBound { ($0.latencies, $0.answered, $0.errors, $0.skipped, $0.broken, $0.unansweredInWindow) }
             latencies.append(contentsOf: result.0)
             answered += result.1
             errors += result.2
             skipped += result.3
             if result.4 { brokenConnections += 1 }
+            unanswered += result.5
         }
         if brokenConnections > 0 && answered == 0 {
             throw DaemonClient.Failure(message: "\(brokenConnections) connections were closed by the daemon")
@@ -103,7 +116,8 @@ public enum LoadGenerator {
             let index = Swift.min(latencies.count - 1, Int((Double(latencies.count) * q).rounded(.up)) - 1)
             return Double(latencies[Swift.max(0, index)])
         }
-        return Report(answered: answered, errors: errors, skipped: skipped, seconds: options.duration,
+        return Report(answered: answered, errors: errors, skipped: skipped, unanswered: unanswered,
+                      lostConnections: brokenConnections, seconds: options.duration,
                       p50: percentile(0.5), p99: percentile(0.99), p999: percentile(0.999), max: Double(latencies.last ?? 0))
     }
 }
@@ -136,8 +150,11 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         return false
     }
-    /// Send (or scheduled) times of the requests in flight, oldest first.
-    private var sentAt = CircularBuffer<NIODeadline>()
+    /// Send (or scheduled) times of the requests in flight, oldest first, and whether each is measured (it was
+    /// sent, or scheduled, inside the window).
+    private var sentAt = CircularBuffer<(time: NIODeadline, measured: Bool)>()
+    /// Fraction of a period this connection's open-loop schedule starts late.
+    private let phase: Double
     private var scheduled = 0
     private var ticker: Scheduled<Void>?
     private var openLoopStart = NIODeadline.now()
@@ -148,9 +165,15 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private(set) var skipped = 0
     private(set) var broken = false
     var inFlight: Int { sentAt.count }
+    var unansweredInWindow: Int { sentAt.reduce(0) { $0 + ($1.measured ? 1 : 0) } }
+    /// Nothing more will come: every request answered, or the connection gone.
+    var isSettled: Bool { sentAt.isEmpty || inactive }
+    private var inactive = false
 
-    init(options: LoadGenerator.Options, offset: Int, measureFrom: NIODeadline, stopAt: NIODeadline, ratePerConnection: Double?) {
+    init(options: LoadGenerator.Options, offset: Int, measureFrom: NIODeadline, stopAt: NIODeadline, ratePerConnection: Double?,
+         phase: Double = 0) {
         self.options = options
+        self.phase = phase
         self.next = offset % options.requests.count
         self.measureFrom = measureFrom
         self.stopAt = stopAt
@@ -183,7 +206,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Open loop: request k is due at `openLoopStart + k / rate`. One timer per request (NIO timers have
     /// sub-millisecond precision), so the schedule itself adds no latency.
     private func intendedTime(of k: Int, rate: Double) -> NIODeadline {
-        openLoopStart + .nanoseconds(Int64(Double(k) / rate * 1e9))
+        openLoopStart + .nanoseconds(Int64((Double(k) + phase) / rate * 1e9))
     }
 
     private func scheduleNext(rate: Double, on loop: EventLoop) {
@@ -214,7 +237,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         outgoing.writeBytes(options.requests[next])
         outgoing.writeInteger(UInt8(ascii: "\n"))
         next = (next + 1) % options.requests.count
-        sentAt.append(time)
+        sentAt.append((time, time >= measureFrom && time < stopAt))
     }
 
     private func flush() {
@@ -227,7 +250,6 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         var incoming = unwrapInboundIn(data)
         if buffer.readableBytes == 0 { buffer = incoming } else { buffer.writeBuffer(&incoming) }
         let now = NIODeadline.now()
-        let measuring = now >= measureFrom && now <= stopAt
         while let length = buffer.withUnsafeReadableBytes({ bytes in
             memchr(bytes.baseAddress!, 0x0A, bytes.count).map { UnsafeRawPointer($0) - bytes.baseAddress! }
         }) {
@@ -238,10 +260,10 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             }
             buffer.moveReaderIndex(forwardBy: length + 1)
             guard let sent = sentAt.popFirst() else { continue }
-            if measuring {
+            if sent.measured {
                 answered += 1
                 if isError { errors += 1 }
-                latencies.append(UInt32(clamping: (now - sent).nanoseconds / 1_000))
+                latencies.append(UInt32(clamping: (now - sent.time).nanoseconds / 1_000))
             }
             if ratePerConnection == nil, now < stopAt { enqueue(at: now) }
         }
@@ -256,7 +278,8 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         ticker?.cancel()
         if NIODeadline.now() < stopAt { broken = true }
-        sentAt.removeAll()
+        inactive = true
+        // What was in flight stays counted as unanswered.
         context.fireChannelInactive()
     }
 

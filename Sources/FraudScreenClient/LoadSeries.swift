@@ -35,4 +35,7 @@ public struct LoadSeries: Sendable {
     public var answered: Int { runs.reduce(0) { $0 + $1.answered } }
     public var errors: Int { runs.reduce(0) { $0 + $1.errors } }
     public var skipped: Int { runs.reduce(0) { $0 + $1.skipped } }
+    /// Requests of the measured windows never answered, and connections lost, over all runs.
+    public var unanswered: Int { runs.reduce(0) { $0 + $1.unanswered } }
+    public var lostConnections: Int { runs.reduce(0) { $0 + $1.lostConnections } }
 }

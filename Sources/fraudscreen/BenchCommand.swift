@@ -55,8 +55,10 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard connections >= 1, connections <= 10_000 else { throw ValidationError("--connections must be 1…10000") }
         guard pipeline >= 1, pipeline <= 4_096 else { throw ValidationError("--pipeline must be 1…4096") }
-        guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive") }
-        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        // Bounded and finite: the schedule turns seconds into integer nanoseconds, and NaN or infinity trapped.
+        guard duration.isFinite, duration >= 0.1, duration <= 86_400 else { throw ValidationError("--duration must be 0.1…86400 seconds") }
+        guard warmup.isFinite, warmup >= 0, warmup <= 3_600 else { throw ValidationError("--warmup must be 0…3600 seconds") }
+        if let rate, !(rate.isFinite && rate >= 1 && rate <= 10_000_000) { throw ValidationError("--rate must be 1…10000000 requests/s") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1…64") }
         guard runs >= 1, runs <= 100 else { throw ValidationError("--runs must be 1…100") }
     }
@@ -88,9 +90,15 @@ struct BenchCommand: ParsableCommand {
         } catch {
             throw ToolFailure(message: "\(error)")
         }
-        let mode = (rate.map { "open loop, \(Int($0)) req/s offered" } ?? "closed loop") + (ping ? ", pings" : "")
+        let mode = (rate.map { "open loop, \(BenchCommand.number($0)) req/s offered" } ?? "closed loop") + (ping ? ", pings" : "")
         FileOutput.standardOutput.write(json ? jsonFigures(series, messages: items.count) : textFigures(series, mode: mode, messages: items.count))
-        if series.errors > 0 { throw ToolFailure(message: "\(series.errors) requests were answered with an error", exitCode: 1) }
+        // Figures of a run that lost requests or connections describe less load than was asked for: say so and fail.
+        var problems: [String] = []
+        if series.answered == 0 { problems.append("no request of the measured window was answered") }
+        if series.unanswered > 0 { problems.append("\(series.unanswered) requests of the measured window were not answered within 2 s after it") }
+        if series.lostConnections > 0 { problems.append("\(series.lostConnections) connections were refused or closed by the daemon") }
+        if series.errors > 0 { problems.append("\(series.errors) requests were answered with an error") }
+        if !problems.isEmpty { throw ToolFailure(message: problems.joined(separator: "; "), exitCode: 1) }
     }
 
     private func jsonFigures(_ series: LoadSeries, messages: Int) -> String {
@@ -98,25 +106,32 @@ struct BenchCommand: ParsableCommand {
             #""requests_per_s":\#(Int(requestsPerSecond)),"latency_us":{"p50":\#(Int(p50)),"p99":\#(Int(p99)),"p999":\#(Int(p999)),"max":\#(Int(max))}"#
         }
         let perRun = series.runs.map { run in
-            #"{"answered":\#(run.answered),"errors":\#(run.errors),"skipped":\#(run.skipped),"# + figures(run.requestsPerSecond, run.p50, run.p99, run.p999, run.max) + "}"
+            #"{"answered":\#(run.answered),"errors":\#(run.errors),"skipped":\#(run.skipped),"unanswered":\#(run.unanswered),"lost_connections":\#(run.lostConnections),"# + figures(run.requestsPerSecond, run.p50, run.p99, run.p999, run.max) + "}"
         }
         // Medians of the runs (a single run's own figures when there is one); `max` is the largest of all.
         return """
         {"connections":\(connections),"pipeline":\(pipeline),"duration_s":\(duration),"rate":\(rate.map { "\($0)" } ?? "null"),"ping":\(ping),\
         "messages":\(messages),"runs":\(series.runs.count),"answered":\(series.answered),"errors":\(series.errors),"skipped":\(series.skipped),\
+        "unanswered":\(series.unanswered),"lost_connections":\(series.lostConnections),\
         \(figures(series.median(\.requestsPerSecond), series.median(\.p50), series.median(\.p99), series.median(\.p999), series.range(\.max).upperBound)),\
         "per_run":[\(perRun.joined(separator: ","))]}
 
         """
     }
 
+    /// A number as given: `4`, `0.5`, `2.25`.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))" : "\(value)"
+    }
+
     private func textFigures(_ series: LoadSeries, mode: String, messages: Int) -> String {
         let counts = "\(series.answered) answered, \(series.errors) errors" + (series.skipped > 0 ? ", \(series.skipped) not sent: pipeline full" : "")
+            + (series.unanswered > 0 ? ", \(series.unanswered) UNANSWERED" : "") + (series.lostConnections > 0 ? ", \(series.lostConnections) connections LOST" : "")
         let heading = "fraudscreen bench: \(connections) connections × pipeline \(pipeline), \(mode), "
         guard series.runs.count > 1 else {
             let run = series.runs[0]
             return """
-            \(heading)\(Int(duration)) s measured, \(messages) corpus messages
+            \(heading)\(BenchCommand.number(duration)) s measured, \(messages) corpus messages
               requests/s   \(Int(run.requestsPerSecond))   (\(counts))
               latency µs   p50 \(Int(run.p50))   p99 \(Int(run.p99))   p999 \(Int(run.p999))   max \(Int(run.max))
 
@@ -126,7 +141,7 @@ struct BenchCommand: ParsableCommand {
             let r = series.range(figure)
             return "\(Int(r.lowerBound))–\(Int(r.upperBound))"
         }
-        var lines = ["\(heading)\(series.runs.count) runs of \(Int(duration)) s measured, \(messages) corpus messages"]
+        var lines = ["\(heading)\(series.runs.count) runs of \(BenchCommand.number(duration)) s measured, \(messages) corpus messages"]
         for (index, run) in series.runs.enumerated() {
             let label = "  run \(index + 1)"
             lines.append(label + String(repeating: " ", count: max(1, 15 - label.count))

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `fraudscreen check --socket` and `fraudscreen bench` against the real daemon.
 @Suite("fraudscreen against the daemon", .serialized, .timeLimit(.minutes(5)))
@@ -77,6 +80,40 @@ struct ClientCommandTests {
         #expect(text.stdout.contains("run 2") && text.stdout.contains("median of 2 runs"))
         let invalid = try run(["bench", "--socket", daemon.socketPath, "--runs", "0"])
         #expect(invalid.status != 0 && invalid.stderr.contains("--runs must be 1…100"))
+        // Numbers that cannot be a schedule are refused in one line (NaN and infinity trapped, 1e12/s spun).
+        for (option, value, message) in [("--rate", "nan", "--rate must be"), ("--rate", "1e12", "--rate must be"),
+                                         ("--duration", "inf", "--duration must be"), ("--warmup", "-1", "--warmup must be")] {
+            let refused = try run(["bench", "--socket", daemon.socketPath, "\(option)=\(value)"])
+            #expect(refused.status == 2 && refused.stderr.contains(message) && refused.stderr.split(separator: "\n").count == 1,
+                    "\(option) \(value): \(refused.stderr)")
+        }
+    }
+
+    @Test("bench fails, and says why, when the daemon refuses connections or stalls past the window")
+    func benchDoesNotHideLostLoad() throws {
+        let (daemon, _) = try startDaemon(["--max-connections", "2"]); defer { daemon.stop() }
+        let corpus = daemon.directory.appendingPathComponent("corpus.jsonl")
+        try #"{"id": "a", "text": "刷单就有佣金", "label": "fraud"}"#.write(to: corpus, atomically: true, encoding: .utf8)
+        usleep(300_000)  // the start-up probe's connection leaves the count
+        let refused = try run(["bench", "--socket", daemon.socketPath, "--connections", "4", "--pipeline", "1", "--duration", "0.5",
+                               "--warmup", "0.2", "--corpus", corpus.path])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("2 connections were refused or closed by the daemon"), "\(refused.stderr)")
+        #expect(refused.stdout.contains("2 connections LOST"))
+
+        // The daemon stops for the last part of the window and past the grace period: the requests it never
+        // answered are counted, not dropped from the figures.
+        let stalled = DispatchQueue.global()
+        stalled.asyncAfter(deadline: .now() + 0.9) { daemon.signal(SIGSTOP) }
+        stalled.asyncAfter(deadline: .now() + 4.5) { daemon.signal(SIGCONT) }
+        let open = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--rate", "400", "--duration", "1",
+                            "--warmup", "0.2", "--corpus", corpus.path, "--json"])
+        daemon.signal(SIGCONT)
+        #expect(open.status == 1, "\(open.stderr)")
+        #expect(open.stderr.contains("requests of the measured window were not answered within 2 s after it"), "\(open.stderr)")
+        let figures = json(open.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        // At most `pipeline` per connection wait for answers (32 here); the schedule skips the rest, and says so.
+        #expect(figures["unanswered"] as? Int == 32 && (figures["skipped"] as? Int ?? 0) > 0, "\(figures)")
     }
 
     @Test func transactionsGoToTheDaemonAsTransactions() throws {

@@ -21,7 +21,7 @@ struct LoadGeneratorTests {
     @Test("a series reports the median of its runs, the mean of the middle two for an even count, and the totals")
     func seriesMedians() {
         func report(_ answered: Int, p99: Double, errors: Int = 0) -> LoadGenerator.Report {
-            LoadGenerator.Report(answered: answered, errors: errors, skipped: 1, seconds: 1, p50: 100, p99: p99, p999: p99 * 2, max: p99 * 3)
+            LoadGenerator.Report(answered: answered, errors: errors, skipped: 1, unanswered: 0, lostConnections: 0, seconds: 1, p50: 100, p99: p99, p999: p99 * 2, max: p99 * 3)
         }
         let odd = LoadSeries(runs: [report(300, p99: 900), report(100, p99: 5_000), report(200, p99: 700)])
         #expect(odd.median(\.requestsPerSecond) == 200)
