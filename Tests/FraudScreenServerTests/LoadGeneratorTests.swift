@@ -1,4 +1,8 @@
+import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import FraudScreenClient
 
 /// The load generator counts error answers by looking for `"error":{` near the start of each answer line.
@@ -34,5 +38,62 @@ struct LoadGeneratorTests {
         #expect(even.errors == 2)
         let single = LoadSeries(runs: [report(123, p99: 456)])
         #expect(single.median(\.p99) == 456 && single.range(\.requestsPerSecond) == 123...123)
+    }
+}
+
+/// The open-loop schedule against a stand-in daemon that timestamps every request it receives.
+@Suite("load generator schedule", .timeLimit(.minutes(2)))
+struct LoadScheduleTests {
+    @Test("open loop spreads the connections' requests over each period instead of sending them together")
+    func openLoopIsEven() throws {
+        let path = "/tmp/fsb-\(UInt32.random(in: 0...UInt32.max)).sock"
+        defer { unlink(path) }
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0 && listen(listener, 64) == 0)
+        final class Arrivals: @unchecked Sendable { var times: [Double] = []; let lock = NSLock() }
+        let arrivals = Arrivals()
+        let connections = 8
+        // Accept every connection, then answer each request line at once and note when it came.
+        Thread.detachNewThread {
+            var fds: [pollfd] = []
+            for _ in 0..<connections { fds.append(pollfd(fd: accept(listener, nil, nil), events: Int16(POLLIN), revents: 0)) }
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            let end = Date().addingTimeInterval(8)
+            while Date() < end {
+                guard poll(&fds, nfds_t(fds.count), 200) > 0 else { continue }
+                for i in fds.indices where fds[i].revents & Int16(POLLIN) != 0 {
+                    let n = read(fds[i].fd, &buffer, buffer.count)
+                    guard n > 0 else { fds[i].events = 0; continue }
+                    let lines = buffer[..<n].filter { $0 == 0x0A }.count
+                    let now = Date().timeIntervalSince1970
+                    arrivals.lock.lock(); arrivals.times += Array(repeating: now, count: lines); arrivals.lock.unlock()
+                    let answer = Array(repeating: Array(#"{"id":1,"ok":true}"#.utf8) + [0x0A], count: lines).flatMap { $0 }
+                    _ = answer.withUnsafeBytes { write(fds[i].fd, $0.baseAddress, $0.count) }
+                }
+            }
+            for fd in fds { close(fd.fd) }
+            close(listener)
+        }
+        var options = LoadGenerator.Options(socketPath: path, requests: [Array(#"{"op":"ping"}"#.utf8)])
+        options.connections = connections
+        options.rate = 160  // 20 per connection per second: one request every 6.25 ms overall
+        options.duration = 1.5
+        options.warmup = 0.2
+        let report = try LoadGenerator.run(options)
+        #expect(report.unanswered == 0 && report.lostConnections == 0 && report.answered > 150)
+        arrivals.lock.lock(); let times = arrivals.times.sorted(); arrivals.lock.unlock()
+        // In phase, all eight arrived within a millisecond or two, every 50 ms. Spread, a 3 ms window holds one
+        // or two (allowing for a late timer).
+        var most = 0
+        for (i, t) in times.enumerated() {
+            var j = i
+            while j < times.count, times[j] - t < 0.003 { j += 1 }
+            most = max(most, j - i)
+        }
+        #expect(most <= 3, "\(most) requests arrived within 3 ms")
     }
 }
