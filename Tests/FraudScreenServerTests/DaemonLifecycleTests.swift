@@ -199,18 +199,12 @@ struct DaemonLifecycleTests {
         #expect(reportIDs.count == 100)
     }
 
-    /// Requests whose answers are about 4 KB (entities listed), so that a few hundred fill the socket.
-    private static func largeAnswerRequests(_ count: Int) -> String {
-        let text = String(repeating: "加V信做刷单任务 http://t.cn/abc 13800138000 ", count: 20)
-        return (0..<count).map { #"{"id":\#($0),"op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n" }.joined()
-    }
-
     @Test("SIGTERM: a client reading slowly gets every answer to what was read, whole; one that never reads is cut at drain_timeout")
     func sigtermWaitsForAnswersToBeWritten() throws {
         let (daemon, _) = try startDaemon(["--drain-timeout", "3"]); defer { daemon.stop() }
         let reader = try daemon.connect(), sleeper = try daemon.connect()
         defer { reader.close(); sleeper.close() }
-        let requests = DaemonLifecycleTests.largeAnswerRequests(300)
+        let requests = DaemonProcess.largeAnswerRequests(300)
         for socket in [reader, sleeper] { DispatchQueue.global().async { try? socket.send(requests) } }
         // The reader takes a line every millisecond from the start: at SIGTERM answers wait in the daemon for it.
         final class Lines: @unchecked Sendable { var lines: [String] = [] }
@@ -257,10 +251,7 @@ struct DaemonLifecycleTests {
         let daemon = try DaemonProcess(); defer { daemon.stop() }
         let rules = try TestRules(in: daemon.directory)
         try FileManager.default.createDirectory(atPath: daemon.reportsDirectory, withIntermediateDirectories: true)
-        let format = DateFormatter()
-        format.timeZone = TimeZone(identifier: "UTC")
-        format.dateFormat = "yyyy-MM-dd"
-        let file = daemon.reportsDirectory + "/reports-\(format.string(from: Date())).jsonl"
+        let file = daemon.todaysReportsFile
         let whole = #"{"id":"r-old-1","label":"fraud","message":{"text":"刷单返利"}}"#
         try (whole + "\n" + #"{"id":"r-old-2","label":"fraud","message":{"text":"cut mid-wri"#).write(toFile: file, atomically: true, encoding: .utf8)
         try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--reports-dir", daemon.reportsDirectory])
@@ -422,10 +413,7 @@ struct DaemonLifecycleTests {
         let rules = try TestRules(in: daemon.directory)
         // Today's reports file points at /dev/full: every write fails with ENOSPC, as on a full disk.
         try FileManager.default.createDirectory(atPath: daemon.reportsDirectory, withIntermediateDirectories: true)
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        let today = daemon.reportsDirectory + "/reports-" + formatter.string(from: Date()) + ".jsonl"
+        let today = daemon.todaysReportsFile
         try FileManager.default.createSymbolicLink(atPath: today, withDestinationPath: "/dev/full")
         try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--reports-dir", daemon.reportsDirectory])
         let socket = try daemon.connect(); defer { socket.close() }

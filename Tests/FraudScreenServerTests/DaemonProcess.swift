@@ -42,6 +42,21 @@ final class DaemonProcess: @unchecked Sendable {
 
     var reportsDirectory: String { directory.appendingPathComponent("reports").path }
 
+    /// Where today's reports go (`reports-YYYY-MM-DD.jsonl`, UTC day).
+    var todaysReportsFile: String {
+        let format = DateFormatter()
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "yyyy-MM-dd"
+        return reportsDirectory + "/reports-" + format.string(from: Date()) + ".jsonl"
+    }
+
+    /// `count` screen requests (ids 0…) whose answers are about 4 KB each (entities listed): a few hundred fill
+    /// a socket and take a connection past its high-water mark.
+    static func largeAnswerRequests(_ count: Int) -> String {
+        let text = String(repeating: "加V信做刷单任务 http://t.cn/abc 13800138000 ", count: 20)
+        return (0..<count).map { #"{"id":\#($0),"op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n" }.joined()
+    }
+
     /// Starts the daemon with `arguments` (add `--socket socketPath` yourself, or pass `inheritedSocket`).
     /// With `waitForSocket`, returns once a ping is answered.
     /// With `fileLimit`, the daemon starts with that soft and hard limit of open files (`ulimit -n`).

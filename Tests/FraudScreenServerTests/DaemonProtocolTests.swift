@@ -85,9 +85,8 @@ struct DaemonProtocolTests {
         let (daemon, _) = try startDaemon(); defer { daemon.stop() }
         // About 4 KB an answer (entities listed): 400 of them pass the connection's 256 KiB high-water mark, so
         // the channel turns unwritable and writable again while answers are flushed.
-        let text = String(repeating: "加V信做刷单任务 http://t.cn/abc 13800138000 ", count: 20)
         let count = 400
-        let lines = (0..<count).map { #"{"id":\#($0),"op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n" }.joined()
+        let lines = DaemonProcess.largeAnswerRequests(count)
         for (halfClose, pause) in [(true, 0 as useconds_t), (false, 0), (true, 2_000), (false, 2_000)] {
             let socket = try daemon.connect(); defer { socket.close() }
             let sent = DispatchSemaphore(value: 0)
@@ -167,8 +166,7 @@ struct DaemonProtocolTests {
     func idleTimeoutClosesAClientThatStoppedReading() throws {
         let (daemon, _) = try startDaemon(["--idle-timeout", "1"]); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }
-        let text = String(repeating: "加V信做刷单任务 http://t.cn/abc 13800138000 ", count: 20)
-        let lines = (0..<2_000).map { #"{"id":\#($0),"op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n" }.joined()
+        let lines = DaemonProcess.largeAnswerRequests(2_000)
         DispatchQueue.global().async { try? socket.send(lines) }  // blocks once the daemon holds back; never read
         #expect(daemon.logEventually(contains: "closing a connection whose client stopped reading its answers", timeout: 20))
     }
