@@ -38,9 +38,9 @@ public enum LoadGenerator {
     }
 
     public struct Report: Sendable {
-        /// Answers received inside the measured window.
+        /// Requests sent (scheduled) inside the measured window and answered, whenever the answer came.
         public var answered: Int
-        /// Error answers inside the window.
+        /// Those answered with an error.
         public var errors: Int
         /// Requests an open-loop schedule could not send because `pipeline` were already in flight.
         public var skipped: Int
@@ -164,7 +164,6 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private(set) var errors = 0
     private(set) var skipped = 0
     private(set) var broken = false
-    var inFlight: Int { sentAt.count }
     var unansweredInWindow: Int { sentAt.reduce(0) { $0 + ($1.measured ? 1 : 0) } }
     /// Nothing more will come: every request answered, or the connection gone.
     var isSettled: Bool { sentAt.isEmpty || inactive }
@@ -284,7 +283,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        broken = true
+        if NIODeadline.now() < stopAt { broken = true }  // after the window, what is in flight counts as unanswered
         context.close(promise: nil)
     }
 }

@@ -16,7 +16,7 @@ enum DescriptorLimit {
     static func raise(toServe connections: Int) -> String? {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
-        let needed = rlim_t(connections + reserve)
+        let needed = rlim_t(min(connections, 1 << 30) + reserve)  // no overflow for absurd settings
         guard limit.rlim_cur < needed else { return nil }
         let wanted = min(needed, limit.rlim_max)  // an unlimited hard limit is the largest value
         var raised = limit

@@ -139,9 +139,9 @@ final class ReportStore: @unchecked Sendable {
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {
             throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
         }
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
-        ReportStore.cutPartialLastLine(fd)
+        ReportStore.cutPartialLastLine(path, writing: fd)
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 { _ = fsync(directoryFD); Glibc.close(directoryFD) }
         if descriptor >= 0 { Glibc.close(descriptor) }
@@ -151,8 +151,13 @@ final class ReportStore: @unchecked Sendable {
 
     /// A process killed while writing leaves half a line at the end of the file. That line was never
     /// acknowledged (the answer waits for the fsync), but appending after it glued the next report onto it, and
-    /// replay skipped both. The file is cut back to its last newline.
-    static func cutPartialLastLine(_ fd: Int32) {
+    /// replay skipped both. The file is cut back to its last newline, unless what follows it is a whole report
+    /// that only lacks its newline (a file edited by hand): that one gets its newline.
+    /// The file is read through a descriptor of its own: one the daemon may append to but not read is left as it is.
+    static func cutPartialLastLine(_ path: String, writing: Int32) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
         let size = lseek(fd, 0, SEEK_END)
         guard size > 0 else { return }
         var end = size
@@ -168,7 +173,15 @@ final class ReportStore: @unchecked Sendable {
             }
             end = start
         }
-        if end < size { _ = ftruncate(fd, end); _ = fsync(fd) }
+        guard end < size else { return }
+        var tail = [UInt8](repeating: 0, count: Int(size - end))
+        if pread(fd, &tail, tail.count, end) == tail.count,
+           (try? JSONSerialization.jsonObject(with: Data(tail))) is [String: Any] {
+            _ = Glibc.write(writing, [UInt8(ascii: "\n")], 1)
+        } else {
+            _ = ftruncate(writing, end)
+        }
+        _ = fsync(writing)
     }
 
     /// Whether `path` names the file that is open (same device and inode).

@@ -25,7 +25,8 @@ struct RequestDecoder {
         var reader = JSONReader(line)
         do {
             guard try reader.peekKind() == .object else {
-                return invalidUTF8() ?? (nil, .failure(ProtocolError(.invalidJSON, "a request is one JSON object per line; this line does not start with '{' (byte 0)")))
+                let first = line.firstIndex { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D } ?? 0
+                return invalidUTF8() ?? (nil, .failure(ProtocolError(.invalidJSON, "a request is one JSON object per line; this line does not start with '{' (byte \(first))")))
             }
             try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
                 try state.member(key, &reader, line)

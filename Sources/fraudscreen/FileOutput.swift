@@ -26,15 +26,38 @@ enum FileOutput {
         return nil
     }
 
-    /// Writes `bytes` to the file at `path` through the path itself: a symlink's target, a FIFO, `/dev/stdout`
-    /// or `>(…)` get the bytes and an existing file keeps its mode. (Writing a temporary file and renaming it
-    /// over the path replaced such a path with a new regular file.)
+    /// Writes `bytes` to `path` as a report file: a regular file (or a new one) is replaced whole — written
+    /// beside it, synced, renamed over it — so an interrupted write leaves the previous report, not half of the
+    /// new one; a symlink's target is what is replaced, and it keeps its mode. Anything else (a FIFO,
+    /// `/dev/stdout`, `>(…)`) is written through the path itself. (Renaming over the path itself turned such
+    /// paths into new regular files.)
     static func write(_ bytes: [UInt8], toPath path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw ToolFailure(message: "cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        if let failure = writeAll(bytes[...], to: fd) {
-            throw ToolFailure(message: "cannot write \(path): \(String(cString: strerror(failure)))")
+        func failure(_ code: Int32) -> ToolFailure { ToolFailure(message: "cannot write \(path): \(String(cString: strerror(code)))") }
+        var status = stat()
+        let exists = stat(path, &status) == 0
+        guard !exists || status.st_mode & S_IFMT == S_IFREG else {
+            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else { throw failure(errno) }
+            defer { close(fd) }
+            if let code = writeAll(bytes[...], to: fd) { throw failure(code) }
+            return
+        }
+        var target = path
+        if exists, let resolved = realpath(path, nil) {
+            target = String(cString: resolved)
+            free(resolved)
+        }
+        let temporary = target + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw failure(errno) }
+        var code = writeAll(bytes[...], to: fd)
+        if code == nil, exists, fchmod(fd, status.st_mode & 0o7777) != 0 { code = errno }
+        if code == nil, fsync(fd) != 0 { code = errno }
+        if close(fd) != 0, code == nil { code = errno }
+        if code == nil, rename(temporary, target) != 0 { code = errno }
+        if let code {
+            unlink(temporary)
+            throw failure(code)
         }
     }
 

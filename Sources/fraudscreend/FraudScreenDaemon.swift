@@ -75,8 +75,9 @@ struct FraudScreenDaemon: ParsableCommand {
 
     func run() throws {
         // SIGHUP's default action ends the process. Until the handlers are in place (the rules load first, for
-        // up to a second), a reload request is moot: the rules being loaded are the ones on disk now.
-        signal(SIGHUP, SIG_IGN)
+        // up to a second) one is only noted, and the reload follows once the daemon serves: the rules on disk may
+        // have changed after they were read.
+        signal(SIGHUP) { _ in EarlyHangUp.received = 1 }
         let settings = try mergedSettings()
         let level = try settings["log_level"].map { text -> Logger.Level in
             guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level '\(text)'") }
@@ -108,6 +109,10 @@ struct FraudScreenDaemon: ParsableCommand {
             try server.start(inheritedListeners: inherited, environment: environment)
         } catch {
             throw Failure(message: "cannot listen: \(error)", exitCode: 1)
+        }
+        if EarlyHangUp.received != 0 {
+            logger.info("SIGHUP while starting: reloading the rule set")
+            server.reloadFromSignal()
         }
         dispatchMain()
     }
@@ -182,6 +187,11 @@ struct FraudScreenDaemon: ParsableCommand {
         }
         SignalSources.keep(hangUp)
     }
+}
+
+/// A SIGHUP that came before the signal sources existed (written by the C handler, read once after).
+private enum EarlyHangUp {
+    nonisolated(unsafe) static var received: sig_atomic_t = 0
 }
 
 /// Dispatch sources must stay referenced to keep delivering signals.

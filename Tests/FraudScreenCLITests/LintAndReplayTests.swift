@@ -149,6 +149,8 @@ struct LintAndReplayTests {
         #expect(entities.contains { $0["type"] as? String == "phone" && $0["value"] as? String == "13812345678" })
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: target.path)[.posixPermissions] as? Int)
         #expect(mode == 0o640)
+        // The new report replaced the old one whole (written beside it, then renamed): nothing is left over.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: rules.directory.path).allSatisfy { !$0.hasSuffix(".tmp") })
         let unwritable = try ToolProcess.run(["replay", "--rules", rules.path, "--verdicts", rules.directory.appendingPathComponent("no/such/dir").path, corpus.path])
         #expect(unwritable.status == 2 && unwritable.stderr.contains("no/such/dir: No such file or directory"))
     }
@@ -180,6 +182,8 @@ struct LintAndReplayTests {
         var utf16 = Data([0xFF, 0xFE])
         utf16.append(#"{"id":"u1","text":"你好","label":"benign"}"#.data(using: .utf16LittleEndian)!)
         try utf16.write(to: corpus.appendingPathComponent("b.jsonl"))
+        // Without a byte-order mark and all ASCII, UTF-16 is valid UTF-8 full of NULs: still not a corpus line.
+        try #"{"id":"c1","text":"hello","label":"benign"}"#.data(using: .utf16LittleEndian)!.write(to: corpus.appendingPathComponent("c.jsonl"))
         try #"{"id":"h1","text":"你好","label":"benign"}"#.write(to: corpus.appendingPathComponent(".hidden.jsonl"), atomically: true, encoding: .utf8)
 
         let result = try ToolProcess.run(["replay", "--rules", rules.path, corpus.path])
@@ -187,12 +191,12 @@ struct LintAndReplayTests {
         #expect(result.stderr.contains("a.jsonl:2: duplicate id 'a1' (first at \(corpus.path)/a.jsonl:1)"), "\(result.stderr)")
         #expect(result.stderr.contains("a.jsonl:3: category 'made_up' is not a category of the rule set"))
         #expect(result.stderr.contains("a.jsonl:4: transaction has no text"))
-        #expect(result.stderr.contains("b.jsonl:1: not valid UTF-8"))
+        #expect(result.stderr.contains("b.jsonl:1: not valid UTF-8") && result.stderr.contains("c.jsonl:1: not valid UTF-8"))
         #expect(!result.stderr.contains("hidden") && !result.stderr.contains("old.jsonl"), "\(result.stderr)")
         #expect(result.stdout.contains("items 2: fraud 2, benign 0"), "\(result.stdout)")
 
         let strict = try ToolProcess.run(["replay", "--rules", rules.path, "--strict", corpus.path])
         #expect(strict.status == 1)
-        #expect(strict.stderr.contains("3 malformed line(s), 1 item(s) with an unknown category (--strict)"), "\(strict.stderr)")
+        #expect(strict.stderr.contains("4 malformed line(s), 1 item(s) with an unknown category (--strict)"), "\(strict.stderr)")
     }
 }

@@ -34,6 +34,9 @@ struct ASCIIGateTests {
         (#"(?<w>转账|汇款)到(?P>w)"#, "转账到汇款"),               // subroutine call: matches text of its own
         ("(*UCP)安全账户", "请转到安全账户"),                       // option start, not a group
         (#"\Q1+1\E=2转账"#, "1+1=2转账"),                         // quoted run
+        (#"[[:]x|y:]]z"#, "编号[x号"),                             // `[:` with a `]` before any `:]` is a plain `[`
+        (#"[[:]:][]xy]"#, "编号[:]]号"),
+        (#"[\Q]x\E]"#, "编号]号"),                                  // quoting inside a class
     ]
 
     @Test("syntax the gate analyses cannot read gates nothing: each such regex fires on a text it matches",
@@ -50,7 +53,7 @@ struct ASCIIGateTests {
     }
 
     @Test("the analyses read POSIX classes whole and give up on extended mode, quoting, verbs and named calls")
-    func analysesOfUnusualSyntax() {
+    func analysesOfUnusualSyntax() throws {
         #expect(ASCIISet.required(by: #"[[:digit:]]x"#) == [set("x")])
         #expect(CompiledRegex.requiredLiterals(of: #"电话[[:digit:]]{11}"#) == ["电话"])
         for pattern in ["(?x)安全账户 # note", "(?x: a )b", #"(?<w>转账)(?P>w)"#, "(*UCP)安全", #"\Q安全\E"#] {
@@ -58,6 +61,9 @@ struct ASCIIGateTests {
             #expect(CompiledRegex.requiredLiterals(of: pattern) == nil, "\(pattern)")
             #expect(CompiledRegex.requiredPrefixes(of: pattern) == nil, "\(pattern)")
         }
+        // Whether a pattern matches empty text is PCRE2's answer, not its minimum length (which skips lookarounds).
+        let optional = try CompiledRegex("x?"), repeated = try CompiledRegex("(刷单)*"), lookaheads = try CompiledRegex("(?=.*刷单)(?=.*返利)")
+        #expect(optional.matchesEmptyText && repeated.matchesEmptyText && !lookaheads.matchesEmptyText)
         // Named groups and inline options without x keep their analysis.
         #expect(CompiledRegex.requiredLiterals(of: "(?i)(?P<box>安全)账户") == ["安全账户"])
     }

@@ -314,7 +314,7 @@ struct LoadingErrorTests {
         ("id: y.velocity\n    transaction: {recent_first_time_payee_transfers: {min: 33}}", "at most 32", "y.velocity", 9),
         ("id: y.fields\n    fields: [txet]\n    keywords: {any: [刷单]}", "unknown field 'txet'", "y.fields", 9),
         ("id: y.channel\n    transaction: {channel: [mobil]}", "unknown channel 'mobil'", "y.channel", 9),
-        ("id: y.amount\n    transaction: {amount: {min: 5000, max: 100}}", "min 5000.0 is above max 100.0", "y.amount", 9),
+        ("id: y.amount\n    transaction: {amount: {min: 5000, max: 100}}", "min 5000 is above max 100", "y.amount", 9),
         ("id: y.time\n    transaction: {local_time: {from: '06:00', to: '06:00'}}", "window [from, to) is empty", "y.time", 9),
     ])
     func otherRuleMistakes(head: String, message: String, rule: String?, line: Int) {
@@ -444,6 +444,34 @@ struct LoadingErrorTests {
             """))
         expectLocation(error, file: "rules.d/bad.yaml", line: 14, rule: "y.dup", message: "duplicate key 'score'")
         #expect(error.map { !$0.description.contains("\n") } == true, "one line: \(String(describing: error))")
+
+        // The rule is the item the duplicate is in, wherever its id is; in a nested mapping, the enclosing rule.
+        let idAfter = loadError(files("""
+            rules:
+              - id: y.prev
+                category: brushing
+                score: 10
+                description: d
+                keywords: {any: [刷单]}
+                examples: {match: [刷单]}
+              - category: brushing
+                score: 10
+                description: d
+                score: 20
+                id: y.next
+            """))
+        expectLocation(idAfter, file: "rules.d/bad.yaml", line: 11, rule: "y.next", message: "duplicate key 'score'")
+        let nested = loadError(files("""
+            rules:
+              - id: y.nested
+                category: brushing
+                score: 10
+                description: d
+                transaction:
+                  amount: {min: 1}
+                  amount: {min: 2}
+            """))
+        expectLocation(nested, file: "rules.d/bad.yaml", line: 8, rule: "y.nested", message: "duplicate key 'amount'")
 
         let control = loadError(files("rules:\n  - id: y.bell\n    description: \"a\u{07}b\"\n"))
         #expect(control?.line == 3, "\(String(describing: control))")

@@ -103,11 +103,13 @@ struct ClientCommandTests {
 
         // The daemon stops for the last part of the window and past the grace period: the requests it never
         // answered are counted, not dropped from the figures.
+        // Warm-up 1 s, window 2 s: stopped 1.9 s after the launch, in the window even if the tool takes most of a
+        // second to start, and resumed well after the window's end plus the 2 s of grace.
         let stalled = DispatchQueue.global()
-        stalled.asyncAfter(deadline: .now() + 0.9) { daemon.signal(SIGSTOP) }
-        stalled.asyncAfter(deadline: .now() + 4.5) { daemon.signal(SIGCONT) }
-        let open = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--rate", "400", "--duration", "1",
-                            "--warmup", "0.2", "--corpus", corpus.path, "--json"])
+        stalled.asyncAfter(deadline: .now() + 1.9) { daemon.signal(SIGSTOP) }
+        stalled.asyncAfter(deadline: .now() + 8) { daemon.signal(SIGCONT) }
+        let open = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--pipeline", "16", "--rate", "400",
+                            "--duration", "2", "--warmup", "1", "--corpus", corpus.path, "--json"])
         daemon.signal(SIGCONT)
         #expect(open.status == 1, "\(open.stderr)")
         #expect(open.stderr.contains("requests of the measured window were not answered within 2 s after it"), "\(open.stderr)")

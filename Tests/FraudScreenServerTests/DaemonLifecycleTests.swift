@@ -262,6 +262,18 @@ struct DaemonLifecycleTests {
         #expect(lines.count == 2 && lines[0] == whole, "\(lines)")
         #expect(lines.allSatisfy { json($0)["id"] != nil }, "every line is a whole report: \(lines)")
         #expect(json(lines[1])["id"] as? String == reportID)
+        daemon.stop()
+
+        // A last line that is a whole report without its newline (edited by hand) is kept and given one.
+        let again = try DaemonProcess(); defer { again.stop() }
+        let againRules = try TestRules(in: again.directory)
+        try FileManager.default.createDirectory(atPath: again.reportsDirectory, withIntermediateDirectories: true)
+        try (whole + "\n" + #"{"id":"r-old-3","label":"benign","message":{"text":"你好"}}"#).write(toFile: again.todaysReportsFile, atomically: true, encoding: .utf8)
+        try again.start(["--socket", again.socketPath, "--rules", againRules.path, "--reports-dir", again.reportsDirectory])
+        let client = try again.connect(); defer { client.close() }
+        _ = try client.request(#"{"id":"m","op":"report","message":{"text":"刷单返利"},"reporter":"h","label":"fraud"}"#)
+        let kept = try String(contentsOfFile: again.todaysReportsFile, encoding: .utf8).split(separator: "\n").map { json(String($0))["id"] as? String }
+        #expect(kept.count == 3 && kept[1] == "r-old-3", "\(kept)")
     }
 
     @Test("a SIGHUP while the rules are still loading does not end the daemon")
@@ -269,10 +281,13 @@ struct DaemonLifecycleTests {
         let daemon = try DaemonProcess(); defer { daemon.stop() }
         let rules = try TestRules(in: daemon.directory)
         try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path], waitForSocket: false)
-        usleep(30_000)
+        usleep(200_000)  // the rules take more than a second to load in a debug build
+        #expect(daemon.pollExit() == nil && !daemon.log.contains("listening"), "still loading")
         daemon.signal(SIGHUP)
         try daemon.waitUntilAnswering()
         #expect(daemon.pollExit() == nil)
+        // Noted, and done once the daemon serves: the rules on disk may have changed after they were read.
+        #expect(daemon.logEventually(contains: "SIGHUP while starting: reloading the rule set"))
     }
 
     @Test("out of file descriptors: the daemon pauses accepting and says so, instead of spinning on accept")

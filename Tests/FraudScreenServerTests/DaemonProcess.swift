@@ -91,7 +91,19 @@ final class DaemonProcess: @unchecked Sendable {
             cArguments.forEach { free($0) }
             cEnvironment.forEach { free($0) }
         }
-        let status = posix_spawn(&pid, argv[0], &fileActions, nil, cArguments, cEnvironment)
+        // Signals at their default actions, as systemd starts a service: the test runner may ignore some (SIGHUP),
+        // and an ignored disposition is inherited across exec.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let status = posix_spawn(&pid, argv[0], &fileActions, &attributes, cArguments, cEnvironment)
         guard status == 0 else { throw TestFailure("posix_spawn failed: \(String(cString: strerror(status)))") }
         if waitForSocket { try waitUntilAnswering() }
     }

@@ -86,14 +86,15 @@ struct LoadScheduleTests {
         let report = try LoadGenerator.run(options)
         #expect(report.unanswered == 0 && report.lostConnections == 0 && report.answered > 150)
         arrivals.lock.lock(); let times = arrivals.times.sorted(); arrivals.lock.unlock()
-        // In phase, all eight arrived within a millisecond or two, every 50 ms. Spread, a 3 ms window holds one
-        // or two (allowing for a late timer).
-        var most = 0
+        // In phase, all eight arrived within a millisecond or two, every 50 ms: nearly every request had three or
+        // more others within 3 ms. Spread, that happens only where a stalled timer sends a few late requests at
+        // once, so the share is judged, not the worst window (the machine is shared with other tests).
+        var crowded = 0
         for (i, t) in times.enumerated() {
             var j = i
             while j < times.count, times[j] - t < 0.003 { j += 1 }
-            most = max(most, j - i)
+            if j - i >= 4 { crowded += j - i }
         }
-        #expect(most <= 3, "\(most) requests arrived within 3 ms")
+        #expect(Double(crowded) < 0.3 * Double(times.count), "\(crowded) of \(times.count) requests arrived in crowds of 4+ within 3 ms")
     }
 }

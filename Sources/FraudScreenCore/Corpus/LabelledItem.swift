@@ -201,8 +201,9 @@ public enum CorpusReader {
     /// (`message: {text}`), with optional `id`, `label`, `category`, `notes`.
     static func parse(_ line: Data, file: String, line number: Int) -> Result<LabelledItem, BadLine> {
         func bad(_ message: String) -> Result<LabelledItem, BadLine> { .failure(BadLine(file: file, line: number, message: message)) }
-        // Checked first: JSONSerialization guesses an encoding, and read UTF-16 lines as if they were fine.
-        guard String(validating: line, as: UTF8.self) != nil else { return bad("not valid UTF-8 (JSONL is UTF-8)") }
+        // Checked first: JSONSerialization guesses an encoding, and read UTF-16 lines as if they were fine. A NUL
+        // is valid UTF-8 but never in JSON text: it is what UTF-16 makes of ASCII.
+        guard String(validating: line, as: UTF8.self) != nil, !line.contains(0) else { return bad("not valid UTF-8 (JSONL is UTF-8)") }
         guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
             return bad("not a JSON object")
         }

@@ -68,11 +68,13 @@ public final class CompiledRegex: @unchecked Sendable {
         if let anchoredCode { pcre2_code_free_32(anchoredCode) }
     }
 
-    /// The fewest characters of text a match needs, as PCRE2 works it out (a lower bound; lookaheads count):
-    /// 0 for patterns such as `x?` or `(刷单)*`, which match any text.
-    public var minimumMatchLength: Int {
-        var length: UInt32 = 0
-        return pcre2_pattern_info_32(code, UInt32(PCRE2_INFO_MINLENGTH), &length) == 0 ? Int(length) : 0
+    /// Whether the pattern matches empty text (`x?`, `(刷单)*`): then it matches at the start of every text.
+    /// Asked of PCRE2 itself: its minimum-length figure ignores lookarounds, so `(?=.*刷单)(?=.*返利)` has
+    /// one of 0 and still needs both words.
+    public var matchesEmptyText: Bool {
+        let matcher = RegexMatcher(matchLimit: 100_000, depthLimit: 1_000)
+        if case .match = matcher.firstMatch(self, in: UnsafeBufferPointer(start: nil, count: 0)) { return true }
+        return false
     }
 
     /// False when the text lacks an ASCII character every match needs, so running the regex is pointless.
@@ -402,11 +404,16 @@ public final class CompiledRegex: @unchecked Sendable {
     /// callouts by number (`(?1)`, `(?(1)…)`, `(?C1)`) are read as requiring nothing, which is sound.
     static func isAnalysable(_ pattern: String) -> Bool {
         let s = Array(pattern.unicodeScalars)[...]
+        // `\Q` quotes inside classes too: looked for everywhere, not only where the walk below stops.
+        var backslashes = 0
+        for scalar in s {
+            if scalar == "Q", backslashes % 2 == 1 { return false }
+            backslashes = scalar == "\\" ? backslashes + 1 : 0
+        }
         var i = s.startIndex
         while i < s.endIndex {
             switch s[i] {
             case "\\":
-                if i + 1 < s.endIndex, s[i + 1] == "Q" { return false }
                 i += 2
             case "[":
                 i = classEnd(s, from: i) + 1
@@ -441,16 +448,30 @@ public final class CompiledRegex: @unchecked Sendable {
         while i < scalars.endIndex, scalars[i] != "]" {
             if scalars[i] == "\\" {
                 i += 1
-            } else if scalars[i] == "[", i + 1 < scalars.endIndex, ":.=".unicodeScalars.contains(scalars[i + 1]) {
-                // `[:name:]`, `[.x.]`, `[=x=]`: skip to the closing `:]` (or the like).
-                let kind = scalars[i + 1]
-                var j = i + 2
-                while j + 1 < scalars.endIndex, !(scalars[j] == kind && scalars[j + 1] == "]") { j += 1 }
-                if j + 1 < scalars.endIndex { i = j + 1 }
+            } else if scalars[i] == "[", let end = posixClassEnd(scalars, from: i) {
+                i = end
             }
             i += 1
         }
         return i
+    }
+
+    /// Where a POSIX class `[:name:]` (or `[.x.]`, `[=x=]`) starting at `open` ends (its `]`), read as PCRE2
+    /// reads it: the terminator must come before any `]` or another `[:`; otherwise the `[` is a plain member.
+    private static func posixClassEnd(_ scalars: ArraySlice<Unicode.Scalar>, from open: Int) -> Int? {
+        guard open + 1 < scalars.endIndex, ":.=".unicodeScalars.contains(scalars[open + 1]) else { return nil }
+        let kind = scalars[open + 1]
+        var j = open + 2
+        while j < scalars.endIndex {
+            if scalars[j] == "\\", j + 1 < scalars.endIndex, scalars[j + 1] == "]" || scalars[j + 1] == "\\" {
+                j += 2
+                continue
+            }
+            if scalars[j] == "]" || (scalars[j] == "[" && j + 1 < scalars.endIndex && scalars[j + 1] == kind) { return nil }
+            if scalars[j] == kind, j + 1 < scalars.endIndex, scalars[j + 1] == "]" { return j + 1 }
+            j += 1
+        }
+        return nil
     }
 
     static func splitTopLevel(_ scalars: ArraySlice<Unicode.Scalar>) -> [ArraySlice<Unicode.Scalar>] {

@@ -311,7 +311,8 @@ struct RuleFileParser {
                     if bound == "min" { condition.minimumAmount = try reader.number(number, "min") } else { condition.maximumAmount = try reader.number(number, "max") }
                 }
                 if let low = condition.minimumAmount, let high = condition.maximumAmount, low > high {
-                    throw reader.fail(value, "amount: min \(low) is above max \(high), so no amount could match")
+                    func shown(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? "\(Int(x))" : "\(x)" }
+                    throw reader.fail(value, "amount: min \(shown(low)) is above max \(shown(high)), so no amount could match")
                 }
             case "first_time_payee": condition.firstTimePayee = try reader.bool(value, "first_time_payee")
             case "payee_type":

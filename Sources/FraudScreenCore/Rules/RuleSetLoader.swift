@@ -193,7 +193,7 @@ struct RuleSetCompiler {
                 do { regexes.append(try CompiledRegex(pattern, anchoredVariant: starts != nil)) } catch let error as CompiledRegex.CompileError {
                     throw fail("regex '\(pattern)': \(error)")
                 }
-                if regexes.last!.minimumMatchLength == 0 {
+                if regexes.last!.matchesEmptyText {
                     throw fail("regex '\(pattern)' matches any text, even an empty one (everything in it is optional): "
                         + "the rule would fire on every message with empty evidence; make at least one character required")
                 }

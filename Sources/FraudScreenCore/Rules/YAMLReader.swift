@@ -11,7 +11,7 @@ struct YAMLReader {
         do {
             return try Yams.compose(yaml: text)
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
-            // Yams names the mapping (its first key) and prints the whole file; the author needs the second key.
+            // Yams marks the first of the duplicated keys and prints the whole file; the author needs the second.
             let found = YAMLReader.duplicate(duplicates, inMappingAt: context.mark, of: text)
             throw RuleSetError(file: file, line: found?.line ?? context.mark.line, rule: found?.rule,
                                message: "duplicate key '\(found?.key ?? duplicates.sorted().joined(separator: "', '"))' (keys must be unique in a mapping)")
@@ -108,14 +108,14 @@ struct YAMLReader {
         }
     }
 
-    /// Where the second of a duplicated key is, in the block mapping whose first key is at `mark`: its line,
-    /// the key, and the rule (the mapping's `id`, when it has one). nil when the mapping is not a plain block
+    /// Where the second of a duplicated key is, in the block mapping whose first duplicated key is at `mark`:
+    /// its line, the key, and the rule it is in (`rule(around:)`). nil when the mapping is not a plain block
     /// mapping (a flow mapping `{a: 1, a: 2}` is reported at its start).
     static func duplicate(_ keys: [String], inMappingAt mark: Mark, of text: String) -> (line: Int, key: String, rule: String?)? {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let column = mark.column - 1
         guard mark.line >= 1, mark.line <= lines.count else { return nil }
-        var seen: Set<String> = [], rule: String?, found: (line: Int, key: String)?
+        var seen: Set<String> = [], found: (line: Int, key: String)?
         for index in (mark.line - 1)..<lines.count {
             let line = Array(lines[index])
             let indent = line.prefix { $0 == " " }.count
@@ -130,16 +130,49 @@ struct YAMLReader {
             if keys.contains(key), !seen.insert(key).inserted, found == nil { found = (index + 1, key) }
         }
         guard let found else { return nil }
-        // The rule: the nearest `id:` at the mapping's indentation above the duplicate (`- id:` starts an item).
-        for index in stride(from: found.line - 1, through: 0, by: -1) {
-            let line = String(lines[index])
-            guard line.count > column, line.prefix(column).allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
-            let content = line.dropFirst(column)
-            if content.hasPrefix("id:") {
-                rule = content.dropFirst(3).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-                break
-            }
-        }
-        return (found.line, found.key, rule)
+        return (found.line, found.key, rule(around: found.line - 1, keyColumn: column, lines: lines))
     }
+
+    /// The `id` of the rule a line belongs to: the sequence item (`- id: …`, or a mapping whose keys start at
+    /// `keyColumn`) that holds the line, searched above and below it; for a line in a nested mapping (under
+    /// `transaction:`), the enclosing item's.
+    private static func rule(around line: Int, keyColumn: Int, lines: [Substring]) -> String? {
+        func indent(_ i: Int) -> Int? {
+            let text = lines[i]
+            let spaces = text.prefix { $0 == " " }.count
+            guard spaces < text.count, text[text.index(text.startIndex, offsetBy: spaces)] != "#" else { return nil }  // blank, comment
+            return spaces
+        }
+        func isItemStart(_ i: Int, _ column: Int) -> Bool {
+            indent(i) == column - 2 && lines[i].dropFirst(column - 2).hasPrefix("- ")
+        }
+        var column = keyColumn, at = line
+        while column >= 2 {
+            // The item's first line: up from `at` to a `- ` two columns left of the keys.
+            var start = at
+            while start > 0, !isItemStart(start, column), (indent(start) ?? column) >= column { start -= 1 }
+            var parent = start
+            if isItemStart(start, column) {
+                var end = start + 1
+                while end < lines.count, (indent(end) ?? column) >= column { end += 1 }
+                for i in start..<end where i == start || indent(i) == column {
+                    let content = lines[i].dropFirst(column)
+                    if content.hasPrefix("id:") {
+                        return content.dropFirst(3).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                    }
+                }
+                // Not this item's: the item holding its parent key (the nearest line above with less indentation).
+                parent = start - 1
+                while parent >= 0, (indent(parent) ?? Int.max) >= column - 2 { parent -= 1 }
+            }
+            // Otherwise `start` is already the parent key of a nested mapping (less indented, no `- `).
+            guard parent >= 0, parent < at || !isItemStart(start, column), let parentIndent = indent(parent) else { return nil }
+            let dash = lines[parent].dropFirst(parentIndent).hasPrefix("- ")
+            column = parentIndent + (dash ? 2 : 0)
+            at = parent
+        }
+        return nil
+    }
+
+
 }

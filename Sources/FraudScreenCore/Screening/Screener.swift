@@ -724,7 +724,10 @@ public final class Screener {
         var latest = mark
         for i in mark..<evidence.count {
             let other = evidence.base[i]
-            if other.start == e.start && other.end == e.end && other.field == e.field { return }
+            if other.start == e.start && other.end == e.end && other.field == e.field {
+                evidence.base[i].evasive = other.evasive && e.evasive  // as `appendUnique` merges a span read twice
+                return
+            }
             if other.start > evidence.base[latest].start { latest = i }
         }
         if e.start < evidence.base[latest].start { evidence.base[latest] = e }
