@@ -229,7 +229,9 @@ public struct ReplayText {
             out += "      " + marked(change.item, change.after, marks: TerminalText.plainMarks, limit: 160) + "\n"
             if let summary = transactionSummary(change.item) { out += "      \(TerminalText.escaped(summary, keepsLayout: false))\n" }
             if change.before.hits.map({ "\($0.ruleID) \($0.score)" }) == change.after.hits.map({ "\($0.ruleID) \($0.score)" }) {
-                out += "      hits (the same before and after):\n" + hitLines(change.after, indent: "        ")
+                // Same hits, another decision: only a threshold can have moved it (named above).
+                let why = ReplayDiff.thresholdChange(diff.baseline, diff.current) == nil ? "" : "; the thresholds changed"
+                out += "      hits (the same before and after\(why)):\n" + hitLines(change.after, indent: "        ")
             } else {
                 out += "      before:\n" + hitLines(change.before, indent: "        ")
                 out += "      after:\n" + hitLines(change.after, indent: "        ")

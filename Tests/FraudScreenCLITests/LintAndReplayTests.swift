@@ -199,4 +199,17 @@ struct LintAndReplayTests {
         #expect(strict.status == 1)
         #expect(strict.stderr.contains("4 malformed line(s), 1 item(s) with an unknown category (--strict)"), "\(strict.stderr)")
     }
+
+    @Test("a diff whose only change is the thresholds names it, and each flipped item says so")
+    func thresholdOnlyDiff() throws {
+        let rules = try FixtureRules(); defer { rules.remove() }
+        let baseline = try FixtureRules(); defer { baseline.remove() }
+        try "thresholds: {warn: 60, block: 80}\n".write(to: baseline.directory.appendingPathComponent("ruleset.yaml"), atomically: true, encoding: .utf8)
+        let corpus = rules.directory.appendingPathComponent("corpus.jsonl")
+        try #"{"id":"f1","text":"刷单有佣金","label":"fraud","category":"brushing_rebate"}"#.write(to: corpus, atomically: true, encoding: .utf8)
+        let result = try ToolProcess.run(["replay", "--rules", rules.path, "--baseline-rules", baseline.path, corpus.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("thresholds: warn 60 → 40"))
+        #expect(result.stdout.contains("FIXED f1") && result.stdout.contains("hits (the same before and after; the thresholds changed)"), "\(result.stdout)")
+    }
 }
