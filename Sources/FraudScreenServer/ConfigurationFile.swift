@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 #endif
 
-/// The daemon's configuration file: `key = value` lines, `#` comments, the same settings as the command-line
+/// The daemon's configuration file: `key = value` lines, `#` comments (whole lines, or after whitespace), any
+/// line endings, the same settings as the command-line
 /// options (systemd/fraudscreend.conf is the annotated example). Unknown keys and bad values are errors
 /// naming the line, so a typo never silently runs the daemon with a default.
 public enum ConfigurationFile {
@@ -19,9 +20,17 @@ public enum ConfigurationFile {
     /// Parses `text` into key/value pairs (later lines win).
     public static func parse(_ text: String, file: String) throws -> [String: String] {
         var values: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
+        // Any line break: a file saved with CRLF endings is one "\r\n" Character per break, which a split on
+        // "\n" never finds (the whole file became one line, and a first-line comment hid every setting).
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            // A `#` after whitespace starts a comment here too: `socket = /run/x.sock  # clients` named a socket
+            // "x.sock  # clients".
+            var uncommented = Substring(rawLine)
+            if let hash = rawLine.indices.first(where: { rawLine[$0] == "#" && ($0 == rawLine.startIndex || rawLine[rawLine.index(before: $0)].isWhitespace) }) {
+                uncommented = rawLine[..<hash]
+            }
+            let line = uncommented.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
             guard let equals = line.firstIndex(of: "=") else {
                 throw Failure(description: "\(file):\(index + 1): expected 'key = value'")
             }
@@ -30,6 +39,9 @@ public enum ConfigurationFile {
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             guard keys.contains(key) else {
                 throw Failure(description: "\(file):\(index + 1): unknown key '\(key)' (known: \(keys.joined(separator: ", ")))")
+            }
+            guard !value.isEmpty else {
+                throw Failure(description: "\(file):\(index + 1): '\(key)' has no value (comment the line out to use the default)")
             }
             values[key] = value
         }
@@ -48,7 +60,7 @@ public enum ConfigurationFile {
     /// A group name or number as a gid.
     public static func groupID(_ nameOrNumber: String) throws -> UInt32 {
         if let number = UInt32(nameOrNumber) { return number }
-        guard let entry = getgrnam(nameOrNumber) else { throw Failure(description: "unknown group '\(nameOrNumber)'") }
+        guard let entry = getgrnam(nameOrNumber) else { throw Failure(description: "unknown group '\(nameOrNumber)' (no such group on this host)") }
         return entry.pointee.gr_gid
     }
 

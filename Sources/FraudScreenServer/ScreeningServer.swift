@@ -44,7 +44,7 @@ public final class ScreeningServer: @unchecked Sendable {
         ])
         for warning in ruleSet.warnings { logger.warning("rule set: \(warning)") }
         reportStore = try configuration.reportsDirectory.map { try ReportStore(directory: $0) }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? ServerConfiguration.defaultThreads)
         var loopList: [(loop: EventLoop, context: LoopContext)] = []
         for loop in group.makeIterator() {
             loopList.append((loop, try loop.submit { [store] in LoopContext(store: store) }.wait()))

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Everything the daemon can be told, from the command line or the configuration file
 /// (`ConfigurationFile`, see systemd/fraudscreend.conf). Defaults are for a bank's screening host: small
 /// requests, many short ones, both cores.
@@ -31,8 +33,12 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds = 300
     /// How long SIGTERM waits for connections to be answered before closing them anyway.
     public var drainTimeoutSeconds = 10
-    /// Event-loop threads (default: one per core).
+    /// Event-loop threads (default: `defaultThreads`).
     public var threads: Int?
+    /// One per core, at most 16: screening is CPU-bound and one loop per core keeps every core busy, and the
+    /// shipped unit's `TasksMax` must leave room for the threads (a 64-core host needed more than it allowed,
+    /// and a thread that cannot be created stops the process).
+    public static var defaultThreads: Int { min(System.coreCount, 16) }
 
     public init(socketPath: String? = nil, rulesDirectory: String) {
         self.socketPath = socketPath

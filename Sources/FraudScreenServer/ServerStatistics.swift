@@ -122,7 +122,7 @@ struct StatisticsSnapshot: Sendable {
         var latency = quantiles.map { ("{quantile=\"\($0.0)\"}", "\(Double(loops.latency.percentile($0.1)) / 1e6)") }
         latency.append(("_sum", "\(Double(loops.latency.sum) / 1e6)"))
         latency.append(("_count", "\(loops.latency.total)"))
-        out += "# HELP fraudscreen_request_duration_seconds Time from reading a request to its answer.\n"
+        out += "# HELP fraudscreen_request_duration_seconds Time from reading a screen, report or ping request to its answer (stats and reload are not timed).\n"
         out += "# TYPE fraudscreen_request_duration_seconds summary\n"
         for (suffix, value) in latency { out += "fraudscreen_request_duration_seconds\(suffix) \(value)\n" }
         metric("fraudscreen_connections_open", "gauge", "Open client connections.", [("", "\(openConnections)")])

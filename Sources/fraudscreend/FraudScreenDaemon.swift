@@ -64,10 +64,10 @@ struct FraudScreenDaemon: ParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle connection is closed; 0 never (default 300).")
     var idleTimeout: Int?
 
-    @Option(name: .customLong("drain-timeout"), help: "Seconds SIGTERM waits for answers before closing (default 10).")
+    @Option(name: .customLong("drain-timeout"), help: "Seconds SIGTERM waits for answers to be written before closing connections (default 10; 0: close at once).")
     var drainTimeout: Int?
 
-    @Option(name: .long, help: "Event-loop threads (default: one per core).")
+    @Option(name: .long, help: "Event-loop threads (default: one per core, at most 16).")
     var threads: Int?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
@@ -80,7 +80,9 @@ struct FraudScreenDaemon: ParsableCommand {
         signal(SIGHUP) { _ in EarlyHangUp.received = 1 }
         let settings = try mergedSettings()
         let level = try settings["log_level"].map { text -> Logger.Level in
-            guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level '\(text)'") }
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw Failure(message: "log_level: unknown level '\(text)' (one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
             return level
         } ?? .info
         LoggingSystem.bootstrap { label in
@@ -140,12 +142,15 @@ struct FraudScreenDaemon: ParsableCommand {
         var configuration = ServerConfiguration(socketPath: settings["socket"], rulesDirectory: rules)
         configuration.reportsDirectory = settings["reports_dir"]
         configuration.metricsSocketPath = settings["metrics_socket"]
-        do {
-            configuration.adminUID = try settings["admin_uid"].map(ConfigurationFile.userID)
-            configuration.adminGID = try settings["admin_group"].map(ConfigurationFile.groupID)
-            configuration.socketGroup = try settings["socket_group"].map(ConfigurationFile.groupID)
-        } catch {
-            throw Failure(message: "\(error)")
+        // Each named with its key: a conf copied to a host without the group says which setting to change.
+        func resolve(_ key: String, _ lookUp: (String) throws -> UInt32) throws -> UInt32? {
+            do { return try settings[key].map(lookUp) } catch { throw Failure(message: "\(key): \(error)") }
+        }
+        configuration.adminUID = try resolve("admin_uid", ConfigurationFile.userID)
+        configuration.adminGID = try resolve("admin_group", ConfigurationFile.groupID)
+        configuration.socketGroup = try resolve("socket_group", ConfigurationFile.groupID)
+        if let metrics = configuration.metricsSocketPath, metrics == configuration.socketPath {
+            throw Failure(message: "metrics_socket is the same path as socket (\(metrics)): give it a path of its own")
         }
         if let mode = settings["socket_mode"] {
             guard let value = UInt32(mode, radix: 8), value <= 0o777 else { throw Failure(message: "socket_mode '\(mode)' is not an octal mode") }
@@ -217,7 +222,13 @@ extension FraudScreenDaemon {
             FileHandle.standardError.write(Data("fraudscreend: \(failure.message)\n".utf8))
             Glibc.exit(failure.exitCode)
         } catch {
-            exit(withError: error)
+            // Help and version print in full; a usage error is one line and exit 2, like every configuration
+            // error (ArgumentParser's own is usage text and 64).
+            if exitCode(for: error) == .success { exit(withError: error) }
+            let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let line = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
+            FileHandle.standardError.write(Data("fraudscreend: \(line) (see 'fraudscreend --help')\n".utf8))
+            Glibc.exit(2)
         }
     }
 }

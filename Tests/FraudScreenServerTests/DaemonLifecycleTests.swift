@@ -411,6 +411,28 @@ struct DaemonLifecycleTests {
         #expect(daemon.log.contains("no_such_category"))
     }
 
+    @Test("usage and configuration errors are one line and exit 2: an unknown flag, a bad log level, an unknown group, one path for two sockets")
+    func configurationErrorsAreOneLine() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        let base = ["--socket", daemon.socketPath, "--rules", rules.path]
+        for (arguments, message) in [(base + ["--bogus"], "Unknown option '--bogus'"),
+                                     (base + ["--log-level", "verbose"], "log_level: unknown level 'verbose'"),
+                                     (base + ["--admin-group", "no-such-group-fs"], "admin_group: unknown group 'no-such-group-fs'"),
+                                     (base + ["--metrics-socket", daemon.socketPath], "metrics_socket is the same path as socket")] {
+            try? FileManager.default.removeItem(atPath: daemon.logPath)
+            try daemon.start(arguments, waitForSocket: false)
+            #expect(daemon.waitForExit(timeout: 60) == 2, "\(arguments.last!)")
+            let lines = daemon.log.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("fraudscreend: ") && lines[0].contains(message), "\(daemon.log)")
+            daemon.resetExit()
+        }
+        // The level is read whatever its case.
+        try? FileManager.default.removeItem(atPath: daemon.logPath)
+        try daemon.start(base + ["--log-level", "INFO"])
+        #expect(daemon.pollExit() == nil)
+    }
+
     @Test("a socket path that cannot be used stops the daemon with the reason: missing directory, too long")
     func unusableSocketPathExitsWithTheReason() throws {
         for (path, reason) in [("/nonexistent-fraudscreen-dir/d.sock", "the directory /nonexistent-fraudscreen-dir does not exist"),

@@ -137,6 +137,12 @@ final class DaemonProcess: @unchecked Sendable {
         return exitStatus
     }
 
+    /// Forgets an exited daemon, so the same directory can start another.
+    func resetExit() {
+        exitStatus = nil
+        pid = 0
+    }
+
     /// Waits up to `timeout` seconds for the daemon to exit.
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)

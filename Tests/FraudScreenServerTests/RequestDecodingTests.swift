@@ -175,6 +175,20 @@ struct RequestDecodingTests {
         let values = try ConfigurationFile.parse("# comment\nsocket = /run/x.sock\nmax_line_bytes=4096\n", file: "f.conf")
         #expect(values["socket"] == "/run/x.sock" && values["max_line_bytes"] == "4096")
         #expect(throws: ConfigurationFile.Failure.self) { try ConfigurationFile.parse("sokcet = /x\n", file: "f.conf") }
+        // Saved with CRLF: every line still a line (the whole file was one, and a first-line comment hid it all).
+        let crlf = try ConfigurationFile.parse("# settings\r\nsocket = /run/x.sock\r\nlog_level = error\r\n", file: "f.conf")
+        #expect(crlf["socket"] == "/run/x.sock" && crlf["log_level"] == "error")
+        #expect(throws: ConfigurationFile.Failure.self) { try ConfigurationFile.parse("# c\r\nno_such_key = 1\r\n", file: "f.conf") }
+        // A `#` after whitespace ends the value; one inside a word does not.
+        let commented = try ConfigurationFile.parse("socket = /run/x.sock   # clients\nrules = /etc/rules#2\n", file: "f.conf")
+        #expect(commented["socket"] == "/run/x.sock" && commented["rules"] == "/etc/rules#2")
+        // An empty value names its line instead of failing later as an empty path.
+        do {
+            _ = try ConfigurationFile.parse("socket = /x\nreports_dir =\n", file: "f.conf")
+            Issue.record("an empty value was accepted")
+        } catch let failure as ConfigurationFile.Failure {
+            #expect(failure.description == "f.conf:2: 'reports_dir' has no value (comment the line out to use the default)")
+        }
     }
 
     @Test func mutatedRequestsNeverCrashTheDecoder() {
