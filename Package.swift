@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "FraudScreenCoreTests", dependencies: ["FraudScreenCore"]),
         .testTarget(name: "FraudScreenCLITests", dependencies: ["FraudScreenCore", "FraudScreenTestSupport"]),
         .testTarget(name: "FraudScreenCorpusTests", dependencies: ["FraudScreenCore"]),
-        .testTarget(name: "FraudScreenServerTests", dependencies: ["FraudScreenServer", "FraudScreenClient", "FraudScreenTestSupport"]),
+        .testTarget(name: "FraudScreenServerTests", dependencies: ["FraudScreenCore", "FraudScreenServer", "FraudScreenClient", "FraudScreenTestSupport"]),
         .testTarget(name: "FraudScreenReplayTests", dependencies: ["FraudScreenReplay", "FraudScreenTestSupport"]),
     ]
 )

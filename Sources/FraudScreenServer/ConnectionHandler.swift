@@ -321,7 +321,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             answerVerdict(id: request.id, verdict, started: started)
         case .screenTransaction(let transaction):
             loop.statistics.count(.screenTransaction)
-            let verdict = screener(listingEntities: request.listsEntities).screen(transaction.document)
+            let verdict = screener(listingEntities: request.listsEntities).screen(Document(transaction: transaction))
             answerVerdict(id: request.id, verdict, started: started)
         case .report(let report):
             loop.statistics.count(.report)

@@ -1,3 +1,5 @@
+import FraudScreenCore
+
 /// One decoded request line.
 public struct Request: Sendable {
     /// What the client asked for.

@@ -162,55 +162,37 @@ private struct DecodingState {
         return party
     }
 
+    /// Reads the members; `TransactionJSON.transaction(_:_:)` validates them by the protocol's rules, the same
+    /// function `fraudscreen check --transaction` uses.
     mutating func readTransaction(_ reader: inout JSONReader) throws(JSONReader.SyntaxError) -> Transaction? {
         guard try expectObject(&reader, "transaction") else { return nil }
-        var memo: String?, amountText: String?, currency: String?, payer: Transaction.Party?, payee: Transaction.Party?
-        var channel: String?, firstTimePayee: Bool?, timestampText: String?, context: String?
-        var amountWasNumber = false
+        var fields = TransactionJSON.Fields()
         try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
             switch key {
-            case "memo": memo = try string(&reader, "transaction.memo", max: .max)
+            case "memo": fields.memo = try string(&reader, "transaction.memo", max: .max)
             case "amount":
                 if try reader.peekKind() == .number {
-                    // Refused on purpose: a JSON number may pass through binary floating point on the way.
                     _ = try reader.readNumberBytes()
-                    amountWasNumber = true
+                    fields.amountIsNumber = true
                 } else {
-                    amountText = try string(&reader, "transaction.amount")
+                    fields.amount = try string(&reader, "transaction.amount")
                 }
-            case "currency": currency = try string(&reader, "transaction.currency")
-            case "payer": payer = try readParty(&reader, "transaction.payer")
-            case "payee": payee = try readParty(&reader, "transaction.payee")
-            case "channel": channel = try string(&reader, "transaction.channel")
-            case "first_time_payee": firstTimePayee = try bool(&reader, "transaction.first_time_payee")
-            case "timestamp": timestampText = try string(&reader, "transaction.timestamp")
-            case "context": context = try string(&reader, "transaction.context", max: .max)
+            case "currency": fields.currency = try string(&reader, "transaction.currency")
+            case "payer": fields.payer = try readParty(&reader, "transaction.payer")
+            case "payee": fields.payee = try readParty(&reader, "transaction.payee")
+            case "channel": fields.channel = try string(&reader, "transaction.channel")
+            case "first_time_payee": fields.firstTimePayee = try bool(&reader, "transaction.first_time_payee")
+            case "timestamp": fields.timestamp = try string(&reader, "transaction.timestamp")
+            case "context": fields.context = try string(&reader, "transaction.context", max: .max)
             default: try reader.skipValue()
             }
         }
-        if amountWasNumber {
-            record(ProtocolError(.badValue, "transaction.amount: must be a decimal string such as \"12500.00\", not a JSON number"))
+        do {
+            return try TransactionJSON.transaction(fields, .protocolRequest)
+        } catch {
+            record(ProtocolError(error.code == "missing_field" ? .missingField : .badValue, "transaction.\(error.field): \(error.message)"))
             return nil
         }
-        guard let memo else { record(ProtocolError(.missingField, "transaction.memo: required (use \"\" when there is none)")); return nil }
-        guard let amountText else { record(ProtocolError(.missingField, "transaction.amount: required")); return nil }
-        guard let amount = Transaction.Amount(parsing: amountText) else {
-            record(ProtocolError(.badValue, "transaction.amount: '\(amountText)' is not \(DecimalAmount.grammar)"))
-            return nil
-        }
-        guard let currency else { record(ProtocolError(.missingField, "transaction.currency: required")); return nil }
-        guard currency.utf8.count == 3, currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
-            record(ProtocolError(.badValue, "transaction.currency: '\(currency)' is not an ISO 4217 code (three capital letters)"))
-            return nil
-        }
-        guard let payee else { record(ProtocolError(.missingField, "transaction.payee: required")); return nil }
-        guard let timestampText else { record(ProtocolError(.missingField, "transaction.timestamp: required")); return nil }
-        guard let timestamp = Transaction.Timestamp(parsing: timestampText) else {
-            record(ProtocolError(.badValue, "transaction.timestamp: '\(timestampText)' is not ISO 8601 with a UTC offset (2026-11-29T02:13:00+08:00)"))
-            return nil
-        }
-        return Transaction(memo: memo, amount: amount, currency: currency, payer: payer, payee: payee, channel: channel,
-                           firstTimePayee: firstTimePayee, timestamp: timestamp, context: context)
     }
 
     func request() -> Result<Request, ProtocolError> {

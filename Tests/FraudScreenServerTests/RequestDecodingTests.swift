@@ -1,3 +1,5 @@
+import Foundation
+import FraudScreenCore
 import Testing
 @testable import FraudScreenServer
 
@@ -125,18 +127,23 @@ struct RequestDecodingTests {
         guard case .success(let request) = decode(good).result, case .screenTransaction(let transaction) = request.operation else {
             Issue.record("not decoded: \(decode(good).result)"); return
         }
-        #expect(transaction.amount.scaledValue == 1_250_000 && transaction.amount.scale == 2)
-        #expect(transaction.amount.doubleValue == 12_500)
-        #expect(transaction.timestamp.secondsSince1970 == 1_795_889_580)
-        #expect(transaction.timestamp.localHour == 2)
-        #expect(transaction.firstTimePayee == true)
-        #expect(transaction.document.fields.map(\.name) == ["memo", "payee_name", "context"])
-        // The hand-off to the engine's model keeps every value.
-        let engine = try #require(transaction.engineTransaction)
-        #expect(engine.amount.cents == 1_250_000)
-        #expect(engine.timestamp.epochSeconds == 1_795_889_580 && engine.timestamp.offsetMinutes == 480)
-        #expect(engine.payee.name == "李四" && engine.payer.account == "6222" && engine.firstTimePayee == true)
-        #expect(engine.textFields.map(\.name) == transaction.document.fields.map(\.name))
+        #expect(transaction.amount.cents == 1_250_000 && transaction.amount.description == "12500.00")
+        #expect(transaction.timestamp.epochSeconds == 1_795_889_580 && transaction.timestamp.offsetMinutes == 480)
+        #expect(transaction.timestamp.minuteOfDay(atOffset: 480) / 60 == 2)
+        #expect(transaction.payee.name == "李四" && transaction.payer.account == "6222" && transaction.firstTimePayee == true)
+        #expect(transaction.textFields.map(\.name) == ["memo", "payee_name", "context"])
+        // One validator for the daemon and `check --transaction`: the same object gives the same transaction…
+        #expect(try TransactionJSON.transaction(from: Data(good.utf8), .protocolRequest) == transaction)
+        // …and the same refusal, field and message.
+        let noCurrency = #"{"op":"screen","transaction":{"memo":"x","amount":"1.00","payee":{},"timestamp":"2026-11-29T02:13:00Z"}}"#
+        guard case .failure(let refused) = decode(noCurrency).result else { Issue.record("accepted"); return }
+        #expect(refused.code == .missingField && refused.message == "transaction.currency: required")
+        do {
+            _ = try TransactionJSON.transaction(from: Data(noCurrency.utf8), .protocolRequest)
+            Issue.record("check --transaction accepted what the daemon refuses")
+        } catch {
+            #expect(error.code == "missing_field" && "transaction.\(error.field): \(error.message)" == refused.message)
+        }
 
         func txn(_ members: String) -> String {
             #"{"op":"screen","transaction":{"#

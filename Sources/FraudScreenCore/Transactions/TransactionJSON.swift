@@ -21,20 +21,60 @@ public enum TransactionJSON {
         case shorthand
     }
 
-    /// Parses a transaction object already decoded by JSONSerialization.
-    public static func transaction(from object: [String: Any], _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
-        func missing(_ field: String) -> Invalid { Invalid(code: "missing_field", field: field, message: "required") }
+    /// A transaction's members as read, before they are validated. Both readers fill one — JSONSerialization's
+    /// objects here (the CLI, rule examples, the corpus), the daemon's streaming reader there — and
+    /// `transaction(_:_:)` applies the one set of rules to it.
+    public struct Fields: Sendable {
+        public var memo: String?
+        public var amount: String?
+        /// The amount came as a JSON number, which is refused: money must not pass through binary floating point.
+        public var amountIsNumber = false
+        public var currency: String?
+        public var payer: Transaction.Party?
+        public var payee: Transaction.Party?
+        public var channel: String?
+        public var firstTimePayee: Bool?
+        public var timestamp: String?
+        public var context: String?
+
+        public init() {}
+    }
+
+    /// Validates `fields` into a transaction; the first problem, in the order the daemon always reported them.
+    public static func transaction(_ fields: Fields, _ strictness: Strictness) throws(Invalid) -> Transaction {
+        func missing(_ field: String, _ hint: String = "") -> Invalid {
+            Invalid(code: "missing_field", field: field, message: "required" + hint)
+        }
         func bad(_ field: String, _ message: String) -> Invalid { Invalid(code: "bad_value", field: field, message: message) }
-        func string(_ object: [String: Any], _ key: String, path: String, required: Bool = false) throws(Invalid) -> String? {
-            guard let value = object[key], !(value is NSNull) else {
-                if required { throw missing(path) }
-                return nil
-            }
+        let strict = strictness == .protocolRequest
+        if fields.amountIsNumber { throw bad("amount", "must be a decimal string such as \"12500.00\", not a JSON number") }
+        guard let memo = fields.memo ?? (strict ? nil : "") else { throw missing("memo", " (use \"\" when there is none)") }
+        guard let amountText = fields.amount else { throw missing("amount") }
+        guard let amount = DecimalAmount(amountText) else { throw bad("amount", "'\(amountText)' is not \(DecimalAmount.grammar)") }
+        guard let currency = fields.currency ?? (strict ? nil : "CNY") else { throw missing("currency") }
+        guard currency.utf8.count == 3, currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+            throw bad("currency", "'\(currency)' is not an ISO 4217 code (three capital letters)")
+        }
+        guard let payee = fields.payee ?? (strict ? nil : Transaction.Party()) else { throw missing("payee") }
+        guard let timestampText = fields.timestamp else { throw missing("timestamp") }
+        guard let timestamp = Timestamp(timestampText) else {
+            throw bad("timestamp", "'\(timestampText)' is not ISO 8601 with a UTC offset (2026-11-29T02:13:00+08:00)")
+        }
+        return Transaction(memo: memo, amount: amount, currency: currency, payer: fields.payer ?? Transaction.Party(), payee: payee,
+                           channel: fields.channel, timestamp: timestamp, firstTimePayee: fields.firstTimePayee, context: fields.context)
+    }
+
+    /// Parses a transaction object already decoded by JSONSerialization: members of the wrong type are refused
+    /// here, then `transaction(_:_:)` validates.
+    public static func transaction(from object: [String: Any], _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
+        func bad(_ field: String, _ message: String) -> Invalid { Invalid(code: "bad_value", field: field, message: message) }
+        func string(_ object: [String: Any], _ key: String, path: String) throws(Invalid) -> String? {
+            guard let value = object[key], !(value is NSNull) else { return nil }
             guard let text = value as? String else { throw bad(path, "must be a string") }
             return text
         }
-        func party(_ key: String) throws(Invalid) -> Transaction.Party {
-            guard let value = object[key], !(value is NSNull) else { return Transaction.Party() }
+        func party(_ key: String) throws(Invalid) -> Transaction.Party? {
+            guard let value = object[key], !(value is NSNull) else { return nil }
             guard let party = value as? [String: Any] else { throw bad(key, "must be an object") }
             var result = Transaction.Party()
             result.account = try string(party, "account", path: "\(key).account")
@@ -46,34 +86,27 @@ public enum TransactionJSON {
             }
             return result
         }
-
-        let strict = strictness == .protocolRequest
-        guard let memo = try string(object, "memo", path: "memo", required: strict) ?? (strict ? nil : "") else { throw missing("memo") }
-        if strict, object["payee"] == nil || object["payee"] is NSNull { throw missing("payee") }
-        guard let amountValue = object["amount"], !(amountValue is NSNull) else { throw missing("amount") }
-        guard let amountText = amountValue as? String else {
-            throw bad("amount", "must be a decimal string such as \"12500.00\" (never a JSON number)")
+        var fields = Fields()
+        fields.memo = try string(object, "memo", path: "memo")
+        if let amount = object["amount"], !(amount is NSNull) {
+            if let text = amount as? String { fields.amount = text } else if amount is NSNumber { fields.amountIsNumber = true } else {
+                throw bad("amount", "must be a decimal string such as \"12500.00\"")
+            }
         }
-        guard let amount = DecimalAmount(amountText) else { throw bad("amount", "\"\(amountText)\" is not \(DecimalAmount.grammar)") }
-        guard let currency = try string(object, "currency", path: "currency", required: strict) ?? (strict ? nil : "CNY") else { throw missing("currency") }
-        guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-            throw bad("currency", "must be an ISO 4217 code such as CNY")
-        }
-        guard let timestampText = try string(object, "timestamp", path: "timestamp", required: true) else { throw missing("timestamp") }
-        guard let timestamp = Timestamp(timestampText) else {
-            throw bad("timestamp", "\"\(timestampText)\" is not an ISO 8601 date-time with a zone (2026-11-29T02:13:00+08:00)")
-        }
-        var firstTime: Bool?
+        fields.currency = try string(object, "currency", path: "currency")
+        fields.payer = try party("payer")
+        fields.payee = try party("payee")
+        fields.channel = try string(object, "channel", path: "channel")
+        fields.timestamp = try string(object, "timestamp", path: "timestamp")
+        fields.context = try string(object, "context", path: "context")
         if let value = object["first_time_payee"], !(value is NSNull) {
             // JSONSerialization hands out NSNumber for both booleans and numbers; only a real boolean counts.
             guard let number = value as? NSNumber, String(cString: number.objCType) == "c", let flag = value as? Bool else {
                 throw bad("first_time_payee", "must be true or false")
             }
-            firstTime = flag
+            fields.firstTimePayee = flag
         }
-        return Transaction(memo: memo, amount: amount, currency: currency, payer: try party("payer"), payee: try party("payee"),
-                           channel: try string(object, "channel", path: "channel"), timestamp: timestamp,
-                           firstTimePayee: firstTime, context: try string(object, "context", path: "context"))
+        return try transaction(fields, strictness)
     }
 
     /// Parses a transaction from JSON bytes: the transaction object itself, or a request or corpus line that
