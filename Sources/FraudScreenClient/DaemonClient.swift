@@ -17,7 +17,7 @@ public final class DaemonClient: Sendable {
             let words = String(cString: strerror(error.errnoCode))
             switch error.errnoCode {
             case ENOENT: return "\(words) (is fraudscreend running, with this --socket?)"
-            case ECONNREFUSED: return "\(words) (a socket file left behind by a daemon that is not running?)"
+            case ECONNREFUSED: return "\(words) (nothing listens there: a socket file left behind by a daemon that is not running, or not a socket)"
             case EACCES: return "\(words) (clients must be in the socket's group, fraudscreen under the shipped units)"
             default: return words
             }

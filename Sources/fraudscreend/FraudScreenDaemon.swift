@@ -139,6 +139,12 @@ struct FraudScreenDaemon: ParsableCommand {
 
     private func makeConfiguration(_ settings: [String: String]) throws -> ServerConfiguration {
         guard let rules = settings["rules"] else { throw Failure(message: "no rule set: give --rules DIR (or rules = DIR in the configuration file)") }
+        // A rules path that is not a directory is a setting to correct (exit 2); a rule set that fails to load
+        // is a start failure (1), told with its file and line.
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: rules, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw Failure(message: "rules: \(rules) is not a directory (or does not exist)")
+        }
         var configuration = ServerConfiguration(socketPath: settings["socket"], rulesDirectory: rules)
         configuration.reportsDirectory = settings["reports_dir"]
         configuration.metricsSocketPath = settings["metrics_socket"]

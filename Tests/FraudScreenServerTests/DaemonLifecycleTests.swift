@@ -419,7 +419,8 @@ struct DaemonLifecycleTests {
         for (arguments, message) in [(base + ["--bogus"], "Unknown option '--bogus'"),
                                      (base + ["--log-level", "verbose"], "log_level: unknown level 'verbose'"),
                                      (base + ["--admin-group", "no-such-group-fs"], "admin_group: unknown group 'no-such-group-fs'"),
-                                     (base + ["--metrics-socket", daemon.socketPath], "metrics_socket is the same path as socket")] {
+                                     (base + ["--metrics-socket", daemon.socketPath], "metrics_socket is the same path as socket"),
+                                     (["--socket", daemon.socketPath, "--rules", "/nonexistent-fs-rules"], "rules: /nonexistent-fs-rules is not a directory")] {
             try? FileManager.default.removeItem(atPath: daemon.logPath)
             try daemon.start(arguments, waitForSocket: false)
             #expect(daemon.waitForExit(timeout: 60) == 2, "\(arguments.last!)")
