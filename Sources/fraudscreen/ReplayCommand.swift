@@ -68,18 +68,17 @@ struct ReplayCommand: ParsableCommand {
         }
         let input: Replay.Input
         do { input = try Replay.read(paths: paths) } catch let error as CorpusError { throw ToolFailure(message: error.message) }
-        for bad in input.badLines { FileOutput.standardError.write("skipped \(bad)\n") }
+        // Every remark about the input, in file and line order (a reader works down the file): lines skipped,
+        // transactions screened by their text only, categories the rules lack (at most 20 of each kind of note).
+        var remarks: [(file: String, line: Int, text: String)] = input.badLines.map { ($0.file, $0.line, "skipped \($0)") }
         let textOnly = input.items.filter { $0.transactionProblem != nil }
-        for item in textOnly.prefix(20) {
-            FileOutput.standardError.write("note \(item.source): transaction screened by its text fields only: \(item.transactionProblem!)\n")
-        }
-        if textOnly.count > 20 { FileOutput.standardError.write("note: \(textOnly.count - 20) more transactions screened by their text fields only\n") }
+        remarks += textOnly.prefix(20).map { ($0.file, $0.line, "note \($0.source): transaction screened by its text fields only: \($0.transactionProblem!)") }
         // A labelled category the rules do not have (a typo, an old name) would show as a category never detected.
         let categories = Set(current.ruleSet.categories.map(\.id))
         let unknown = input.items.filter { item in item.category.map { !categories.contains($0) } ?? false }
-        for item in unknown.prefix(20) {
-            FileOutput.standardError.write("note \(item.source): category '\(item.category!)' is not a category of the rule set\n")
-        }
+        remarks += unknown.prefix(20).map { ($0.file, $0.line, "note \($0.source): category '\($0.category!)' is not a category of the rule set") }
+        for remark in remarks.sorted(by: { ($0.file, $0.line) < ($1.file, $1.line) }) { FileOutput.standardError.write(remark.text + "\n") }
+        if textOnly.count > 20 { FileOutput.standardError.write("note: \(textOnly.count - 20) more transactions screened by their text fields only\n") }
         if unknown.count > 20 { FileOutput.standardError.write("note: \(unknown.count - 20) more items with a category the rule set does not have\n") }
         if strict && !(input.badLines.isEmpty && unknown.isEmpty) {
             let problems = (input.badLines.isEmpty ? [] : ["\(input.badLines.count) malformed line(s)"])

@@ -191,6 +191,9 @@ struct LintAndReplayTests {
         #expect(result.stderr.contains("a.jsonl:2: duplicate id 'a1' (first at \(corpus.path)/a.jsonl:1)"), "\(result.stderr)")
         #expect(result.stderr.contains("a.jsonl:3: category 'made_up' is not a category of the rule set"))
         #expect(result.stderr.contains("a.jsonl:4: transaction has no text"))
+        // Remarks of every kind come in line order.
+        let order = ["a.jsonl:2:", "a.jsonl:3:", "a.jsonl:4:"].compactMap { result.stderr.range(of: $0)?.lowerBound }
+        #expect(order.count == 3 && order == order.sorted(), "\(result.stderr)")
         #expect(result.stderr.contains("b.jsonl:1: not valid UTF-8") && result.stderr.contains("c.jsonl:1: not valid UTF-8"))
         #expect(!result.stderr.contains("hidden") && !result.stderr.contains("old.jsonl"), "\(result.stderr)")
         #expect(result.stdout.contains("items 2: fraud 2, benign 0"), "\(result.stdout)")
