@@ -81,7 +81,7 @@ public enum CorpusReader {
     }
 
     /// The text fields of a transaction that are screened, in this order.
-    public static let transactionFields = ["memo", "payee_name", "context"]
+    public static let transactionFields = Transaction.textFieldNames
 
     /// Reads every `.jsonl` file given or found (recursively, sorted) under the given directories.
     public static func read(paths: [String]) throws -> (items: [LabelledItem], badLines: [BadLine]) {

@@ -117,32 +117,37 @@ struct YAMLReader {
         guard mark.line >= 1, mark.line <= lines.count else { return nil }
         var seen: Set<String> = [], found: (line: Int, key: String)?
         for index in (mark.line - 1)..<lines.count {
-            let line = Array(lines[index])
-            let indent = line.prefix { $0 == " " }.count
-            let content = String(line.dropFirst(min(column, line.count)))
             if index > mark.line - 1 {
-                if indent == line.count || line[indent] == "#" { continue }  // blank or comment
-                if indent < column { break }                                // the mapping has ended
-                if indent > column { continue }                             // inside a value
+                guard let indent = indentation(of: lines[index]) else { continue }  // blank or comment
+                if indent < column { break }                                         // the mapping has ended
+                if indent > column { continue }                                      // inside a value
             }
+            let content = lines[index].dropFirst(column)
             guard let colon = content.firstIndex(of: ":") else { continue }
-            let key = content[..<colon].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            let key = unquoted(content[..<colon])
             if keys.contains(key), !seen.insert(key).inserted, found == nil { found = (index + 1, key) }
         }
         guard let found else { return nil }
         return (found.line, found.key, rule(around: found.line - 1, keyColumn: column, lines: lines))
     }
 
+    /// The spaces before a line's content; nil for a blank line or a comment.
+    private static func indentation(of line: Substring) -> Int? {
+        let spaces = line.prefix { $0 == " " }.count
+        guard spaces < line.count, line[line.index(line.startIndex, offsetBy: spaces)] != "#" else { return nil }
+        return spaces
+    }
+
+    /// A plain or quoted scalar as written, without its quotes and surrounding spaces.
+    private static func unquoted(_ text: Substring) -> String {
+        text.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+    }
+
     /// The `id` of the rule a line belongs to: the sequence item (`- id: …`, or a mapping whose keys start at
     /// `keyColumn`) that holds the line, searched above and below it; for a line in a nested mapping (under
     /// `transaction:`), the enclosing item's.
     private static func rule(around line: Int, keyColumn: Int, lines: [Substring]) -> String? {
-        func indent(_ i: Int) -> Int? {
-            let text = lines[i]
-            let spaces = text.prefix { $0 == " " }.count
-            guard spaces < text.count, text[text.index(text.startIndex, offsetBy: spaces)] != "#" else { return nil }  // blank, comment
-            return spaces
-        }
+        func indent(_ i: Int) -> Int? { indentation(of: lines[i]) }
         func isItemStart(_ i: Int, _ column: Int) -> Bool {
             indent(i) == column - 2 && lines[i].dropFirst(column - 2).hasPrefix("- ")
         }
@@ -158,7 +163,7 @@ struct YAMLReader {
                 for i in start..<end where i == start || indent(i) == column {
                     let content = lines[i].dropFirst(column)
                     if content.hasPrefix("id:") {
-                        return content.dropFirst(3).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                        return unquoted(content.dropFirst(3))
                     }
                 }
                 // Not this item's: the item holding its parent key (the nearest line above with less indentation).
@@ -173,6 +178,4 @@ struct YAMLReader {
         }
         return nil
     }
-
-
 }

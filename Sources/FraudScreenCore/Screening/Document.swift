@@ -13,7 +13,7 @@ public struct Document: Sendable {
 
     public var fields: [Field]
     /// Every field name a document can have, for rules' `fields:`: a message's, then a transaction's.
-    public static let fieldNames = ["text", "memo", "payee_name", "context"]
+    public static let fieldNames = ["text"] + Transaction.textFieldNames
     /// The transaction this document stands for, when it is one: rules' `transaction:` conditions and
     /// payee list look-ups read it.
     public var transaction: Transaction?

@@ -45,6 +45,9 @@ public struct Transaction: Sendable, Equatable {
         self.context = context
     }
 
+    /// The names of a transaction's text fields, in the order they are screened.
+    public static let textFieldNames = ["memo", "payee_name", "context"]
+
     /// The text fields screened for this transaction.
     public var textFields: [Document.Field] {
         var fields = [Document.Field(name: "memo", text: memo)]
