@@ -25,6 +25,12 @@ public struct LoadSeries: Sendable {
         return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
     }
 
+    /// Open loop: the medians of the runs' send delays (nil in closed loop).
+    public var medianSendDelay: (p50: Double, p99: Double)? {
+        guard runs.allSatisfy({ $0.sendDelay != nil }) else { return nil }
+        return (median { $0.sendDelay!.p50 }, median { $0.sendDelay!.p99 })
+    }
+
     /// The smallest and largest value of one figure over the runs.
     public func range(_ figure: (LoadGenerator.Report) -> Double) -> ClosedRange<Double> {
         let values = runs.map(figure)

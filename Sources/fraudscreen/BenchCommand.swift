@@ -102,18 +102,22 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func jsonFigures(_ series: LoadSeries, messages: Int) -> String {
-        func figures(_ requestsPerSecond: Double, _ p50: Double, _ p99: Double, _ p999: Double, _ max: Double) -> String {
+        func figures(_ requestsPerSecond: Double, _ p50: Double, _ p99: Double, _ p999: Double, _ max: Double,
+                     sendDelay: (p50: Double, p99: Double)?) -> String {
             #""requests_per_s":\#(Int(requestsPerSecond)),"latency_us":{"p50":\#(Int(p50)),"p99":\#(Int(p99)),"p999":\#(Int(p999)),"max":\#(Int(max))}"#
+                + (sendDelay.map { #","send_delay_us":{"p50":\#(Int($0.p50)),"p99":\#(Int($0.p99))}"# } ?? "")
         }
         let perRun = series.runs.map { run in
-            #"{"answered":\#(run.answered),"errors":\#(run.errors),"skipped":\#(run.skipped),"unanswered":\#(run.unanswered),"lost_connections":\#(run.lostConnections),"# + figures(run.requestsPerSecond, run.p50, run.p99, run.p999, run.max) + "}"
+            #"{"answered":\#(run.answered),"errors":\#(run.errors),"skipped":\#(run.skipped),"unanswered":\#(run.unanswered),"lost_connections":\#(run.lostConnections),"#
+                + figures(run.requestsPerSecond, run.p50, run.p99, run.p999, run.max, sendDelay: run.sendDelay) + "}"
         }
         // Medians of the runs (a single run's own figures when there is one); `max` is the largest of all.
         return """
         {"connections":\(connections),"pipeline":\(pipeline),"duration_s":\(duration),"rate":\(rate.map { "\($0)" } ?? "null"),"ping":\(ping),\
         "messages":\(messages),"runs":\(series.runs.count),"answered":\(series.answered),"errors":\(series.errors),"skipped":\(series.skipped),\
         "unanswered":\(series.unanswered),"lost_connections":\(series.lostConnections),\
-        \(figures(series.median(\.requestsPerSecond), series.median(\.p50), series.median(\.p99), series.median(\.p999), series.range(\.max).upperBound)),\
+        \(figures(series.median(\.requestsPerSecond), series.median(\.p50), series.median(\.p99), series.median(\.p999), series.range(\.max).upperBound,
+                  sendDelay: series.medianSendDelay)),\
         "per_run":[\(perRun.joined(separator: ","))]}
 
         """
@@ -134,7 +138,7 @@ struct BenchCommand: ParsableCommand {
             \(heading)\(BenchCommand.number(duration)) s measured, \(messages) corpus messages
               requests/s   \(Int(run.requestsPerSecond))   (\(counts))
               latency µs   p50 \(Int(run.p50))   p99 \(Int(run.p99))   p999 \(Int(run.p999))   max \(Int(run.max))
-
+            \(BenchCommand.sendDelayLine(run.sendDelay))
             """
         }
         func range(_ figure: (LoadGenerator.Report) -> Double) -> String {
@@ -151,6 +155,11 @@ struct BenchCommand: ParsableCommand {
         lines.append("  requests/s   \(Int(series.median(\.requestsPerSecond))) (\(range(\.requestsPerSecond)))   (\(counts))")
         lines.append("  latency µs   p50 \(Int(series.median(\.p50))) (\(range(\.p50)))   p99 \(Int(series.median(\.p99))) (\(range(\.p99)))   "
                      + "p999 \(Int(series.median(\.p999))) (\(range(\.p999)))   max \(Int(series.range(\.max).upperBound))")
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n") + "\n" + BenchCommand.sendDelayLine(series.medianSendDelay)
+    }
+
+    /// Open loop: how late the generator sent, which the latency includes (docs/BENCHMARKS.md); empty otherwise.
+    static func sendDelayLine(_ delay: (p50: Double, p99: Double)?) -> String {
+        delay.map { "  send delay µs p50 \(Int($0.p50))   p99 \(Int($0.p99))   (the generator's own lateness, included in the latency)\n" } ?? ""
     }
 }

@@ -55,11 +55,19 @@ struct ClientCommandTests {
         #expect((figures["answered"] as? Int ?? 0) > 0)
         #expect(figures["errors"] as? Int == 0)
         #expect((figures["latency_us"] as? [String: Int])?["p99"] != nil)
+        #expect(figures["send_delay_us"] == nil)  // closed loop has no schedule to be late for
         let open = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--rate", "200", "--duration", "1",
                             "--warmup", "0", "--corpus", corpus.path])
         #expect(open.status == 0, "\(open.stderr)")
         #expect(open.stdout.contains("open loop"))
         #expect(open.stdout.contains("p999"))
+        #expect(open.stdout.contains("send delay µs p50"), "\(open.stdout)")
+        let openJSON = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--rate", "200", "--duration", "0.5",
+                                "--warmup", "0", "--runs", "2", "--corpus", corpus.path, "--json"])
+        let openFigures = json(openJSON.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let delay = openFigures["send_delay_us"] as? [String: Int], latency = openFigures["latency_us"] as? [String: Int]
+        #expect(delay?["p50"] != nil && delay!["p99"]! <= latency!["p99"]!, "\(openJSON.stdout)")
+        #expect((openFigures["per_run"] as? [[String: Any]] ?? []).allSatisfy { $0["send_delay_us"] is [String: Int] })
 
         // Several runs: every run's figures, and the medians at the top level where one run's figures are.
         let series = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--pipeline", "2", "--duration", "0.5",

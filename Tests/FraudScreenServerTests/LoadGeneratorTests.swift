@@ -85,6 +85,10 @@ struct LoadScheduleTests {
         options.warmup = 0.2
         let report = try LoadGenerator.run(options)
         #expect(report.unanswered == 0 && report.lostConnections == 0 && report.answered > 150)
+        // Each request's latency, counted from its scheduled time, includes how late it left, so the percentiles
+        // of the send delay cannot exceed the latency's.
+        let delay = try #require(report.sendDelay)
+        #expect(delay.p50 <= report.p50 && delay.p99 <= report.p99, "send delay \(delay), latency p50 \(report.p50) p99 \(report.p99)")
         arrivals.lock.lock(); let times = arrivals.times.sorted(); arrivals.lock.unlock()
         // In phase, all eight arrived within a millisecond or two, every 50 ms: nearly every request had three or
         // more others within 3 ms. Spread, that happens only where a stalled timer sends a few late requests at
