@@ -6,7 +6,7 @@ struct RequestDecoder {
     /// Longest accepted `id` (bytes of its JSON text): ids are echoed into every answer.
     static let maxIDBytes = 256
     /// Longest accepted short string member (reporter, category, channel, sender, accounts, names…).
-    static let maxShortString = 1_024
+    static let maxShortString = TransactionJSON.maxShortFieldBytes
 
     /// Decodes `line` (without its newline). The id is returned even when decoding fails, whenever it could
     /// be read, so the error answer can echo it.
@@ -114,11 +114,14 @@ private struct DecodingState {
         }
     }
 
-    /// Checks that the next value is an object; records `bad_value` and skips it otherwise.
+    /// Checks that the next value is an object; skips it otherwise, recording `bad_value` unless it is `null`,
+    /// which reads as absent for objects as it does for strings (serialisers that write every member send
+    /// `"payer": null`).
     mutating func expectObject(_ reader: inout JSONReader, _ path: String) throws(JSONReader.SyntaxError) -> Bool {
-        if try reader.peekKind() == .object { return true }
+        let kind = try reader.peekKind()
+        if kind == .object { return true }
         try reader.skipValue()
-        record(ProtocolError(.badValue, "\(path): must be an object"))
+        if kind != .null { record(ProtocolError(.badValue, "\(path): must be an object")) }
         return false
     }
 

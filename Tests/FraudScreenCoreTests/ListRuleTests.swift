@@ -57,9 +57,10 @@ struct ListRuleTests {
         #expect(!list.containsDomain("com"))
     }
 
-    /// The definition `FraudList.normalise` keeps, character by character (it takes a byte path for ASCII).
+    /// The definition `FraudList.normalise` keeps, character by character (it takes a byte path for ASCII):
+    /// folded as screening folds text, then trimmed, without a scheme, and digit strings without separators.
     static func referenceNormalise(_ raw: String) -> String {
-        var value = raw.trimmingSpaces().lowercased()
+        var value = FoldTable.base.fold(raw, compact: false).trimmingSpaces().lowercased()
         for scheme in ["http://", "https://"] where value.hasPrefix(scheme) { value.removeFirst(scheme.count) }
         while value.hasSuffix("/") { value.removeLast() }
         let compact = value.filter { $0 != " " && $0 != "-" }
@@ -83,6 +84,9 @@ struct ListRuleTests {
         }
         #expect(FraudList.normalise("  HTTP://Evil.COM//  ") == "evil.com")
         #expect(FraudList.normalise("0086 138-0013-8000") == "13800138000")
+        // Beyond ASCII, as screening sees it: full-width digits are digits, traditional is simplified.
+        #expect(FraudList.normalise("１３８ ００１３ ８０００\u{200B}") == "13800138000")
+        #expect(FraudList.normalise("國家反洗錢中心") == "国家反洗钱中心")
     }
 
     @Test("other entities match exactly on their normalised value")

@@ -37,9 +37,12 @@ struct TransactionTests {
         #expect(beijing.epochSeconds == utc.epochSeconds)
         #expect(utc.minuteOfDay(atOffset: 480) == 73)
         #expect(Timestamp("2026-11-29T01:13:00.250-05:00") != nil)
-        for bad in ["2026-11-29T01:13:00", "2026-02-30T01:00:00Z", "2026-11-29 25:00:00Z", "yesterday", "2026-11-29T01:13:00+8"] {
+        for bad in ["2026-11-29T01:13:00", "2026-02-30T01:00:00Z", "2026-11-29 25:00:00Z", "yesterday", "2026-11-29T01:13:00+8",
+                    "2026-11-29T02:13:60+08:00"] {
             #expect(Timestamp(bad) == nil, "\(bad)")
         }
+        // A leap second is the 61st second of a minute's end (23:59:60 UTC is 07:59:60 in Beijing), not of any minute.
+        #expect(Timestamp("2016-12-31T23:59:60Z") != nil && Timestamp("2017-01-01T07:59:60+08:00") != nil)
     }
 
     @Test("transaction JSON is validated field by field with stable codes")
@@ -56,6 +59,14 @@ struct TransactionTests {
         #expect(error(#"{"amount":"1.00",\#(base),"payee":{"type":"company"}}"#)?.field == "payee.type")
         #expect(error(#"{"amount":"1.00",\#(base),"first_time_payee":1}"#)?.field == "first_time_payee")
         #expect(error(#"{"amount":"1.00",\#(base),"currency":"rmb"}"#)?.field == "currency")
+        // A boolean is not a number in disguise; a line's `transaction` must be an object, not skipped over.
+        #expect(error(#"{"amount":true,\#(base)}"#)?.message == "must be a decimal string such as \"12500.00\"")
+        #expect(error(#"{"transaction":"12500","amount":"1.00",\#(base)}"#)?.field == "transaction")
+        // Short members are identifiers: the daemon's bound, the same everywhere.
+        let long = String(repeating: "名", count: 400)  // 1,200 bytes
+        #expect(error(#"{"amount":"1.00",\#(base),"payee":{"name":"\#(long)"}}"#)?.description == "payee.name: longer than 1024 bytes")
+        // `null` members read as absent, objects included (serialisers that write every member).
+        #expect(error(#"{"amount":"1.00",\#(base),"payer":null,"payee":null,"channel":null}"#) == nil)
         let parsed = try TransactionJSON.transaction(from: Data(#"{"transaction":{"memo":"房租","amount":"3000.00",\#(base),"first_time_payee":false,"payee":{"name":"张某","type":"personal"}}}"#.utf8))
         #expect(parsed.memo == "房租")
         #expect(parsed.firstTimePayee == false)
@@ -83,6 +94,15 @@ struct TransactionTests {
         #expect(!Self.fired(ruleSet, Self.transaction(memo: "保证金", firstTime: false)).contains("t.memo_fee"))
         // A message has no transaction: transaction conditions never hold.
         #expect(Screener(ruleSet: ruleSet).firedRules("保证金 5000元") == [])
+        // Amount conditions are in yuan: 5,000 yen is not 5,000 yuan, and with no rates to hand it satisfies none.
+        var yen = Self.transaction(amount: "5000")
+        yen.currency = "JPY"
+        #expect(!Self.fired(ruleSet, yen).contains("t.big") && !Self.fired(ruleSet, yen).contains("t.small"))
+        yen.currency = "RMB"
+        #expect(Self.fired(ruleSet, yen).contains("t.big"))
+        // The evidence quotes the amount as the bank wrote it.
+        let big = Screener(ruleSet: ruleSet).screen(Document(transaction: Self.transaction(amount: "12500"))).hits.first { $0.ruleID == "t.big" }
+        #expect(big?.evidence.first?.text == "12500")
     }
 
     @Test("payee account and name look-ups normalise the list entries")
@@ -103,6 +123,9 @@ struct TransactionTests {
         #expect(nameEvidence.field == "payee_name" && nameEvidence.span == TextSpan(start: 0, end: 8))
         let field = try #require(named.fields.first { $0.name == "payee_name" })
         #expect(verdict.evidenceSegments(of: field).map(\.evidence) == [true])
+        // Looked up as screening sees text: full-width digits, a zero-width space, traditional characters.
+        #expect(Self.fired(ruleSet, Self.transaction(payeeAccount: "６２１７００００１１１１２２２２３３３\u{200B}")) == ["t.flagged"])
+        #expect(Self.fired(ruleSet, Self.transaction(payeeName: "資金清查中心", payeeAccount: "1")) == ["t.name"])
     }
 
     @Test("velocity counts first-time transfers per payer within the window, and forgets")
@@ -134,6 +157,13 @@ struct TransactionTests {
         let times = ["2026-11-29T01:00:00+08:00", "2026-11-29T01:10:00+08:00", "2026-11-29T01:20:00+08:00"]
         let fired = times.map { screener.screen(Document(transaction: Self.transaction(timestamp: $0))).hits.map(\.ruleID) }
         #expect(fired == [[], [], ["t.third"]])
+        // The same transfer screened again (a retried request, a teller's second look) is one transfer, not three.
+        screener.velocity = VelocityTracker()
+        let again = (0..<3).map { _ in screener.screen(Document(transaction: Self.transaction(timestamp: times[0]))).hits.map(\.ruleID) }
+        #expect(again == [[], [], []])
+        #expect(screener.screen(Document(transaction: Self.transaction(amount: "5001", timestamp: times[0]))).hits.isEmpty)
+        #expect(screener.screen(Document(transaction: Self.transaction(payeeAccount: "6217000099998888777", timestamp: times[0]))).hits.map(\.ruleID)
+                == ["t.third"])
     }
 
     @Test("rules can carry transaction examples, and lint runs them")

@@ -167,6 +167,21 @@ struct RequestDecodingTests {
         #expect(code(txn(#""timestamp":"2026-11-29T02:13:00""#)) == .badValue)  // no offset
         #expect(code(txn(#""first_time_payee":"yes""#)) == .badValue)
         #expect(code(txn(#""payee":"李四""#)) == .badValue)
+        // `null` reads as absent for objects as for strings (Java and Go serialisers write every member)…
+        #expect(code(txn(#""payer":null,"channel":null"#)) == nil)
+        #expect(code(#"{"op":"screen","message":null,"transaction":{"memo":"x","amount":"1.00","currency":"CNY","payee":{},"timestamp":"2026-11-29T02:13:00Z"}}"#) == nil)
+        #expect(code(txn(#""payer":5"#)) == .badValue)
+        // …and a required object sent as `null` is missing, as in `check --transaction`.
+        #expect(code(#"{"op":"screen","transaction":{"memo":"x","amount":"1.00","currency":"CNY","payee":null,"timestamp":"2026-11-29T02:13:00Z"}}"#) == .missingField)
+        // Short members have one bound, and the daemon and `check` name it alike.
+        let longName = txn(#""payee":{"name":""# + String(repeating: "名", count: 400) + #""}"#)
+        guard case .failure(let tooLong) = decode(longName).result else { Issue.record("accepted a 1,200-byte name"); return }
+        do {
+            _ = try TransactionJSON.transaction(from: Data(longName.utf8), .protocolRequest)
+            Issue.record("check --transaction accepted what the daemon refuses")
+        } catch {
+            #expect("transaction.\(error.field): \(error.message)" == tooLong.message && tooLong.code == .badValue)
+        }
         #expect(code(#"{"op":"screen","transaction":{"memo":"x","currency":"CNY","payee":{},"timestamp":"2026-11-29T02:13:00Z"}}"#) == .missingField)
     }
 

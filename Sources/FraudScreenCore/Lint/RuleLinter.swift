@@ -27,12 +27,17 @@ public enum RuleLinter {
                 for example in cases {
                     examples += 1
                     let verdict: Verdict
-                    if case .transaction = example, let repeats = rule.transaction?.minimumRecentFirstTimeTransfers {
-                        // A velocity condition needs history: the example is replayed as often as it asks,
-                        // against a tracker of its own.
+                    if case .transaction(let transaction) = example, let repeats = rule.transaction?.minimumRecentFirstTimeTransfers {
+                        // A velocity condition needs history: as many transfers as it asks, against a tracker of
+                        // its own, the earlier ones a second apart before the example (the same transfer
+                        // screened again counts once).
                         let replaying = Screener(ruleSet: ruleSet)
                         replaying.velocity = VelocityTracker(windowSeconds: Int64(ruleSet.settings.velocityWindowMinutes) * 60)
-                        for _ in 1..<max(1, repeats) { _ = replaying.screen(example.document) }
+                        for earlier in stride(from: max(1, repeats) - 1, to: 0, by: -1) {
+                            var previous = transaction
+                            previous.timestamp = transaction.timestamp.shifted(bySeconds: -Int64(earlier))
+                            _ = replaying.screen(Document(transaction: previous))
+                        }
                         verdict = replaying.screen(example.document)
                     } else {
                         verdict = screener.screen(example.document)

@@ -71,7 +71,7 @@ public struct FraudList: Sendable {
     }
 
     /// Lowercase, no spaces or dashes inside digit strings, no `+86`/`0086` country prefix, no scheme or
-    /// trailing slash for links.
+    /// trailing slash for links; text beyond ASCII folded as screening folds it.
     public static func normalise(_ raw: String) -> String {
         // Account numbers, phone numbers and links are ASCII: those take a byte path. The character path
         // below cost some 20,000 instructions a value (grapheme iteration, a string comparison per character
@@ -81,9 +81,13 @@ public struct FraudList: Sendable {
         }), let ascii {
             return ascii
         }
+        // Folded as screened text is (NFKC, case, traditional → simplified, zero-width and format characters
+        // dropped): an account in full-width digits, or a name in traditional characters, is the listed one.
+        var folded = FoldTable.base.fold(raw, compact: false)
+        if folded.utf8.allSatisfy({ $0 < 0x80 }) { return folded.withUTF8(normaliseASCII) }
         // Chinese names: CJK ideographs have no case, and none is a space, a slash or part of a scheme.
-        if raw.unicodeScalars.allSatisfy({ (0x3400..<0xA000).contains($0.value) }) { return raw }
-        var value = raw.trimmingSpaces().lowercased()
+        if folded.unicodeScalars.allSatisfy({ (0x3400..<0xA000).contains($0.value) }) { return folded }
+        var value = folded.trimmingSpaces()
         for scheme in ["http://", "https://"] where value.hasPrefix(scheme) { value.removeFirst(scheme.count) }
         while value.hasSuffix("/") { value.removeLast() }
         // A character outside ASCII is neither a digit, `+` nor one of the separators dropped from digit

@@ -218,7 +218,12 @@ public final class Screener {
         if transaction.firstTimePayee == true {
             recentFirstTimeTransfers = 1
             if let velocity, let payer = transaction.payer.account, !payer.isEmpty {
-                recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds)
+                var transfer = Hasher()
+                transfer.combine(transaction.payee.account.map(FraudList.normalise))
+                transfer.combine(transaction.amount.cents)
+                transfer.combine(transaction.currency)
+                recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds,
+                                                                            transfer: transfer.finalize())
             }
         }
         return screen(fields: document.fields)

@@ -45,6 +45,14 @@ public struct Transaction: Sendable, Equatable {
         self.context = context
     }
 
+    /// Codes of amounts in yuan: rules' amount conditions are in yuan, and with no exchange rates to hand an
+    /// amount in another currency satisfies none (1,200 JPY is not 1,200 yuan). `RMB` is not ISO 4217, but
+    /// Chinese banks' systems write it; `CNH` is the offshore yuan.
+    public static let yuanCurrencies: Set<String> = ["CNY", "CNH", "RMB"]
+
+    /// Whether `amount` is in yuan.
+    public var isInYuan: Bool { Transaction.yuanCurrencies.contains(currency) }
+
     /// The names of a transaction's text fields, in the order they are screened.
     public static let textFieldNames = ["memo", "payee_name", "context"]
 
@@ -61,6 +69,8 @@ public struct Transaction: Sendable, Equatable {
 public struct DecimalAmount: Sendable, Equatable, CustomStringConvertible {
     /// In cents (分).
     public let cents: Int64
+    /// As written (`"12500"`): evidence quotes what the bank sent.
+    public let text: String
 
     /// Parses `"12500.00"`, `"12500"`, `"0.5"`; nil for anything else (signs, exponents, leading zeros, more
     /// than two decimals, more than 15 integer digits). The one amount grammar of the protocol, the rule
@@ -76,6 +86,7 @@ public struct DecimalAmount: Sendable, Equatable, CustomStringConvertible {
             cents += Int64(fraction)! * (fraction.count == 1 ? 10 : 1)
         }
         self.cents = cents
+        self.text = text
     }
 
     /// What a refused amount is told: the grammar above.
@@ -110,7 +121,7 @@ public struct Timestamp: Sendable, Equatable, CustomStringConvertible {
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
               (1...12).contains(month), (1...Timestamp.daysIn(month: month, year: year)).contains(day),
-              hour < 24, minute < 60, second < 61
+              hour < 24, minute < 60, second < 60 || (second == 60 && minute == 59)  // a leap second ends a minute
         else { return nil }
         var i = 19
         if i < s.count, s[i] == UInt8(ascii: ".") {
@@ -137,6 +148,18 @@ public struct Timestamp: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { text }
+
+    private init(epochSeconds: Int64, offsetMinutes: Int, text: String) {
+        self.epochSeconds = epochSeconds
+        self.offsetMinutes = offsetMinutes
+        self.text = text
+    }
+
+    /// The instant `seconds` later (earlier when negative), in the same zone; its text is the original's
+    /// (evidence of a shifted timestamp is not expected).
+    func shifted(bySeconds seconds: Int64) -> Timestamp {
+        Timestamp(epochSeconds: epochSeconds + seconds, offsetMinutes: offsetMinutes, text: text)
+    }
 
     /// Minutes after midnight at the given UTC offset.
     public func minuteOfDay(atOffset offset: Int) -> Int {

@@ -27,7 +27,7 @@ public struct TransactionCondition: Sendable {
             evidence.append(Verdict.Evidence(field: field, span: TextSpan(start: 0, end: value.unicodeScalars.count), text: value,
                                              source: .transaction, evasive: false))
         }
-        if minimumAmount != nil || maximumAmount != nil { note("amount", transaction.amount.description) }
+        if minimumAmount != nil || maximumAmount != nil { note("amount", transaction.amount.text) }
         if let firstTimePayee { note("first_time_payee", String(firstTimePayee)) }
         if let payeeType { note("payee.type", payeeType.rawValue) }
         if channels != nil, let channel = transaction.channel { note("channel", channel) }
@@ -38,6 +38,7 @@ public struct TransactionCondition: Sendable {
 
     private func holds(for transaction: Transaction, recentFirstTimeTransfers: Int, localOffsetMinutes: Int) -> Bool {
         if minimumAmount != nil || maximumAmount != nil {
+            guard transaction.isInYuan else { return false }
             let yuan = transaction.amount.yuan
             if let minimumAmount, yuan < minimumAmount { return false }
             if let maximumAmount, yuan > maximumAmount { return false }

@@ -12,6 +12,11 @@ public enum TransactionJSON {
         public var description: String { field.isEmpty ? message : "\(field): \(message)" }
     }
 
+    /// Longest value, in UTF-8 bytes, of a short member (accounts, names, bank, currency, channel, timestamp,
+    /// amount): they are identifiers, not text, and a daemon must bound what it keeps per request. `memo` and
+    /// `context` are text and bounded only by the line.
+    public static let maxShortFieldBytes = 1_024
+
     /// How much a transaction object must say.
     public enum Strictness: Sendable {
         /// As the daemon's protocol requires of a bank (docs/PROTOCOL.md): `memo` (`""` when there is none),
@@ -68,12 +73,15 @@ public enum TransactionJSON {
     /// here, then `transaction(_:_:)` validates.
     public static func transaction(from object: [String: Any], _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
         func bad(_ field: String, _ message: String) -> Invalid { Invalid(code: "bad_value", field: field, message: message) }
-        func string(_ object: [String: Any], _ key: String, path: String) throws(Invalid) -> String? {
+        func string(_ object: [String: Any], _ key: String, path: String, max: Int = maxShortFieldBytes) throws(Invalid) -> String? {
             guard let value = object[key], !(value is NSNull) else { return nil }
             guard let text = value as? String else { throw bad(path, "must be a string") }
+            guard text.utf8.count <= max else { throw bad(path, "longer than \(max) bytes") }
             return text
         }
         func party(_ key: String) throws(Invalid) -> Transaction.Party? {
+            // `null` reads as absent, for objects as for strings: serialisers that write out every member
+            // (common in Java and Go) send `"payer": null` for a payment without one.
             guard let value = object[key], !(value is NSNull) else { return nil }
             guard let party = value as? [String: Any] else { throw bad(key, "must be an object") }
             var result = Transaction.Party()
@@ -87,9 +95,13 @@ public enum TransactionJSON {
             return result
         }
         var fields = Fields()
-        fields.memo = try string(object, "memo", path: "memo")
+        fields.memo = try string(object, "memo", path: "memo", max: .max)
         if let amount = object["amount"], !(amount is NSNull) {
-            if let text = amount as? String { fields.amount = text } else if amount is NSNumber { fields.amountIsNumber = true } else {
+            if amount is String {
+                fields.amount = try string(object, "amount", path: "amount")
+            } else if let number = amount as? NSNumber, !isBoolean(number) {
+                fields.amountIsNumber = true
+            } else {
                 throw bad("amount", "must be a decimal string such as \"12500.00\"")
             }
         }
@@ -98,16 +110,18 @@ public enum TransactionJSON {
         fields.payee = try party("payee")
         fields.channel = try string(object, "channel", path: "channel")
         fields.timestamp = try string(object, "timestamp", path: "timestamp")
-        fields.context = try string(object, "context", path: "context")
+        fields.context = try string(object, "context", path: "context", max: .max)
         if let value = object["first_time_payee"], !(value is NSNull) {
-            // JSONSerialization hands out NSNumber for both booleans and numbers; only a real boolean counts.
-            guard let number = value as? NSNumber, String(cString: number.objCType) == "c", let flag = value as? Bool else {
+            guard let number = value as? NSNumber, isBoolean(number), let flag = value as? Bool else {
                 throw bad("first_time_payee", "must be true or false")
             }
             fields.firstTimePayee = flag
         }
         return try transaction(fields, strictness)
     }
+
+    /// JSONSerialization hands out NSNumber for both booleans and numbers; a boolean's type code is `c`.
+    private static func isBoolean(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
 
     /// Parses a transaction from JSON bytes: the transaction object itself, or a request or corpus line that
     /// carries one under `transaction`.
@@ -117,7 +131,13 @@ public enum TransactionJSON {
             throw Invalid(code: "invalid_json", field: "", message: "not valid JSON")
         }
         guard let object = parsed as? [String: Any] else { throw Invalid(code: "invalid_json", field: "", message: "not a JSON object") }
-        if let inner = object["transaction"] as? [String: Any] { return try transaction(from: inner, strictness) }
+        if let inner = object["transaction"], !(inner is NSNull) {
+            // A request or corpus line: its `transaction` must be the object, not validated as the outer line.
+            guard let inner = inner as? [String: Any] else {
+                throw Invalid(code: "bad_value", field: "transaction", message: "must be an object")
+            }
+            return try transaction(from: inner, strictness)
+        }
         return try transaction(from: object, strictness)
     }
 }

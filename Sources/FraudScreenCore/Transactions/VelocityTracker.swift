@@ -15,9 +15,14 @@ public final class VelocityTracker: Sendable {
     public let maximumPayers: Int
     public let maximumEventsPerPayer: Int
 
+    /// A transfer: when, and which one (`transfer`), so that the same transfer screened twice counts once.
+    private struct Event {
+        var time: Int64
+        var transfer: Int?
+    }
     private struct State {
-        var current: [String: [Int64]] = [:]
-        var previous: [String: [Int64]] = [:]
+        var current: [String: [Event]] = [:]
+        var previous: [String: [Event]] = [:]
     }
     private let state = Mutex(State())
 
@@ -35,14 +40,18 @@ public final class VelocityTracker: Sendable {
 
     /// Records a transfer to a first-time payee by `payer` at `time` (epoch seconds) and returns how many
     /// such transfers the payer made within the window ending at `time`, this one included.
-    public func recordFirstTimeTransfer(payer: String, at time: Int64) -> Int {
+    ///
+    /// `transfer` identifies the transfer (payee, amount, time): a bank that retries a timed-out request, or a
+    /// teller who checks the same payment again, screens one transfer twice, and it must not count as two.
+    public func recordFirstTimeTransfer(payer: String, at time: Int64, transfer: Int? = nil) -> Int {
         let generationSize = maximumPayers / 2
-        let (count, forgotten) = state.withLock { state -> (Int, [String: [Int64]]?) in
+        let (count, forgotten) = state.withLock { state -> (Int, [String: [Event]]?) in
             let earlier = state.current.removeValue(forKey: payer) ?? state.previous.removeValue(forKey: payer) ?? []
-            var events = earlier.filter { $0 >= time - windowSeconds && $0 <= time + windowSeconds }
-            events.append(time)
+            var events = earlier.filter { $0.time >= time - windowSeconds && $0.time <= time + windowSeconds }
+            let seen = transfer != nil && events.contains { $0.time == time && $0.transfer == transfer }
+            if !seen { events.append(Event(time: time, transfer: transfer)) }
             if events.count > maximumEventsPerPayer { events.removeFirst(events.count - maximumEventsPerPayer) }
-            let count = events.filter { $0 >= time - windowSeconds && $0 <= time }.count
+            let count = events.filter { $0.time >= time - windowSeconds && $0.time <= time }.count
             state.current[payer] = events
             guard state.current.count >= generationSize else { return (count, nil) }
             let forgotten = state.previous
