@@ -23,6 +23,9 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Ask the fraudscreend daemon listening on this socket instead of loading rules.")
     var socket: String?
 
+    @Option(name: .long, help: "With --socket: seconds to wait for the daemon's answer (default 30).")
+    var timeout: Double?
+
     @Option(name: .long, help: "Screen a transaction (JSON) from FILE, or - for standard input.")
     var transaction: String?
 
@@ -31,6 +34,14 @@ struct CheckCommand: ParsableCommand {
 
     /// Larger inputs are refused before screening (screening itself cuts at the rule set's max_text_scalars).
     static let inputLimit = 16 * 1_048_576
+
+    func validate() throws {
+        // Finite and bounded: the client counts integer nanoseconds, and converting NaN, infinity or 1e300 traps.
+        if let timeout, !(timeout.isFinite && timeout > 0 && timeout <= 86_400) {
+            throw ValidationError("--timeout must be above 0 and at most 86400 seconds")
+        }
+        if timeout != nil, socket == nil { throw ValidationError("--timeout needs --socket") }
+    }
 
     func run() throws {
         try ArgumentValidation.requireUTF8Arguments()
@@ -74,7 +85,9 @@ struct CheckCommand: ParsableCommand {
     private func askDaemon(_ socket: String, _ request: ClientRequest) throws {
         let answer: Answer
         do {
-            let client = try DaemonClient.connect(socketPath: socket)
+            var wait = DaemonClient.defaultTimeout
+            if let timeout { wait = .nanoseconds(Int64((timeout * 1e9).rounded(.up))) }
+            let client = try DaemonClient.connect(socketPath: socket, timeout: wait)
             defer { client.close() }
             answer = try client.send(request).wait()
         } catch {
