@@ -18,6 +18,9 @@ public struct Answer: @unchecked Sendable {
             public var start: Int
             public var end: Int
             public var text: String
+            /// What matched: `keyword`, `regex`, `entity`, `list` or `transaction` (a condition on the payment
+            /// itself, such as its amount, rather than on text).
+            public var source: String
             public var evasive: Bool
         }
         public var rule: String
@@ -89,7 +92,8 @@ public struct Answer: @unchecked Sendable {
                 description: hit["description"] as? String ?? "",
                 evidence: ((hit["evidence"] as? [[String: Any]]) ?? []).map { e in
                     Hit.Evidence(field: e["field"] as? String ?? "", start: e["start"] as? Int ?? 0, end: e["end"] as? Int ?? 0,
-                                 text: e["text"] as? String ?? "", evasive: e["evasive"] as? Bool ?? false)
+                                 text: e["text"] as? String ?? "", source: e["source"] as? String ?? "",
+                                 evasive: e["evasive"] as? Bool ?? false)
                 })
         }
     }

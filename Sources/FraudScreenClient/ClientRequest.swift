@@ -6,8 +6,9 @@ public enum ClientRequest: Sendable {
     case screen(text: String, channel: String? = nil, sender: String? = nil, listingEntities: Bool = false)
     /// Screen a payment; amounts are decimal strings.
     case screenTransaction(TransactionRequest, listingEntities: Bool = false)
-    /// Screen and durably store a reported message.
-    case report(text: String, reporter: String, label: String, category: String? = nil)
+    /// Screen and durably store a reported message; `channel` and `sender` are stored with it.
+    case report(text: String, channel: String? = nil, sender: String? = nil, reporter: String, label: String, category: String? = nil,
+                listingEntities: Bool = false)
     case ping
     case stats
     /// Reload the rule set (admin only).
@@ -31,12 +32,17 @@ public enum ClientRequest: Sendable {
             json.member("op", "screen")
             json.object("transaction") { transaction.write(to: &$0) }
             if listingEntities { json.member("entities", true) }
-        case .report(let text, let reporter, let label, let category):
+        case .report(let text, let channel, let sender, let reporter, let label, let category, let listingEntities):
             json.member("op", "report")
-            json.object("message") { $0.member("text", text) }
+            json.object("message") { message in
+                message.member("text", text)
+                message.member("channel", channel)
+                message.member("sender", sender)
+            }
             json.member("reporter", reporter)
             json.member("label", label)
             json.member("category", category)
+            if listingEntities { json.member("entities", true) }
         case .ping: json.member("op", "ping")
         case .stats: json.member("op", "stats")
         case .reload: json.member("op", "reload")
@@ -54,7 +60,7 @@ public struct TransactionRequest: Sendable {
     public var payeeAccount: String?
     public var payeeName: String?
     public var payeeBank: String?
-    /// `personal` or `corporate`.
+    /// `personal` or `corporate`: rules test it (`payee_type`).
     public var payeeType: String?
     public var payerAccount: String?
     public var payerName: String?
@@ -64,14 +70,15 @@ public struct TransactionRequest: Sendable {
     public var context: String?
 
     public init(memo: String, amount: String, currency: String = "CNY", payeeAccount: String? = nil, payeeName: String? = nil,
-                payeeBank: String? = nil, payerAccount: String? = nil, payerName: String? = nil, channel: String? = nil,
-                firstTimePayee: Bool? = nil, timestamp: String, context: String? = nil) {
+                payeeBank: String? = nil, payeeType: String? = nil, payerAccount: String? = nil, payerName: String? = nil,
+                channel: String? = nil, firstTimePayee: Bool? = nil, timestamp: String, context: String? = nil) {
         self.memo = memo
         self.amount = amount
         self.currency = currency
         self.payeeAccount = payeeAccount
         self.payeeName = payeeName
         self.payeeBank = payeeBank
+        self.payeeType = payeeType
         self.payerAccount = payerAccount
         self.payerName = payerName
         self.channel = channel
@@ -84,9 +91,9 @@ public struct TransactionRequest: Sendable {
     public init(_ transaction: FraudScreenCore.Transaction) {
         self.init(memo: transaction.memo, amount: transaction.amount.description, currency: transaction.currency,
                   payeeAccount: transaction.payee.account, payeeName: transaction.payee.name, payeeBank: transaction.payee.bank,
-                  payerAccount: transaction.payer.account, payerName: transaction.payer.name, channel: transaction.channel,
-                  firstTimePayee: transaction.firstTimePayee, timestamp: transaction.timestamp.text, context: transaction.context)
-        payeeType = transaction.payee.type?.rawValue
+                  payeeType: transaction.payee.type?.rawValue, payerAccount: transaction.payer.account, payerName: transaction.payer.name,
+                  channel: transaction.channel, firstTimePayee: transaction.firstTimePayee, timestamp: transaction.timestamp.text,
+                  context: transaction.context)
     }
 
     func write(to json: inout JSONWriter) {

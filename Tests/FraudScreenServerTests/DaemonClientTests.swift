@@ -159,6 +159,26 @@ struct DaemonClientTests {
         #expect((try? answer?.get())?.id?.hasPrefix("c") == true, "\(String(describing: answer))")
         #expect(client.isConnected)
     }
+
+    @Test("payee type, evidence sources and a report's channel and sender reach the daemon and come back")
+    func apiGaps() throws {
+        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let client = try DaemonClient.connect(socketPath: daemon.socketPath); defer { client.close() }
+        let payment = TransactionRequest(memo: "货款", amount: "12500.00", payeeName: "李某", payeeType: "personal", firstTimePayee: true,
+                                         timestamp: "2026-11-29T02:13:00+08:00")
+        let answer = try client.send(.screenTransaction(payment)).wait()
+        #expect(answer.hits.map(\.rule) == ["txn.large_new_personal"], "\(answer.line)")
+        #expect(answer.hits.first?.evidence.first?.source == "transaction", "\(answer.line)")
+        let message = try client.send(.screen(text: "请把钱转到安全账户")).wait()
+        #expect(message.hits.first?.evidence.first?.source == "keyword", "\(message.line)")
+
+        let report = try client.send(.report(text: "刷单就有佣金", channel: "sms", sender: "+8613800000000", reporter: "hotline-07",
+                                             label: "fraud", listingEntities: true)).wait()
+        #expect(report.reportID != nil, "\(report.line)")
+        let stored = try String(contentsOfFile: daemon.todaysReportsFile, encoding: .utf8).split(separator: "\n").map { json(String($0)) }
+        let storedMessage = stored.last?["message"] as? [String: Any]
+        #expect(storedMessage?["channel"] as? String == "sms" && storedMessage?["sender"] as? String == "+8613800000000", "\(stored)")
+    }
 }
 
 /// What a future-returning call completes with within `seconds`; nil when it never does, so a hang fails the
