@@ -89,7 +89,7 @@ public struct TransactionRequest: Sendable {
 
     /// The request for an engine transaction (read from a file or a corpus line).
     public init(_ transaction: FraudScreenCore.Transaction) {
-        self.init(memo: transaction.memo, amount: transaction.amount.description, currency: transaction.currency,
+        self.init(memo: transaction.memo, amount: transaction.amount.text, currency: transaction.currency,
                   payeeAccount: transaction.payee.account, payeeName: transaction.payee.name, payeeBank: transaction.payee.bank,
                   payeeType: transaction.payee.type?.rawValue, payerAccount: transaction.payer.account, payerName: transaction.payer.name,
                   channel: transaction.channel, firstTimePayee: transaction.firstTimePayee, timestamp: transaction.timestamp.text,

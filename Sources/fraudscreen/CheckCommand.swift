@@ -41,23 +41,19 @@ struct CheckCommand: ParsableCommand {
             throw ValidationError("--timeout must be above 0 and at most 86400 seconds")
         }
         if timeout != nil, socket == nil { throw ValidationError("--timeout needs --socket") }
+        // The daemon screens with the rules it loaded: a --rules beside --socket would be silently ignored.
+        if rules.rules != nil, socket != nil { throw ValidationError("--rules and --socket: the daemon screens with its own rules") }
     }
 
     func run() throws {
         try ArgumentValidation.requireUTF8Arguments()
-        if let transaction { return try checkTransaction(transaction) }
-        let message = try readMessage()
-        if let socket { return try askDaemon(socket, .screen(text: message, listingEntities: true)) }
-        let ruleSet = try rules.load()
-        let verdict = Screener(ruleSet: ruleSet).screen(message)
-        if json {
-            FileOutput.standardOutput.write(verdict.json + "\n")
-        } else {
-            FileOutput.standardOutput.write(VerdictReport(verdict: verdict, document: .message(message), colour: FileOutput.colourOutput).render())
-        }
+        let document = try transaction.map(readTransaction) ?? .message(readMessage())
+        if let socket { return try askDaemon(socket, document) }
+        let verdict = Screener(ruleSet: try rules.load()).screen(document)
+        FileOutput.standardOutput.write(json ? verdict.json + "\n" : VerdictReport(verdict: verdict, document: document, colour: FileOutput.colourOutput).render())
     }
 
-    private func checkTransaction(_ path: String) throws {
+    private func readTransaction(_ path: String) throws -> Document {
         if text != nil { throw ToolFailure(message: "give either TEXT or --transaction, not both") }
         let bytes: [UInt8]
         if path == "-" {
@@ -67,22 +63,16 @@ struct CheckCommand: ParsableCommand {
             bytes = Array(contents)
         }
         guard String(validating: bytes, as: UTF8.self) != nil else { throw ToolFailure(message: "input is not valid UTF-8") }
-        let parsed: Transaction
-        do { parsed = try TransactionJSON.transaction(from: Data(bytes), .protocolRequest) } catch {
+        do { return Document(transaction: try TransactionJSON.transaction(from: Data(bytes), .protocolRequest)) } catch {
             throw ToolFailure(message: "invalid transaction: \(error)")
-        }
-        if let socket { return try askDaemon(socket, .screenTransaction(TransactionRequest(parsed), listingEntities: true)) }
-        let document = Document(transaction: parsed)
-        let verdict = Screener(ruleSet: try rules.load()).screen(document)
-        if json {
-            FileOutput.standardOutput.write(verdict.json + "\n")
-        } else {
-            FileOutput.standardOutput.write(VerdictReport(verdict: verdict, document: document, colour: FileOutput.colourOutput).render())
         }
     }
 
-    /// `--socket`: the daemon screens; `--json` prints its answer line, otherwise a short report.
-    private func askDaemon(_ socket: String, _ request: ClientRequest) throws {
+    /// `--socket`: the daemon screens; `--json` prints its answer line (the verdict with the request's `id` and
+    /// the daemon's `elapsed_us`), otherwise the same report as in-process.
+    private func askDaemon(_ socket: String, _ document: Document) throws {
+        let request: ClientRequest = document.transaction.map { .screenTransaction(TransactionRequest($0), listingEntities: true) }
+            ?? .screen(text: document.fields[0].text, listingEntities: true)
         let answer: Answer
         do {
             var wait = DaemonClient.defaultTimeout
@@ -95,21 +85,10 @@ struct CheckCommand: ParsableCommand {
         }
         if let error = answer.error { throw ToolFailure(message: "daemon refused: \(error.code): \(error.message)") }
         if json { return FileOutput.standardOutput.write(answer.line + "\n") }
-        var out = "判定 verdict: \(answer.verdict?.uppercased() ?? "?")  score \(answer.score ?? 0)"
-        if let name = answer.categoryName, let category = answer.category { out += "  \(name) (\(category))" }
-        out += "\n"
-        for hit in answer.hits {
-            out += "  \(hit.score >= 0 ? "+" : "")\(hit.score)  \(hit.rule)  [\(hit.category)]  \(hit.description)\n"
-            for e in hit.evidence {
-                out += "        \(e.field)[\(e.start)..<\(e.end)] 「\(TerminalText.escaped(e.text, keepsLayout: false))」\(e.evasive ? "  (evasive: 规避写法)" : "")\n"
-            }
+        guard let report = VerdictReport(answer: answer, daemon: socket, document: document, colour: FileOutput.colourOutput) else {
+            throw ToolFailure(message: "the daemon's answer is not a verdict: \(answer.line)")
         }
-        if !answer.entities.isEmpty {
-            out += VerdictReport.entitiesLine(answer.entities.map { (type: $0.type, kind: $0.kind, value: $0.value) })
-        }
-        if let advice = answer.advice { out += "劝阻话术 advice: \(advice)\n" }
-        out += "rules version \(answer.rulesVersion ?? "?") (daemon at \(socket), \(answer.elapsedMicros ?? 0) µs)\n"
-        FileOutput.standardOutput.write(out)
+        FileOutput.standardOutput.write(report.render())
     }
 
     private func readMessage() throws -> String {

@@ -25,13 +25,25 @@ struct ClientCommandTests {
     }
 
     @Test func checkAsksTheDaemon() throws {
-        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let (daemon, rules) = try startDaemon(); defer { daemon.stop() }
         let human = try run(["check", "--socket", daemon.socketPath, "请把钱转到安 全 账 户，客服电话13800138000"])
         #expect(human.status == 0, "\(human.stderr)")
         #expect(human.stdout.contains("BLOCK"))
         #expect(human.stdout.contains("authority.safe_account"))
         #expect(human.stdout.contains("公检法不会要求转账到安全账户"))
         #expect(human.stdout.contains("要素 entities: phone/mobile=13800138000"))  // asked for: hotline staff see them
+        // The same report as in-process, highlighted text, scores and evidence sources included; only the last
+        // line says which daemon answered.
+        let text = "请把钱转到安 全 账 户，刷单有佣金，客服电话13800138000"
+        let viaDaemon = try run(["check", "--socket", daemon.socketPath, text])
+        let inProcess = try run(["check", "--rules", rules.path, text])
+        #expect(inProcess.status == 0 && viaDaemon.status == 0, "\(inProcess.stderr) \(viaDaemon.stderr)")
+        #expect(viaDaemon.stdout.split(separator: "\n").dropLast() == inProcess.stdout.split(separator: "\n").dropLast(),
+                "\(viaDaemon.stdout)\n---\n\(inProcess.stdout)")
+        #expect(viaDaemon.stdout.contains("原文 text") && viaDaemon.stdout.contains("[[安 全 账 户]]") && viaDaemon.stdout.contains(" keyword "))
+        #expect(viaDaemon.stdout.split(separator: "\n").last?.contains("(daemon at \(daemon.socketPath),") == true)
+        let both = try run(["check", "--socket", daemon.socketPath, "--rules", rules.path, "x"])
+        #expect(both.status == 2 && both.stderr.contains("--rules and --socket"), "\(both.stderr)")
         let machine = try run(["check", "--socket", daemon.socketPath, "--json", "刷单就有佣金"])
         #expect(json(machine.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["verdict"] as? String == "warn")
         let missing = try run(["check", "--socket", daemon.directory.appendingPathComponent("nope.sock").path, "x"])
@@ -127,7 +139,7 @@ struct ClientCommandTests {
     }
 
     @Test func transactionsGoToTheDaemonAsTransactions() throws {
-        let (daemon, _) = try startDaemon(); defer { daemon.stop() }
+        let (daemon, rulesDirectory) = try startDaemon(); defer { daemon.stop() }
         let file = daemon.directory.appendingPathComponent("txn.json")
         try #"{"memo":"货款","amount":"12500.00","currency":"CNY","payer":{"account":"6222"},"payee":{"account":"6217","name":"李某","type":"personal"},"first_time_payee":true,"timestamp":"2026-11-29T02:13:00+08:00"}"#
             .write(to: file, atomically: true, encoding: .utf8)
@@ -135,6 +147,12 @@ struct ClientCommandTests {
         #expect(answer.status == 0, "\(answer.stderr)")
         let rules = (json(answer.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["hits"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
         #expect(rules == ["txn.large_new_personal"])  // the payee type and amount reached the daemon's rules
+        // The same report as in-process, the amount quoted as written, the transaction's own evidence included.
+        let viaDaemon = try run(["check", "--socket", daemon.socketPath, "--transaction", file.path])
+        let inProcess = try run(["check", "--rules", rulesDirectory.path, "--transaction", file.path])
+        #expect(viaDaemon.stdout.split(separator: "\n").dropLast() == inProcess.stdout.split(separator: "\n").dropLast(),
+                "\(viaDaemon.stdout)\n---\n\(inProcess.stdout)")
+        #expect(viaDaemon.stdout.contains("amount[0..<8] transaction 「12500.00」") && viaDaemon.stdout.contains("交易 transaction:"))
 
         let corpus = daemon.directory.appendingPathComponent("transactions.jsonl")
         try (#"{"id":"t1","label":"fraud","transaction":"# + (try String(contentsOf: file, encoding: .utf8)) + "}\n")

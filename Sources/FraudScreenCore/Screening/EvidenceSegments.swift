@@ -3,13 +3,17 @@ extension Verdict {
     /// (terminal, HTML) marks. Only hits with a positive score count as evidence: a negative hit (a genuine
     /// warning's wording) is a reason to trust the text, not a span to point the reader at.
     public func evidenceSegments(of field: Document.Field) -> [(text: String, evidence: Bool)] {
+        Verdict.evidenceSegments(of: field, spans: hits.filter { $0.score > 0 }.flatMap { $0.evidence.map { ($0.field, $0.span) } })
+    }
+
+    /// The same cut for evidence known by its field names and spans alone (a daemon's answer, read by a client
+    /// that holds the text it sent): `spans` are those of positive hits.
+    public static func evidenceSegments(of field: Document.Field, spans: [(field: String, span: TextSpan)]) -> [(text: String, evidence: Bool)] {
         let scalars = Array(field.text.unicodeScalars)
         var marked = [Bool](repeating: false, count: scalars.count)
-        for hit in hits where hit.score > 0 {
-            for e in hit.evidence where e.field == field.name {
-                let lower = max(0, e.span.start), upper = min(scalars.count, e.span.end)
-                if lower < upper { for i in lower..<upper { marked[i] = true } }
-            }
+        for (name, span) in spans where name == field.name {
+            let lower = max(0, span.start), upper = min(scalars.count, span.end)
+            if lower < upper { for i in lower..<upper { marked[i] = true } }
         }
         var out: [(String, Bool)] = []
         var current = String.UnicodeScalarView()
