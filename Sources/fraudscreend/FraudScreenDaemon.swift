@@ -92,6 +92,7 @@ struct FraudScreenDaemon: ParsableCommand {
         }
         let logger = Logger(label: "fraudscreend")
         let configuration = try makeConfiguration(settings)
+        logger.info("loading the rule set", metadata: ["rules": "\(configuration.rulesDirectory)"])
         let environment = ProcessInfo.processInfo.environment
         let inherited: [CInt]
         do {

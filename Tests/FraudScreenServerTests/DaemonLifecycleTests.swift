@@ -281,7 +281,9 @@ struct DaemonLifecycleTests {
         let daemon = try DaemonProcess(); defer { daemon.stop() }
         let rules = try TestRules(in: daemon.directory)
         try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path], waitForSocket: false)
-        usleep(200_000)  // the rules take more than a second to load in a debug build
+        // Logged once the SIGHUP handler is in place and before the rules load, which takes more than a second
+        // in a debug build. (A fixed sleep lost the race on a loaded machine: the signal came before the handler.)
+        #expect(daemon.logEventually(contains: "loading the rule set"))
         #expect(daemon.pollExit() == nil && !daemon.log.contains("listening"), "still loading")
         daemon.signal(SIGHUP)
         try daemon.waitUntilAnswering()
