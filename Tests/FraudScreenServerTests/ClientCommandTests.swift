@@ -7,22 +7,7 @@ import Glibc
 /// `fraudscreen check --socket` and `fraudscreen bench` against the real daemon.
 @Suite("fraudscreen against the daemon", .serialized, .timeLimit(.minutes(5)))
 struct ClientCommandTests {
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonProcess.toolExecutable)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        process.environment = environment
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) { try runTool(arguments) }
 
     @Test func checkAsksTheDaemon() throws {
         let (daemon, rules) = try startDaemon(); defer { daemon.stop() }

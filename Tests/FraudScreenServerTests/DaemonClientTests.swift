@@ -219,27 +219,6 @@ func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
     return true
 }
 
-/// Runs `fraudscreen`, killing it after `timeout` seconds so a hang fails the test instead of stalling it.
-func runTool(_ arguments: [String], timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: DaemonProcess.toolExecutable)
-    process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["NO_COLOR"] = "1"
-    process.environment = environment
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let pid = process.processIdentifier
-    let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    watchdog.cancel()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-}
 
 /// A Unix-socket listener standing in for a daemon that has stopped: it accepts and reads request lines,
 /// answers only the first `answering` of each connection (`{"id":…,"ok":true}` without the id), and closes a
