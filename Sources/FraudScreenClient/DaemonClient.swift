@@ -72,7 +72,9 @@ public final class DaemonClient: Sendable {
         self.state = state
     }
 
-    /// Connects to the daemon's socket. Without a `group` the client uses NIO's shared event-loop group
+    /// Connects to the daemon's socket. A caller's own `group` must outlive the client: close the client
+    /// before shutting the group down (NIO treats a group shut down under an open channel as a bug). Without a
+    /// `group` the client uses NIO's shared event-loop group
     /// (`MultiThreadedEventLoopGroup.singleton`): its threads outlive every client, so futures stay usable
     /// after `close()` and a dropped client leaves no thread behind. `timeout` bounds the connect and each
     /// request's wait for its answer.
@@ -118,6 +120,9 @@ public final class DaemonClient: Sendable {
             return loop.makeFailedFuture(Failure(message: "a request line must not be blank (the daemon does not answer blank lines)"))
         }
         if let ending = state.ending { return loop.makeFailedFuture(ending) }
+        // A channel already gone (its event-loop group shut down under it) can schedule nothing more: a promise
+        // on its loop would never complete.
+        guard channel.isActive else { return loop.makeFailedFuture(state.end(.daemonClosed)) }
         let promise = loop.makePromise(of: String.self)
         let state = self.state
         channel.writeAndFlush(AnswerLineHandler.OutgoingRequest(line: line, promise: promise)).whenFailure { error in
@@ -136,8 +141,10 @@ public final class DaemonClient: Sendable {
     /// than once.
     public func close() {
         guard state.closeByClient() else { return }
-        if MultiThreadedEventLoopGroup.currentEventLoop != nil {
-            channel.close(promise: nil)  // waiting on an event-loop thread would stall it, or deadlock on our own
+        if MultiThreadedEventLoopGroup.currentEventLoop != nil || !channel.isActive {
+            // Waiting on an event-loop thread would stall it, or deadlock on our own; a closed channel (or one
+            // whose group was shut down) has nothing to wait for.
+            channel.close(promise: nil)
         } else {
             try? channel.close().wait()
         }

@@ -29,6 +29,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Largest output buffer kept between flushes (a connection's idle memory stays small).
     static let reusedOutputCapacity = 65_536
+    /// Answer and report bytes a connection may hold before it screens no more of its requests: answers not
+    /// yet handed to the channel (the channel's own high-water mark bounds what it holds), answers waiting
+    /// behind an earlier request, and reports waiting for their fsync. Counting requests alone let 256 entity-
+    /// heavy answers, or a report flood on a slow disk, hold hundreds of megabytes per connection.
+    static let maxHeldBytes = 65_536
 
     /// Bytes read and not yet framed.
     private var input = ByteBuffer()
@@ -42,6 +47,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// in request order; `nil` marks one still being worked on. Answers leave strictly from the front.
     private var waiting = CircularBuffer<ByteBuffer?>()
     private var waitingBase = 0
+    /// Bytes of the answers in `waiting` and of reports not yet stored.
+    private var heldElsewhere = 0
+    private var heldBytes: Int { output.readableBytes + heldElsewhere }
 
     private var readHeldBack = false
     /// Answers read in this round wait for the loop's write pass.
@@ -136,6 +144,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func flushDeferredOutput() {
         flushDeferred = false
         flushOutput()
+        scheduleNextBatchIfNeeded()  // a batch that stopped at `maxHeldBytes` goes on once its answers are out
     }
 
     func read(context: ChannelHandlerContext) {
@@ -148,7 +157,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private var mustHoldBackReads: Bool {
         draining || closed || batchScheduled || waiting.count >= configuration.maxInFlight
-            || !(context?.channel.isWritable ?? false)
+            || heldBytes >= ConnectionHandler.maxHeldBytes || !(context?.channel.isWritable ?? false)
     }
 
     private func resumeReadingIfPossible() {
@@ -223,7 +232,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         processing = true
         defer { processing = false }
         var handled = 0
-        while handled < configuration.batchSize, waiting.count < configuration.maxInFlight, context.channel.isWritable {
+        while handled < configuration.batchSize, waiting.count < configuration.maxInFlight, heldBytes < ConnectionHandler.maxHeldBytes,
+              context.channel.isWritable {
             guard input.readableBytes > 0 else { break }
             let newline = input.withUnsafeReadableBytes { bytes -> Int? in
                 guard searched < bytes.count else { return nil }
@@ -285,7 +295,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func scheduleNextBatchIfNeeded() {
         guard !batchScheduled, !closed, let context, waiting.count < configuration.maxInFlight,
-              context.channel.isWritable, hasCompleteLine else {
+              heldBytes < ConnectionHandler.maxHeldBytes, context.channel.isWritable, hasCompleteLine else {
             if !batchScheduled { closeIfDrained() }
             resumeReadingIfPossible()
             return
@@ -297,6 +307,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             handler.batchScheduled = false
             handler.processBatch()
             handler.flushOutput()
+            handler.scheduleNextBatchIfNeeded()
         }
     }
 
@@ -393,10 +404,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
                                                 receivedAt: ReportStore.iso8601(Date()), verdict: verdict)
         let slot = reserveSlot()
         let promise = context.eventLoop.makePromise(of: Void.self)
+        heldElsewhere += record.count
         store.append(record, promise: promise)
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        promise.futureResult.whenComplete { result in
+        promise.futureResult.whenComplete { [recordBytes = record.count] result in
             let handler = this.value
+            handler.heldElsewhere -= recordBytes
             var answer = ByteBuffer()
             switch result {
             case .success:
@@ -433,6 +446,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else {
             var answer = ByteBuffer()
             write(&answer)
+            heldElsewhere += answer.readableBytes
             waiting.append(answer)
         }
     }
@@ -446,7 +460,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func fill(_ slot: Int, with answer: ByteBuffer) {
         guard !closed else { return }
         waiting[waiting.index(waiting.startIndex, offsetBy: slot - waitingBase)] = answer
+        heldElsewhere += answer.readableBytes
         while let first = waiting.first, var ready = first {
+            heldElsewhere -= ready.readableBytes
             output.writeBuffer(&ready)
             waiting.removeFirst()
             waitingBase += 1

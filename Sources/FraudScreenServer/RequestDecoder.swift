@@ -174,11 +174,15 @@ private struct DecodingState {
             switch key {
             case "memo": fields.memo = try string(&reader, "transaction.memo", max: .max)
             case "amount":
-                if try reader.peekKind() == .number {
+                switch try reader.peekKind() {
+                case .number:
                     _ = try reader.readNumberBytes()
                     fields.amountIsNumber = true
-                } else {
+                case .string, .null:
                     fields.amount = try string(&reader, "transaction.amount")
+                default:
+                    try reader.skipValue()
+                    record(ProtocolError(.badValue, "transaction.amount: \(TransactionJSON.amountTypeMessage)"))
                 }
             case "currency": fields.currency = try string(&reader, "transaction.currency")
             case "payer": fields.payer = try readParty(&reader, "transaction.payer")

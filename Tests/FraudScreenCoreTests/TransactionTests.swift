@@ -62,6 +62,7 @@ struct TransactionTests {
         // A boolean is not a number in disguise; a line's `transaction` must be an object, not skipped over.
         #expect(error(#"{"amount":true,\#(base)}"#)?.message == "must be a decimal string such as \"12500.00\"")
         #expect(error(#"{"transaction":"12500","amount":"1.00",\#(base)}"#)?.field == "transaction")
+        #expect(error("null")?.description == "transaction: must be an object" && error("5")?.field == "transaction")
         // Short members are identifiers: the daemon's bound, the same everywhere.
         let long = String(repeating: "名", count: 400)  // 1,200 bytes
         #expect(error(#"{"amount":"1.00",\#(base),"payee":{"name":"\#(long)"}}"#)?.description == "payee.name: longer than 1024 bytes")
@@ -126,6 +127,8 @@ struct TransactionTests {
         // Looked up as screening sees text: full-width digits, a zero-width space, traditional characters.
         #expect(Self.fired(ruleSet, Self.transaction(payeeAccount: "６２１７００００１１１１２２２２３３３\u{200B}")) == ["t.flagged"])
         #expect(Self.fired(ruleSet, Self.transaction(payeeName: "資金清查中心", payeeAccount: "1")) == ["t.name"])
+        // 帳 simplifies to 帐; a listed 账户 is the same word however it is written.
+        #expect(FraudList.normalise("國家金融安全帳戶") == "国家金融安全账户" && FraudList.normalise("安全帐户") == "安全账户")
     }
 
     @Test("velocity counts first-time transfers per payer within the window, and forgets")
@@ -162,6 +165,12 @@ struct TransactionTests {
         let again = (0..<3).map { _ in screener.screen(Document(transaction: Self.transaction(timestamp: times[0]))).hits.map(\.ruleID) }
         #expect(again == [[], [], []])
         #expect(screener.screen(Document(transaction: Self.transaction(amount: "5001", timestamp: times[0]))).hits.isEmpty)
+        // Payees without an account are told apart by name: three people paid at the same second are three transfers.
+        screener.velocity = VelocityTracker()
+        let named = ["王某", "李某", "赵某"].map { name in
+            screener.screen(Document(transaction: Self.transaction(payeeName: name, payeeAccount: "", timestamp: times[0]))).hits.map(\.ruleID)
+        }
+        #expect(named == [[], [], ["t.third"]])
         #expect(screener.screen(Document(transaction: Self.transaction(payeeAccount: "6217000099998888777", timestamp: times[0]))).hits.map(\.ruleID)
                 == ["t.third"])
     }

@@ -433,6 +433,32 @@ struct DaemonProtocolTests {
         third?.close()
     }
 
+    @Test("answers many times their request: a client that does not read them gets no more screened, and a long list of entities is cut")
+    func largeAnswersAreBoundedPerConnection() throws {
+        let (daemon, _) = try startDaemon(reports: false); defer { daemon.stop() }
+        // 12,000 links in a 60 KB line: before, each answer listed all of them, about a megabyte.
+        let text = String(repeating: "a.cn ", count: 12_000)
+        let line = #"{"id":"e","op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n"
+        let reader = try daemon.connect(); defer { reader.close() }
+        let one = json(try reader.request(String(line.dropLast())))
+        #expect((one["entities"] as? [Any])?.count == 256 && one["entities_omitted"] as? Int == 11_744, "\(one["entities_omitted"] ?? "none")")
+
+        // 32 such requests from a client that never reads: the daemon screens a few, then waits for the client.
+        let idle = try daemon.connect(); defer { idle.close() }
+        // Sent from another thread: the daemon stops reading from this client too, so the send blocks until
+        // the answers are read below.
+        let sent = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { try? idle.send(String(repeating: line, count: 32)); sent.signal() }
+        Thread.sleep(forTimeInterval: 2)
+        let stats = json(try reader.request(#"{"id":"st","op":"stats"}"#))["stats"] as? [String: Any] ?? [:]
+        let screened = ((stats["requests"] as? [String: Int])?["screen_message"] ?? 0) - 1
+        #expect(screened >= 1 && screened < 32, "screened \(screened) of 32 for a client that reads nothing")
+        // Once it reads, every request is answered, in order.
+        let answers = try (0..<32).map { _ in try idle.readLine(timeout: 30) }
+        #expect(answers.allSatisfy { json($0)["id"] as? String == "e" })
+        #expect(sent.wait(timeout: .now() + 30) == .success)
+    }
+
     @Test func aClientThatDoesNotReadIsThrottledNotBuffered() throws {
         let (daemon, _) = try startDaemon(reports: false); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }

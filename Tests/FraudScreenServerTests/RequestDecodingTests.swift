@@ -171,6 +171,9 @@ struct RequestDecodingTests {
         #expect(code(txn(#""payer":null,"channel":null"#)) == nil)
         #expect(code(#"{"op":"screen","message":null,"transaction":{"memo":"x","amount":"1.00","currency":"CNY","payee":{},"timestamp":"2026-11-29T02:13:00Z"}}"#) == nil)
         #expect(code(txn(#""payer":5"#)) == .badValue)
+        // An amount of the wrong type is told the same thing by the daemon and `check`.
+        guard case .failure(let boolAmount) = decode(txn(#""amount":true"#)).result else { Issue.record("accepted"); return }
+        #expect(boolAmount.message == "transaction.amount: " + TransactionJSON.amountTypeMessage)
         // …and a required object sent as `null` is missing, as in `check --transaction`.
         #expect(code(#"{"op":"screen","transaction":{"memo":"x","amount":"1.00","currency":"CNY","payee":null,"timestamp":"2026-11-29T02:13:00Z"}}"#) == .missingField)
         // Short members have one bound, and the daemon and `check` name it alike.

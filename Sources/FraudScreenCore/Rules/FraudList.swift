@@ -83,7 +83,9 @@ public struct FraudList: Sendable {
         }
         // Folded as screened text is (NFKC, case, traditional → simplified, zero-width and format characters
         // dropped): an account in full-width digits, or a name in traditional characters, is the listed one.
-        var folded = FoldTable.base.fold(raw, compact: false)
+        // 帳 simplifies to 帐, which mainland names write 账 (账户): one character to a list, as Taiwan and Hong
+        // Kong write 帳戶.
+        var folded = FoldTable.base.fold(raw, compact: false).replacingOccurrences(of: "帐", with: "账")
         if folded.utf8.allSatisfy({ $0 < 0x80 }) { return folded.withUTF8(normaliseASCII) }
         // Chinese names: CJK ideographs have no case, and none is a space, a slash or part of a scheme.
         if folded.unicodeScalars.allSatisfy({ (0x3400..<0xA000).contains($0.value) }) { return folded }

@@ -361,7 +361,7 @@ extension Verdict {
         }
         json.endArray()
         json.key(static: "entities"); json.beginArray()
-        for found in entities {
+        for found in entities.prefix(Verdict.maxListedEntities) {
             json.beginObject()
             json.member("field", found.field)
             json.member("type", found.entity.kind.rawValue)
@@ -372,6 +372,7 @@ extension Verdict {
             json.endObject()
         }
         json.endArray()
+        if entities.count > Verdict.maxListedEntities { json.member("entities_omitted", entities.count - Verdict.maxListedEntities) }
         if decision != .allow, let fired, fired.categoryIndex >= 0 {
             json.rawMembers(fired.ruleText.adviceMember(category: fired.categoryIndex, isTransaction: isTransaction))
         } else {

@@ -220,6 +220,7 @@ public final class Screener {
             if let velocity, let payer = transaction.payer.account, !payer.isEmpty {
                 var transfer = Hasher()
                 transfer.combine(transaction.payee.account.map(FraudList.normalise))
+                transfer.combine(transaction.payee.name.map(FraudList.normalise))  // payees without an account differ by name
                 transfer.combine(transaction.amount.cents)
                 transfer.combine(transaction.currency)
                 recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds,

@@ -56,6 +56,10 @@ public struct Verdict: Sendable {
         public var span: TextSpan
     }
 
+    /// Most entities an answer lists: a 64 KiB line of `a.cn a.cn …` holds 13,000 links, and listing them all made
+    /// a megabyte answer out of each such request, a way for a client to grow the daemon's memory 17-fold.
+    public static let maxListedEntities = 256
+
     public var decision: Decision
     public var score: Int
     public var entities: [FoundEntity]

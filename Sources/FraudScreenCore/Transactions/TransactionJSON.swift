@@ -17,6 +17,9 @@ public enum TransactionJSON {
     /// `context` are text and bounded only by the line.
     public static let maxShortFieldBytes = 1_024
 
+    /// What an `amount` of the wrong type is told, by the daemon and `check` alike.
+    public static let amountTypeMessage = "must be a decimal string such as \"12500.00\""
+
     /// How much a transaction object must say.
     public enum Strictness: Sendable {
         /// As the daemon's protocol requires of a bank (docs/PROTOCOL.md): `memo` (`""` when there is none),
@@ -52,7 +55,7 @@ public enum TransactionJSON {
         }
         func bad(_ field: String, _ message: String) -> Invalid { Invalid(code: "bad_value", field: field, message: message) }
         let strict = strictness == .protocolRequest
-        if fields.amountIsNumber { throw bad("amount", "must be a decimal string such as \"12500.00\", not a JSON number") }
+        if fields.amountIsNumber { throw bad("amount", amountTypeMessage + ", not a JSON number") }
         guard let memo = fields.memo ?? (strict ? nil : "") else { throw missing("memo", " (use \"\" when there is none)") }
         guard let amountText = fields.amount else { throw missing("amount") }
         guard let amount = DecimalAmount(amountText) else { throw bad("amount", "'\(amountText)' is not \(DecimalAmount.grammar)") }
@@ -102,7 +105,7 @@ public enum TransactionJSON {
             } else if let number = amount as? NSNumber, !isBoolean(number) {
                 fields.amountIsNumber = true
             } else {
-                throw bad("amount", "must be a decimal string such as \"12500.00\"")
+                throw bad("amount", amountTypeMessage)
             }
         }
         fields.currency = try string(object, "currency", path: "currency")
@@ -127,10 +130,11 @@ public enum TransactionJSON {
     /// carries one under `transaction`.
     public static func transaction(from data: Data, _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
         let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+        do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
             throw Invalid(code: "invalid_json", field: "", message: "not valid JSON")
         }
-        guard let object = parsed as? [String: Any] else { throw Invalid(code: "invalid_json", field: "", message: "not a JSON object") }
+        // `null`, a string or a number is valid JSON but no transaction: said as the daemon says it.
+        guard let object = parsed as? [String: Any] else { throw Invalid(code: "bad_value", field: "transaction", message: "must be an object") }
         if let inner = object["transaction"], !(inner is NSNull) {
             // A request or corpus line: its `transaction` must be the object, not validated as the outer line.
             guard let inner = inner as? [String: Any] else {
