@@ -29,15 +29,25 @@ final class ReportStore: @unchecked Sendable {
     private let ids: Locked<UInt64> = Locked(0)
     private let idPrefix: String
 
+    /// Reports are the daemon's own: clients may connect (they share its socket group) but not read what
+    /// others reported. Rule authors replay them as the daemon's user or root.
+    static let directoryMode: mode_t = 0o700
+    static let fileMode: mode_t = 0o600
+
     init(directory: String) throws {
         self.directory = directory
         var status = stat()
-        if stat(directory, &status) != 0 {
-            guard mkdir(directory, 0o750) == 0 || errno == EEXIST else {
+        if lstat(directory, &status) != 0 {
+            guard mkdir(directory, ReportStore.directoryMode) == 0 || errno == EEXIST else {
                 throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
             }
         } else if status.st_mode & S_IFMT != S_IFDIR {
             throw Failure(description: "reports directory \(directory) is not a directory")
+        } else if status.st_uid != geteuid() || status.st_mode & 0o022 != 0 {
+            // Reports hold victims' messages. A directory someone else owns, or may write to, lets them read
+            // the reports or plant a link under the next day's name that the daemon would write through.
+            throw Failure(description: "reports directory \(directory) must belong to the daemon's user (uid \(geteuid())) "
+                + "and not be writable by group or others (it is uid \(status.st_uid), mode \(String(status.st_mode & 0o777, radix: 8)))")
         }
         // Unique across restarts: the boot time plus randomness, then a counter.
         var random = SystemRandomNumberGenerator()
@@ -136,10 +146,12 @@ final class ReportStore: @unchecked Sendable {
         let path = directory + "/reports-" + day + ".jsonl"
         if descriptor >= 0, day == openDay, isStillAt(path) { return }
         // The directory exists unless someone removed it; made again as at startup.
-        if mkdir(directory, 0o750) != 0 && errno != EEXIST {
+        if mkdir(directory, ReportStore.directoryMode) != 0 && errno != EEXIST {
             throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        // Not through a symbolic link: a link planted under the day's name would have the daemon cut back and
+        // append to whatever it points at.
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, ReportStore.fileMode)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         ReportStore.cutPartialLastLine(path, writing: fd)
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -155,7 +167,7 @@ final class ReportStore: @unchecked Sendable {
     /// that only lacks its newline (a file edited by hand): that one gets its newline.
     /// The file is read through a descriptor of its own: one the daemon may append to but not read is left as it is.
     static func cutPartialLastLine(_ path: String, writing: Int32) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return }
         defer { Glibc.close(fd) }
         let size = lseek(fd, 0, SEEK_END)

@@ -78,6 +78,9 @@ struct FraudScreenDaemon: ParsableCommand {
         // up to a second) one is only noted, and the reload follows once the daemon serves: the rules on disk may
         // have changed after they were read.
         signal(SIGHUP) { _ in EarlyHangUp.received = 1 }
+        // A file-size limit (LimitFSIZE=, ulimit -f) reached by the reports file must fail that report (EFBIG),
+        // not end the daemon: SIGXFSZ's default action.
+        signal(SIGXFSZ, SIG_IGN)
         let settings = try mergedSettings()
         let level = try settings["log_level"].map { text -> Logger.Level in
             guard let level = Logger.Level(rawValue: text.lowercased()) else {

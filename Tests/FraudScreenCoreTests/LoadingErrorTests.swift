@@ -478,6 +478,28 @@ struct LoadingErrorTests {
         #expect(control.map { !$0.description.contains("\n") && $0.message.contains("U+7") } == true, "\(String(describing: control))")
     }
 
+    @Test("a rule file without rules, a rule set without rules and an oversized file are refused, so a half-done deploy never serves")
+    func emptyAndOversized() throws {
+        let good = "rules:\n  - id: y.a\n    category: a\n    score: 10\n    description: d\n    keywords: {any: [刷单]}\n    examples: {match: [刷单]}\n"
+        let emptied = loadError(files(good, extra: ["rules.d/cut.yaml": ""]))
+        #expect(emptied?.file == "rules.d/cut.yaml" && emptied?.message.contains("defines no rules") == true, "\(String(describing: emptied))")
+        let cut = loadError(files(good, extra: ["rules.d/cut.yaml": "# the file's header, and then nothing\nrules:\n"]))
+        #expect(cut?.file == "rules.d/cut.yaml", "\(String(describing: cut))")
+        let none = loadError(["categories.yaml": Fixture.categories])
+        #expect(none?.file == "rules.d" && none?.message.contains("no rules") == true, "\(String(describing: none))")
+        try withTemporaryDirectory { directory in
+            try write(files(good), to: directory)
+            let huge = directory + "/rules.d/huge.yaml"
+            #expect(FileManager.default.createFile(atPath: huge, contents: nil) && truncate(huge, 17 << 20) == 0)  // sparse: no disk used
+            do {
+                _ = try RuleSetLoader.load(directory: directory)
+                Issue.record("loaded a 17 MiB rule file")
+            } catch let error as RuleSetError {
+                #expect(error.file == "rules.d/huge.yaml" && error.message.contains("more than the 16 MiB"), "\(error)")
+            }
+        }
+    }
+
     @Test("a rule file that is not UTF-8 names the line of the first bad byte")
     func notUTF8() throws {
         try withTemporaryDirectory { directory in

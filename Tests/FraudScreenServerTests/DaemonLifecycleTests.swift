@@ -33,6 +33,32 @@ struct DaemonLifecycleTests {
         #expect(stored.first?["reporter"] as? String == "hotline-07")
         #expect((stored.first?["message"] as? [String: Any])?["text"] as? String == "刷单就有佣金，第0次")
         #expect((stored.first?["verdict"] as? [String: Any])?["verdict"] as? String == "warn")
+        // Victims' messages are the daemon's alone: clients share its socket group, not its reports.
+        let fileMode = try FileManager.default.attributesOfItem(atPath: daemon.reportsDirectory + "/" + files[0])[.posixPermissions] as? Int
+        let directoryMode = try FileManager.default.attributesOfItem(atPath: daemon.reportsDirectory)[.posixPermissions] as? Int
+        #expect(fileMode == 0o600 && directoryMode == 0o700, "file \(String(fileMode ?? 0, radix: 8)), directory \(String(directoryMode ?? 0, radix: 8))")
+    }
+
+    @Test("a reports directory others may write to, or a link under the day's name, stops the daemon with the reason")
+    func reportsDirectoryMustBeTheDaemonsOwn() throws {
+        let daemon = try DaemonProcess(); defer { daemon.stop() }
+        let rules = try TestRules(in: daemon.directory)
+        try FileManager.default.createDirectory(atPath: daemon.reportsDirectory, withIntermediateDirectories: true)
+        chmod(daemon.reportsDirectory, 0o777)
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--reports-dir", daemon.reportsDirectory], waitForSocket: false)
+        #expect(daemon.waitForExit(timeout: 60) == 1)
+        #expect(daemon.log.contains("must belong to the daemon's user") && daemon.log.contains("mode 777"), "\(daemon.log)")
+
+        // A link planted under today's name: not followed, so the file it points at is neither cut nor appended to.
+        let linked = try DaemonProcess(); defer { linked.stop() }
+        let linkedRules = try TestRules(in: linked.directory)
+        try FileManager.default.createDirectory(atPath: linked.reportsDirectory, withIntermediateDirectories: true)
+        let target = linked.directory.appendingPathComponent("elsewhere.txt").path
+        try "precious line\nno newline".write(toFile: target, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: linked.todaysReportsFile, withDestinationPath: target)
+        try linked.start(["--socket", linked.socketPath, "--rules", linkedRules.path, "--reports-dir", linked.reportsDirectory], waitForSocket: false)
+        #expect(linked.waitForExit(timeout: 60) == 1)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious line\nno newline")
     }
 
     @Test func reloadUnderLoadRejectsABrokenSetThenTakesAGoodOneWithoutAFailedRequest() throws {
@@ -451,18 +477,24 @@ struct DaemonLifecycleTests {
     @Test func aReportThatCannotBeStoredIsAnsweredInternalAndNotAcknowledged() throws {
         let daemon = try DaemonProcess(); defer { daemon.stop() }
         let rules = try TestRules(in: daemon.directory)
-        // Today's reports file points at /dev/full: every write fails with ENOSPC, as on a full disk.
-        try FileManager.default.createDirectory(atPath: daemon.reportsDirectory, withIntermediateDirectories: true)
-        let today = daemon.todaysReportsFile
-        try FileManager.default.createSymbolicLink(atPath: today, withDestinationPath: "/dev/full")
         try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path, "--reports-dir", daemon.reportsDirectory])
         let socket = try daemon.connect(); defer { socket.close() }
+        // Every write that would grow a file now fails (EFBIG), as on a full disk: a file-size limit of 0 set on
+        // the running daemon. (The daemon ignores SIGXFSZ, whose default would end it.) Its log cannot grow either.
+        let setLimit = Process()
+        setLimit.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")  // util-linux, as `mount` and `setpriv`
+        setLimit.arguments = ["--pid", "\(daemon.pid)", "--fsize=0:unlimited"]
+        try setLimit.run()
+        setLimit.waitUntilExit()
+        #expect(setLimit.terminationStatus == 0)
         let answer = try socket.request(#"{"id":"r","op":"report","message":{"text":"刷单就有佣金"},"reporter":"h","label":"fraud"}"#)
         #expect(errorCode(answer) == "internal", "\(answer)")
         #expect(json(answer)["id"] as? String == "r")
         #expect(json(answer)["report_id"] == nil)
         // Screening is unaffected and the connection stays usable.
         #expect(json(try socket.request(#"{"id":"s","op":"screen","message":{"text":"刷单就有佣金"}}"#))["verdict"] as? String == "warn")
-        #expect(daemon.log.contains("report not stored"))
+        let stats = json(try socket.request(#"{"id":"st","op":"stats"}"#))["stats"] as? [String: Any] ?? [:]
+        #expect((stats["errors"] as? [String: Int])?["internal"] == 1, "\(stats)")
+        #expect(daemon.pollExit() == nil)
     }
 }

@@ -27,7 +27,16 @@ public enum RuleSetLoader {
 
         var definitions: [RuleDefinition] = []
         for path in files.keys.sorted() where path.hasPrefix("rules.d/") && (path.hasSuffix(".yaml") || path.hasSuffix(".yml")) {
-            definitions.append(contentsOf: try parser.parseRules(files[path]!, file: path))
+            let rules = try parser.parseRules(files[path]!, file: path)
+            // A deploy caught half-way (a file emptied or cut before its first rule) must not replace the rules
+            // that serve: a file without rules is refused, and deleted when that is what is meant.
+            guard !rules.isEmpty else {
+                throw RuleSetError(file: path, message: "defines no rules (an empty or cut-off file?); delete it if it is meant to be empty")
+            }
+            definitions.append(contentsOf: rules)
+        }
+        guard !definitions.isEmpty else {
+            throw RuleSetError(file: "rules.d", message: "no rules: a rule set without rules would allow every message")
         }
         var lists: [String: FraudList] = [:]
         for path in files.keys.sorted() where path.hasPrefix("lists/") && path.hasSuffix(".txt") {
@@ -74,7 +83,17 @@ public enum RuleSetLoader {
         return files
     }
 
+    /// Largest rule file and list file read: far above any real one (the shipped rules are a few hundred KB;
+    /// a million accounts are 20 MB), far below what would strain the daemon while a reload holds both sets.
+    static let maxRuleFileBytes = 16 << 20
+    static let maxListFileBytes = 128 << 20
+
     private static func read(_ path: String, relative: String) throws -> String {
+        let limit = relative.hasPrefix("lists/") ? maxListFileBytes : maxRuleFileBytes
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, Int(status.st_size) > limit {
+            throw RuleSetError(file: relative, message: "\(status.st_size) bytes, more than the \(limit >> 20) MiB a \(relative.hasPrefix("lists/") ? "list" : "rule") file may hold")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RuleSetError(file: relative, message: "cannot read file")
         }
