@@ -41,6 +41,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var searched = 0
     /// Inside a line longer than `maxLineBytes`: drop bytes up to the next newline.
     private var discardingOversizedLine = false
+    /// When the unfinished line at the end of `input` began (nil when `input` ends a line).
+    private var unfinishedLineSince: NIODeadline?
     /// Answers ready to write; flushed once per batch.
     private var output = ByteBuffer()
     /// Answers held back behind an earlier request that is not answered yet (reports, stats, reload),
@@ -123,11 +125,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
             bytes.moveReaderIndex(forwardBy: newline + 1)
             discardingOversizedLine = false
         }
+        let completesALine = bytes.withUnsafeReadableBytes { $0.count > 0 && memchr($0.baseAddress!, 0x0A, $0.count) != nil }
         if input.readableBytes == 0 {
             input = bytes
             searched = 0
         } else {
             input.writeBuffer(&bytes)
+        }
+        // A line must be finished within `idle_timeout` of its first byte: a byte now and then is not a request
+        // (ten clients trickling one byte every two seconds held every connection slot for good).
+        let endsUnfinished = input.readableBytes > 0 && input.getInteger(at: input.writerIndex - 1, as: UInt8.self) != 0x0A
+        if !endsUnfinished {
+            unfinishedLineSince = nil
+        } else if completesALine || unfinishedLineSince == nil {
+            unfinishedLineSince = .now()
+        } else if configuration.idleTimeoutSeconds > 0, let since = unfinishedLineSince,
+                  NIODeadline.now() - since > .seconds(Int64(configuration.idleTimeoutSeconds)) {
+            logger.notice("closing a connection whose line stayed unfinished for the idle timeout", metadata: [
+                "idle_timeout_s": "\(configuration.idleTimeoutSeconds)", "unfinished_line_bytes": "\(input.readableBytes)",
+            ])
+            input.clear()
+            context.close(promise: nil)
+            return
         }
         processBatch()
     }

@@ -162,6 +162,26 @@ struct DaemonProtocolTests {
         #expect(json(try next.request(#"{"id":"n","op":"ping"}"#))["ok"] as? Bool == true)
     }
 
+    @Test("a line trickled a byte at a time is closed once it has been unfinished for the idle timeout")
+    func tricklingALineDoesNotHoldASlot() throws {
+        let (daemon, _) = try startDaemon(["--idle-timeout", "1"]); defer { daemon.stop() }
+        let trickler = try daemon.connect(); defer { trickler.close() }
+        // A request that takes 600 ms to arrive is answered: slow is not trickling.
+        for byte in Array(#"{"id":"slow","op":"ping"}"#.utf8).chunked(by: 4) { try trickler.send(byte); usleep(25_000) }
+        try trickler.send("\n")
+        #expect(json(try trickler.readLine(timeout: 10))["id"] as? String == "slow")
+        // One byte every 0.4 s, always active, never a line: closed within a few seconds, not kept for good.
+        let started = Date()
+        var closed = false
+        for byte in Array(String(repeating: "x", count: 40).utf8) {
+            if (try? trickler.send([byte])) == nil { closed = true; break }
+            usleep(400_000)
+            if Date().timeIntervalSince(started) > 3.5, (try? trickler.readUntilClosed(timeout: 0.2)) != nil { closed = true; break }
+        }
+        #expect(closed && Date().timeIntervalSince(started) < 10, "still open after \(Date().timeIntervalSince(started)) s")
+        #expect(daemon.logEventually(contains: "line stayed unfinished for the idle timeout"))
+    }
+
     @Test("a client that stops reading its answers is closed at the idle timeout, and the log says why")
     func idleTimeoutClosesAClientThatStoppedReading() throws {
         let (daemon, _) = try startDaemon(["--idle-timeout", "1"]); defer { daemon.stop() }
@@ -503,5 +523,12 @@ struct DaemonProtocolTests {
         }
         #expect(answers == sentRequests)
         #expect(json(try socket.request(#"{"id":"p","op":"ping"}"#))["ok"] as? Bool == true)
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(by size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }
