@@ -163,7 +163,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func flushDeferredOutput() {
         flushDeferred = false
         flushOutput()
-        scheduleNextBatchIfNeeded()  // a batch that stopped at `maxHeldBytes` goes on once its answers are out
     }
 
     func read(context: ChannelHandlerContext) {
@@ -326,7 +325,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
             handler.batchScheduled = false
             handler.processBatch()
             handler.flushOutput()
-            handler.scheduleNextBatchIfNeeded()
         }
     }
 
@@ -518,6 +516,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else {
             output = context.channel.allocator.buffer(capacity: 4_096)
         }
+        // A batch that stopped at `maxHeldBytes` goes on once its answers are out: whoever flushed (the loop's
+        // write pass, a writability change, a report stored) may have been the last event this connection gets.
+        scheduleNextBatchIfNeeded()
     }
 
     /// During a drain: once every complete request is answered, write what is left and close when every
