@@ -101,4 +101,29 @@ struct LintTests {
         #expect(report.warnings.count == 1)
         #expect(report.warnings.first?.contains("rules.d/lint.yaml:2") == true)
     }
+
+    @Test("lint warns about a regex that repeats a group which repeats inside, the shape that backtracks for seconds")
+    func nestedRepeats() throws {
+        let report = try lint(#"""
+            rules:
+              - id: c.slow
+                category: brushing
+                score: 30
+                description: d
+                regex: '(a+)+(b|\d)'
+                examples: {match: [aab]}
+            """#)
+        #expect(report.passed)
+        #expect(report.warnings.count == 1 && report.warnings.first?.contains("the group '(a+)+' repeats and repeats inside") == true,
+                "\(report.warnings)")
+        for (pattern, group) in [("(a+)+(b|\\d)", "(a+)+"), ("(?:\\w+\\s?)+x", "(?:\\w+\\s?)+"), ("(a{1,3})+", "(a{1,3})+"),
+                                 ("((a+)?)*b", "((a+)?)*"), ("(a+|b)+c", "(a+|b)+")] {
+            #expect(CompiledRegex.nestedRepeat(in: pattern) == group, "\(pattern)")
+        }
+        // One way to split a text: a required delimiter after the repeat, a possessive or atomic inner repeat,
+        // or a bounded outer repeat.
+        for pattern in ["(?:[a-z0-9]+\\.)*[a-z]+", "(a++)+", "(?>a+)+", "((\\d+)-)*", "(?:(?:[a-z0-9-]{1,30}[.]){0,4})x", "[a+]+", "a+b+"] {
+            #expect(CompiledRegex.nestedRepeat(in: pattern) == nil, "\(pattern)")
+        }
+    }
 }

@@ -337,6 +337,97 @@ public final class CompiledRegex: @unchecked Sendable {
         return members.isEmpty ? nil : members
     }
 
+    /// The first group that repeats while something inside it repeats too (`(a+)+`, `((\\d+)-)*`), unless the
+    /// inner repeat is possessive (`a++`) or the group atomic (`(?>…)`): on a long text that almost matches,
+    /// such a pattern backtracks through exponentially many ways to split it, and PCRE2's match limit counts
+    /// per starting position, so a text of many near-misses can still hold the engine for seconds. Nil when
+    /// there is none, or the pattern holds syntax this reading does not follow. Loading warns about it.
+    static func nestedRepeat(in pattern: String) -> String? {
+        guard isAnalysable(pattern) else { return nil }
+        let s = Array(pattern.unicodeScalars)[...]
+        /// `delimited`: after the group's last repeat comes something required (`(\\d+-)+`), so each round must
+        /// consume it and there is one way to split a text, not exponentially many.
+        struct Group { var start: Int; var atomic: Bool; var repeatsInside = false; var delimited = false; var openBranch = false }
+        var groups: [Group] = []
+        var i = s.startIndex
+        /// The quantifier starting at `j`: whether it repeats (`*`, `+`, `{n,}`, `{n,m}` with m > 1), whether
+        /// without bound, and where it ends. A possessive one (`++`, `{2,}+`) backtracks into nothing: none.
+        func quantifier(at j: Int) -> (repeats: Bool, unbounded: Bool, end: Int) {
+            guard j < s.endIndex else { return (false, false, j) }
+            var end = j + 1
+            var repeats = false, unbounded = false
+            switch s[j] {
+            case "*", "+": repeats = true; unbounded = true
+            case "?": return (false, false, end + (end < s.endIndex && (s[end] == "?" || s[end] == "+") ? 1 : 0))
+            case "{":
+                guard let close = s[j...].firstIndex(of: "}") else { return (false, false, j) }
+                let bounds = String(String.UnicodeScalarView(s[(j + 1)..<close])).split(separator: ",", omittingEmptySubsequences: false)
+                guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0.allSatisfy(\.isNumber) }), !bounds[0].isEmpty else {
+                    return (false, false, j)
+                }
+                unbounded = bounds.count == 2 && bounds[1].isEmpty
+                repeats = unbounded || (bounds.count == 2 && (Int(bounds[1]) ?? 0) > 1)
+                end = close + 1
+            default: return (false, false, j)
+            }
+            if end < s.endIndex, s[end] == "+" { return (false, false, end + 1) }  // possessive
+            if end < s.endIndex, s[end] == "?" { end += 1 }  // lazy still backtracks
+            return (repeats, unbounded, end)
+        }
+        /// An atom ends at `j`: a repeat makes the innermost group repeat inside; a single required atom after
+        /// a repeat delimits it.
+        func atom(quantifiedAt j: Int) -> Int {
+            let q = quantifier(at: j)
+            if !groups.isEmpty {
+                if q.repeats {
+                    groups[groups.count - 1].repeatsInside = true
+                    groups[groups.count - 1].delimited = false
+                } else if q.end == j {
+                    groups[groups.count - 1].delimited = true
+                }
+            }
+            return q.end
+        }
+        while i < s.endIndex {
+            switch s[i] {
+            case "\\":
+                i += 2
+                if i < s.endIndex, s[i] == "{" { i = (s[i...].firstIndex(of: "}") ?? s.endIndex - 1) + 1 }  // \x{…}, \p{…}
+                i = atom(quantifiedAt: i)
+            case "[":
+                i = atom(quantifiedAt: classEnd(s, from: i) + 1)
+            case "(":
+                let atomic = i + 2 < s.endIndex && s[i + 1] == "?" && s[i + 2] == ">"
+                groups.append(Group(start: i, atomic: atomic))
+                i += 1
+                if i < s.endIndex, s[i] == "?" || s[i] == "*" { i += 1 }  // group syntax: not a quantifier
+            case "|":
+                if !groups.isEmpty {  // a branch that ended on a repeat stays ambiguous whatever the next one does
+                    if groups[groups.count - 1].repeatsInside && !groups[groups.count - 1].delimited { groups[groups.count - 1].openBranch = true }
+                    groups[groups.count - 1].delimited = false
+                }
+                i += 1
+            case ")":
+                guard let group = groups.popLast() else { return nil }
+                let q = quantifier(at: i + 1)
+                let ambiguous = group.repeatsInside && (!group.delimited || group.openBranch) && !group.atomic
+                if q.repeats, q.unbounded, ambiguous { return String(String.UnicodeScalarView(s[group.start..<q.end])) }
+                if !groups.isEmpty {
+                    if q.repeats || ambiguous {
+                        groups[groups.count - 1].repeatsInside = true
+                        groups[groups.count - 1].delimited = false
+                    } else if q.end == i + 1 {
+                        groups[groups.count - 1].delimited = true
+                    }
+                }
+                i = q.end
+            default:
+                i = atom(quantifiedAt: i + 1)
+            }
+        }
+        return nil
+    }
+
     /// The characters `pattern` matches as themselves, outside classes, quantifier braces, group syntax
     /// (`(?:`, `(?<name>`, inline options) and negative lookarounds, escaped punctuation included (`\+`): each
     /// must be in the text where the pattern has it. Loading reads them to warn about a pattern for the compact

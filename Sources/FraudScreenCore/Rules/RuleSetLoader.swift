@@ -217,6 +217,11 @@ struct RuleSetCompiler {
                         + "the rule would fire on every message with empty evidence; make at least one character required")
                 }
                 regexStarts.append(starts)
+                if let group = CompiledRegex.nestedRepeat(in: pattern) {
+                    warnings.append("\(rule.file):\(rule.line): rule \(rule.id): regex '\(pattern)': the group '\(group)' repeats "
+                        + "and repeats inside: on a long text that almost matches it can backtrack for seconds (the match limit "
+                        + "counts per starting position); make the inner repeat possessive (a++) or the group atomic ((?>…))")
+                }
                 // The compact text holds only kept characters: a pattern there that needs another never matches.
                 let lost = rule.regexTarget == .compact
                     ? CompiledRegex.plainCharacters(of: pattern).filter { FoldTable.classify($0) != .keep } : []
