@@ -9,6 +9,10 @@ struct PeerCredentials: Sendable, Equatable {
     var pid: Int32
     var uid: UInt32
     var gid: UInt32
+    /// The peer's supplementary groups as the kernel saw them when it connected (SO_PEERGROUPS), not as the
+    /// user database lists them: a process that dropped a group is not in it. Nil when the kernel could not
+    /// say (before Linux 4.13, or more groups than read), and the user database decides.
+    var groups: [UInt32]?
 
     /// Reads the credentials of a connected Unix-domain socket channel.
     static func of(_ channel: Channel) -> EventLoopFuture<PeerCredentials> {
@@ -17,8 +21,25 @@ struct PeerCredentials: Sendable, Equatable {
         }
         let future: EventLoopFuture<KernelCredentials> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(PeerCredentials.soPeerCred))
-        return future.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+        let groups: EventLoopFuture<KernelGroups?> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(PeerCredentials.soPeerGroups)
+        ).map { Optional($0) }.recover { _ in nil }
+        return future.and(groups).map { credentials, groups in
+            PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, groups: groups?.list)
+        }
     }
+
+    /// Room for `KernelGroups.capacity` group ids. The kernel fills what the peer has and leaves the rest as
+    /// NIO zeroed it (NIO does not return the length it read), so a 0 reads as "no group": group 0 is decided
+    /// by the user database instead (`isAdmin`). A peer with more groups makes the call fail (ERANGE).
+    private struct KernelGroups: Sendable {
+        static let capacity = 256
+        var ids: InlineArray<256, UInt32> = .init(repeating: 0)
+        var list: [UInt32] { (0..<KernelGroups.capacity).map { ids[$0] }.filter { $0 != 0 } }
+    }
+
+    /// `SO_PEERGROUPS` from <asm-generic/socket.h> (Linux 4.13).
+    private static let soPeerGroups: Int32 = 59
 
     /// `struct ucred` (glibc only declares it with _GNU_SOURCE, which the Swift module does not set).
     private struct KernelCredentials: Sendable {
@@ -37,10 +58,11 @@ struct PeerCredentials: Sendable, Equatable {
         if let adminUID, uid == adminUID { return true }
         guard let adminGID else { return false }
         if gid == adminGID { return true }
+        if let groups, adminGID != 0 { return groups.contains(adminGID) }
         return PeerCredentials.supplementaryGroups(of: uid, primary: gid).contains(adminGID)
     }
 
-    /// The groups of `uid` from the user database (the kernel does not report a peer's supplementary groups).
+    /// The groups of `uid` from the user database, where the kernel did not report the peer's own.
     static func supplementaryGroups(of uid: UInt32, primary: UInt32) -> [UInt32] {
         var entry = passwd()
         var buffer = [CChar](repeating: 0, count: 16_384)

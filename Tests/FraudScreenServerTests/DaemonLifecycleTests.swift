@@ -189,6 +189,30 @@ struct DaemonLifecycleTests {
         }
     }
 
+    @Test("the admin group is judged by the groups the peer holds, not by the ones the user database lists",
+          .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/socat"), "needs root (setpriv --groups) and socat"))
+    func adminGroupIsThePeersOwn() throws {
+        let (daemon, _) = try startDaemon(["--admin-group", "4242"]); defer { daemon.stop() }
+        /// `reload` from a process with exactly `groups` as supplementary groups (root's user-database entry
+        /// lists neither).
+        func reload(groups: String) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=0", "--regid=0", groups, "/usr/bin/socat", "-t", "10", "-", "UNIX-CONNECT:\(daemon.socketPath)"]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(Data(#"{"id":"r","op":"reload"}"#.utf8 + [0x0A]))
+            let answer = output.fileHandleForReading.availableData
+            try input.fileHandleForWriting.close()
+            process.waitUntilExit()
+            return String(decoding: answer, as: UTF8.self)
+        }
+        #expect(json(try reload(groups: "--groups=4242"))["reloaded"] as? Bool == true)
+        #expect(errorCode(try reload(groups: "--clear-groups")) == "forbidden")
+    }
+
     @Test func sigtermAnswersEverythingReceivedFlushesReportsAndExitsZero() throws {
         let (daemon, _) = try startDaemon(); defer { daemon.stop() }
         let sockets = try (0..<4).map { _ in try daemon.connect() }
