@@ -127,7 +127,10 @@ public final class ScreeningServer: @unchecked Sendable {
             .serverChannelInitializer { channel in self.pauseAcceptingWhenExhausted(channel) }
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 65_536))
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1_024, high: 256 * 1_024))
+            // Unsent answers a connection may pile up before it stops being screened: with `maxHeldBytes` and one
+            // line of input, about 200 KB a connection whatever the client does (at 256 KiB a thousand
+            // connections that never read reached 945 MB).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1_024, high: 64 * 1_024))
             // A client that sends its requests and shuts down its side (`printf … | socat`, `nc -N`) still gets
             // every answer: end of input is an event, and the connection closes once all are written.
             .childChannelOption(.allowRemoteHalfClosure, value: true)

@@ -59,6 +59,20 @@ struct DaemonLifecycleTests {
         try linked.start(["--socket", linked.socketPath, "--rules", linkedRules.path, "--reports-dir", linked.reportsDirectory], waitForSocket: false)
         #expect(linked.waitForExit(timeout: 60) == 1)
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious line\nno newline")
+
+        // Nor into a day's file someone else made (a directory removed while the daemon runs can come back
+        // as another user's, with their file in it): needs root to give the file away.
+        guard getuid() == 0 else { return }
+        let foreign = try DaemonProcess(); defer { foreign.stop() }
+        let foreignRules = try TestRules(in: foreign.directory)
+        try FileManager.default.createDirectory(atPath: foreign.reportsDirectory, withIntermediateDirectories: true)
+        try "".write(toFile: foreign.todaysReportsFile, atomically: false, encoding: .utf8)
+        #expect(chown(foreign.todaysReportsFile, 4242, 4242) == 0 && chmod(foreign.todaysReportsFile, 0o666) == 0)
+        try foreign.start(["--socket", foreign.socketPath, "--rules", foreignRules.path, "--reports-dir", foreign.reportsDirectory],
+                          waitForSocket: false)
+        #expect(foreign.waitForExit(timeout: 60) == 1)
+        #expect(foreign.log.contains("is not a reports file of the daemon's own"), "\(foreign.log)")
+        #expect(try String(contentsOfFile: foreign.todaysReportsFile, encoding: .utf8).isEmpty)
     }
 
     @Test func reloadUnderLoadRejectsABrokenSetThenTakesAGoodOneWithoutAFailedRequest() throws {

@@ -83,7 +83,7 @@ struct DaemonProtocolTests {
     @Test("large answers to pipelined requests: each exactly once and in order, at any reading pace, half-closed or not")
     func largeAnswersExactlyOnceInOrder() throws {
         let (daemon, _) = try startDaemon(); defer { daemon.stop() }
-        // About 4 KB an answer (entities listed): 400 of them pass the connection's 256 KiB high-water mark, so
+        // About 4 KB an answer (entities listed): 400 of them pass the connection's 64 KiB high-water mark many times over, so
         // the channel turns unwritable and writable again while answers are flushed.
         let count = 400
         let lines = DaemonProcess.largeAnswerRequests(count)
