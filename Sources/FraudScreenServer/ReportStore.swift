@@ -156,12 +156,13 @@ final class ReportStore: @unchecked Sendable {
         // Nor into a file someone else made: the directory is checked at start, but one removed while the daemon
         // runs may come back as another user's, with their file already in it.
         var status = stat()
-        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), status.st_nlink == 1,
-              status.st_mode & 0o077 == 0 else {
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), status.st_nlink == 1 else {
             Glibc.close(fd)
-            throw Failure(description: "\(path) is not a reports file of the daemon's own (a regular file of uid \(geteuid()), "
-                + "mode 0600, one link): not written to")
+            throw Failure(description: "\(path) is not a reports file of the daemon's own (a regular file of uid \(geteuid()) "
+                + "with one link): not written to")
         }
+        // A file of an earlier version (0640), or one edited by hand, becomes private like a new one.
+        if status.st_mode & 0o777 != ReportStore.fileMode { _ = fchmod(fd, ReportStore.fileMode) }
         ReportStore.cutPartialLastLine(path, writing: fd)
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 { _ = fsync(directoryFD); Glibc.close(directoryFD) }

@@ -325,6 +325,8 @@ struct DaemonLifecycleTests {
         let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.count == 2 && lines[0] == whole, "\(lines)")
         #expect(lines.allSatisfy { json($0)["id"] != nil }, "every line is a whole report: \(lines)")
+        // Written 0644 here (as an earlier version's 0640 would be): private now, like a new file.
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600)
         #expect(json(lines[1])["id"] as? String == reportID)
         daemon.stop()
 
