@@ -34,8 +34,12 @@ final class ReportStore: @unchecked Sendable {
     static let directoryMode: mode_t = 0o700
     static let fileMode: mode_t = 0o600
 
-    init(directory: String) throws {
+    /// Makes written reports durable (`fsync`); a parameter so that a test can have it fail as a disk does.
+    private let makeDurable: @Sendable (Int32) -> Int32
+
+    init(directory: String, makeDurable: @escaping @Sendable (Int32) -> Int32 = { fsync($0) }) throws {
         self.directory = directory
+        self.makeDurable = makeDurable
         var status = stat()
         if lstat(directory, &status) != 0 {
             guard mkdir(directory, ReportStore.directoryMode) == 0 || errno == EEXIST else {
@@ -131,8 +135,11 @@ final class ReportStore: @unchecked Sendable {
             }
             written += n
         }
-        guard fsync(descriptor) == 0 else {
-            throw Failure(description: "cannot fsync reports file: \(String(cString: strerror(errno)))")
+        guard makeDurable(descriptor) == 0 else {
+            let message = String(cString: strerror(errno))
+            // Answered `internal`, so not stored either: left in the file, a client's retry would store it twice.
+            if start >= 0 { _ = ftruncate(descriptor, start) }
+            throw Failure(description: "cannot fsync reports file: \(message)")
         }
     }
 
