@@ -104,9 +104,11 @@ public enum LoadGenerator {
         var answered = 0, errors = 0, skipped = 0, unanswered = 0
         var brokenConnections = 0
         for handler in handlers {
-            let result = try handler.eventLoopBound { ($0.latencies, $0.answered, $0.errors, $0.skipped, $0.broken, $0.unansweredInWindow) }
+            let result = try handler.eventLoopBound {
+                ($0.latencies, $0.answered, $0.errors, $0.skipped, $0.broken, $0.unansweredInWindow, $0.sendDelays)
+            }
             latencies.append(contentsOf: result.0)
-            sendDelays.append(contentsOf: try handler.eventLoopBound { $0.sendDelays })
+            sendDelays.append(contentsOf: result.6)
             answered += result.1
             errors += result.2
             skipped += result.3

@@ -40,19 +40,6 @@ final class ReportStore: @unchecked Sendable {
     init(directory: String, makeDurable: @escaping @Sendable (Int32) -> Int32 = { fsync($0) }) throws {
         self.directory = directory
         self.makeDurable = makeDurable
-        var status = stat()
-        if lstat(directory, &status) != 0 {
-            guard mkdir(directory, ReportStore.directoryMode) == 0 || errno == EEXIST else {
-                throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
-            }
-        } else if status.st_mode & S_IFMT != S_IFDIR {
-            throw Failure(description: "reports directory \(directory) is not a directory")
-        } else if status.st_uid != geteuid() || status.st_mode & 0o022 != 0 {
-            // Reports hold victims' messages. A directory someone else owns, or may write to, lets them read
-            // the reports or plant a link under the next day's name that the daemon would write through.
-            throw Failure(description: "reports directory \(directory) must belong to the daemon's user (uid \(geteuid())) "
-                + "and not be writable by group or others (it is uid \(status.st_uid), mode \(String(status.st_mode & 0o777, radix: 8)))")
-        }
         // Unique across restarts: the boot time plus randomness, then a counter.
         var random = SystemRandomNumberGenerator()
         idPrefix = "r-" + ReportStore.compactUTC(Date()) + "-" + String(random.next() & 0xFFFFFF, radix: 16)
@@ -153,9 +140,7 @@ final class ReportStore: @unchecked Sendable {
         let path = directory + "/reports-" + day + ".jsonl"
         if descriptor >= 0, day == openDay, isStillAt(path) { return }
         // The directory exists unless someone removed it; made again as at startup.
-        if mkdir(directory, ReportStore.directoryMode) != 0 && errno != EEXIST {
-            throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
-        }
+        try ensureDirectory()
         // Not through a symbolic link: a link planted under the day's name would have the daemon cut back and
         // append to whatever it points at.
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, ReportStore.fileMode)
@@ -176,6 +161,27 @@ final class ReportStore: @unchecked Sendable {
         if descriptor >= 0 { Glibc.close(descriptor) }
         descriptor = fd
         openDay = day
+    }
+
+    /// Makes the reports directory, or checks the one there: reports hold victims' messages, and a directory
+    /// someone else owns, or may write to, lets them read the reports or plant a link under the next day's name.
+    /// At start and whenever the day's file is opened again (a directory removed while the daemon runs may come
+    /// back as another user's).
+    private func ensureDirectory() throws {
+        var status = stat()
+        if lstat(directory, &status) != 0 {
+            guard mkdir(directory, ReportStore.directoryMode) == 0 || errno == EEXIST else {
+                throw Failure(description: "cannot create reports directory \(directory): \(String(cString: strerror(errno)))")
+            }
+            guard lstat(directory, &status) == 0 else {
+                throw Failure(description: "cannot read reports directory \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw Failure(description: "reports directory \(directory) is not a directory") }
+        guard status.st_uid == geteuid(), status.st_mode & 0o022 == 0 else {
+            throw Failure(description: "reports directory \(directory) must belong to the daemon's user (uid \(geteuid())) "
+                + "and not be writable by group or others (it is uid \(status.st_uid), mode \(String(status.st_mode & 0o777, radix: 8)))")
+        }
     }
 
     /// A process killed while writing leaves half a line at the end of the file. That line was never

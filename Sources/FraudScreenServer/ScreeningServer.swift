@@ -127,9 +127,9 @@ public final class ScreeningServer: @unchecked Sendable {
             .serverChannelInitializer { channel in self.pauseAcceptingWhenExhausted(channel) }
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 65_536))
-            // Unsent answers a connection may pile up before it stops being screened: with `maxHeldBytes` and one
-            // line of input, about 200 KB a connection whatever the client does (at 256 KiB a thousand
-            // connections that never read reached 945 MB).
+            // Unsent answers a connection may pile up before it stops being screened (with `maxHeldBytes`): at
+            // 256 KiB a thousand connections that never read their answers reached 945 MB; at 64 KiB 500 of them
+            // cost 690 KB each, most of it input and allocator slack, not answers.
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1_024, high: 64 * 1_024))
             // A client that sends its requests and shuts down its side (`printf … | socat`, `nc -N`) still gets
             // every answer: end of input is an event, and the connection closes once all are written.

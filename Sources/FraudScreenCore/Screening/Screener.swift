@@ -212,15 +212,17 @@ public final class Screener {
     /// Screens a document: every field, then meta rules, then scores and the decision.
     public func screen(_ document: Document) -> Verdict {
         guard let transaction = document.transaction else { return screen(fields: document.fields) }
-        self.transaction = ScreenedTransaction(transaction)
+        let screened = ScreenedTransaction(transaction)
+        self.transaction = screened
         defer { self.transaction = nil }  // not keeping the caller's transaction alive
         recentFirstTimeTransfers = 0
         if transaction.firstTimePayee == true {
             recentFirstTimeTransfers = 1
             if let velocity, let payer = transaction.payer.account, !payer.isEmpty {
+                // The payee's list keys, normalised once for the look-ups too.
                 var transfer = Hasher()
-                transfer.combine(transaction.payee.account.map(FraudList.normalise))
-                transfer.combine(transaction.payee.name.map(FraudList.normalise))  // payees without an account differ by name
+                transfer.combine(screened.payeeAccountKey)
+                transfer.combine(screened.payeeNameKey)  // payees without an account differ by name
                 transfer.combine(transaction.amount.cents)
                 transfer.combine(transaction.currency)
                 recentFirstTimeTransfers = velocity.recordFirstTimeTransfer(payer: FraudList.normalise(payer), at: transaction.timestamp.epochSeconds,

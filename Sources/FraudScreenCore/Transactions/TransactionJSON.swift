@@ -133,15 +133,12 @@ public enum TransactionJSON {
         do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
             throw Invalid(code: "invalid_json", field: "", message: "not valid JSON")
         }
-        // `null`, a string or a number is valid JSON but no transaction: said as the daemon says it.
-        guard let object = parsed as? [String: Any] else { throw Invalid(code: "bad_value", field: "transaction", message: "must be an object") }
-        if let inner = object["transaction"], !(inner is NSNull) {
-            // A request or corpus line: its `transaction` must be the object, not validated as the outer line.
-            guard let inner = inner as? [String: Any] else {
-                throw Invalid(code: "bad_value", field: "transaction", message: "must be an object")
-            }
-            return try transaction(from: inner, strictness)
-        }
-        return try transaction(from: object, strictness)
+        // `null`, a string or a number is valid JSON but no transaction, and a request or corpus line's
+        // `transaction` must be the object (not skipped to validate the outer line): said as the daemon says it.
+        let notAnObject = Invalid(code: "bad_value", field: "transaction", message: "must be an object")
+        guard let object = parsed as? [String: Any] else { throw notAnObject }
+        guard let inner = object["transaction"], !(inner is NSNull) else { return try transaction(from: object, strictness) }
+        guard let transactionObject = inner as? [String: Any] else { throw notAnObject }
+        return try transaction(from: transactionObject, strictness)
     }
 }
