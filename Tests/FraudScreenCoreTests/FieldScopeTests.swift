@@ -57,6 +57,12 @@ struct FieldScopeTests {
         #expect(screener.firedRules(Document(fields: [.init(name: "memo", text: "刷单")])) == [])
     }
 
+    @Test("a field no rule names (here a message's text) is screened by the unscoped rules only")
+    func unnamedField() {
+        #expect(screener.firedRules("刷单 安全账户 解冻费 佣金") == ["f.anywhere"])
+        #expect(screener.firedRules(Document(fields: [.init(name: "payer_name", text: "刷单 佣金")])) == ["f.anywhere"])
+    }
+
     @Test("entities are reported per field")
     func entitiesPerField() {
         let verdict = screener.screen(document(memo: "转5万元", payee: "13812345678"))
