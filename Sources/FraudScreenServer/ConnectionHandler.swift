@@ -33,7 +33,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// yet handed to the channel (the channel's own high-water mark bounds what it holds), answers waiting
     /// behind an earlier request, and reports waiting for their fsync. Counting requests alone let 256 entity-
     /// heavy answers, or a report flood on a slow disk, hold hundreds of megabytes per connection.
-    static let maxHeldBytes = 65_536
+    static let maxHeldBytes = 32_768
 
     /// Bytes read and not yet framed.
     private var input = ByteBuffer()

@@ -125,12 +125,16 @@ public final class ScreeningServer: @unchecked Sendable {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1_024)
             .serverChannelInitializer { channel in self.pauseAcceptingWhenExhausted(channel) }
-            .childChannelOption(.maxMessagesPerRead, value: 4)
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 65_536))
+            // One read of at most 16 KiB per wake-up: a connection held back (`ConnectionHandler.read`) has at most
+            // that read ahead of screening besides its unfinished line. With up to four 64 KiB reads per wake-up,
+            // 1,000 clients flooding 64 KiB lines and never reading their answers cost 589 KB each (654 MB in
+            // all); with this, 32 KiB below and the daemon's malloc threshold, 258 KB (313 MB). Pipelined and
+            // unpipelined throughput did not drop (docs/BENCHMARKS.md).
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 16_384))
             // Unsent answers a connection may pile up before it stops being screened (with `maxHeldBytes`): at
-            // 256 KiB a thousand connections that never read their answers reached 945 MB; at 64 KiB 500 of them
-            // cost 690 KB each, most of it input and allocator slack, not answers.
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1_024, high: 64 * 1_024))
+            // 256 KiB a thousand connections that never read their answers reached 945 MB.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1_024, high: 32 * 1_024))
             // A client that sends its requests and shuts down its side (`printf … | socat`, `nc -N`) still gets
             // every answer: end of input is an event, and the connection closes once all are written.
             .childChannelOption(.allowRemoteHalfClosure, value: true)

@@ -479,6 +479,45 @@ struct DaemonProtocolTests {
         #expect(sent.wait(timeout: .now() + 30) == .success)
     }
 
+    @Test("clients that do not read their answers have at most a line and one read of requests read ahead of screening")
+    func readAheadIsBoundedPerConnection() throws {
+        let (daemon, _) = try startDaemon(reports: false); defer { daemon.stop() }
+        let text = String(repeating: "a.cn ", count: 12_000)
+        let line = Array((#"{"id":"e","op":"screen","entities":true,"message":{"text":"\#(text)"}}"# + "\n").utf8)
+        let observer = try daemon.connect(); defer { observer.close() }
+        func screened() throws -> Int {
+            let stats = json(try observer.request(#"{"id":"st","op":"stats"}"#))["stats"] as? [String: Any] ?? [:]
+            return (stats["requests"] as? [String: Int])?["screen_message"] ?? 0
+        }
+        /// Bytes the daemon has taken in with read(2) and recv(2), from every descriptor.
+        func bytesRead() throws -> Int {
+            let io = try String(contentsOfFile: "/proc/\(daemon.pid)/io", encoding: .utf8)
+            return io.split(separator: "\n").first { $0.hasPrefix("rchar:") }.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) } ?? -1
+        }
+        let before = try bytesRead()
+        #expect(before >= 0)
+        let floods = try (0..<16).map { _ in try daemon.connect() }
+        defer { for flood in floods { flood.close() } }
+        for flood in floods { _ = fcntl(flood.fd, F_SETFL, fcntl(flood.fd, F_GETFL) | O_NONBLOCK) }
+        let chunk = Array([[UInt8]](repeating: line, count: 8).joined())
+        var offsets = [Int](repeating: 0, count: floods.count), stalledFor = 0.0
+        let deadline = Date().addingTimeInterval(60)
+        while stalledFor < 1.5, Date() < deadline {
+            var progress = false
+            for (k, flood) in floods.enumerated() {
+                let n = chunk.withUnsafeBytes { send(flood.fd, $0.baseAddress! + offsets[k], $0.count - offsets[k], Int32(MSG_NOSIGNAL)) }
+                if n > 0 { offsets[k] = (offsets[k] + n) % chunk.count; progress = true }
+            }
+            if progress { stalledFor = 0 } else { usleep(50_000); stalledFor += 0.05 }
+        }
+        #expect(stalledFor >= 1.5, "the daemon kept reading from clients that never read")
+        let perConnection = (try bytesRead() - before - (try screened()) * line.count) / floods.count
+        // What is read ahead is the line after the last one screened, read 16 KiB at a time up to where screening
+        // stopped: here 27 KB per connection. (Reading up to four 64 KiB buffers per wake-up, the daemon held a
+        // line more, 66 KB here and 84–141 KB per connection with hundreds of such clients.)
+        #expect(perConnection > 0 && perConnection < 48_000, "read ahead of screening per connection: \(perConnection) bytes")
+    }
+
     @Test func aClientThatDoesNotReadIsThrottledNotBuffered() throws {
         let (daemon, _) = try startDaemon(reports: false); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }
