@@ -156,6 +156,28 @@ struct RegexRuleTests {
         #expect(screener.firedRules("aaaa") == ["r.evil"])
     }
 
+    @Test("a pattern under the limit at every position of a long text is still bounded as a whole search")
+    func longTextBudget() throws {
+        let screener = Screener(ruleSet: try Fixture.ruleSet([
+            Fixture.rule("r.nested", #"regex: '(a+)+(b|\d)'"#),
+            Fixture.rule("r.gaps", "regex: '(先|需)[^。]{0,10}(交|付)[^。]{0,12}(钱|费)'"),
+        ]))
+        // Runs of 13: a few thousand steps to fail at each start, under the limit of 20,000, at 64,000 starts.
+        // With the limit per position alone this took about a second and counted no limit hit.
+        let unit = String(repeating: "a", count: 13) + "c"
+        let evil = String(repeating: unit, count: 64_000 / unit.count) + "c1"
+        let clock = ContinuousClock()
+        var fired: Set<String> = []
+        let elapsed = clock.measure { fired = screener.firedRules(evil) }
+        #expect(fired == [])
+        #expect(screener.regexLimitHits == 1, "took \(elapsed)")
+        // A well-behaved pattern still matches deep into a long text, and on a message-sized text.
+        let filler = String(repeating: "今天天气不错，我们去公园散步。", count: 4_000)
+        #expect(screener.firedRules(filler + "对方说需要先交五百元手续费才能提现。") == ["r.gaps"])
+        #expect(screener.firedRules("对方说需要先交五百元手续费才能提现。") == ["r.gaps"])
+        #expect(screener.regexLimitHits == 1)
+    }
+
     @Test("tighter limits from ruleset.yaml apply")
     func configuredLimits() throws {
         // Backtracks some thousand steps before matching the final xz: within the default limits, over a
