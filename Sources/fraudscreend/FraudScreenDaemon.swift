@@ -85,8 +85,8 @@ struct FraudScreenDaemon: ParsableCommand {
         // Blocks of 128 KiB and more (a long request line's buffers, what screening it needs) get pages of their
         // own, handed back when freed. With glibc's default the threshold climbs after the first such free and
         // they come from the heap, between connections' small long-lived buffers, where the holes they leave
-        // stay resident: 1,000 clients flooding 64 KiB lines cost 371 KB each (143 MB still held after they
-        // closed), 259 KB each this way (106 MB). Requests of SMS size never allocate that much.
+        // stay resident: 1,000 clients flooding 64 KiB lines cost 371 KB each, 258 KB each this way. Requests of
+        // SMS size never allocate that much.
         // (`mallopt` and `M_MMAP_THRESHOLD` are in <malloc.h>, which the Glibc module does not bring in.)
         if let mallopt = dlsym(nil, "mallopt") {
             let mmapThreshold: CInt = -3

@@ -626,10 +626,10 @@ public final class CompiledRegex: @unchecked Sendable {
 ///
 /// PCRE2's match limit counts per starting position: a search through a long text may take the limit's work at
 /// every one of them. (A rule with `(a+)+(b|\d)` held the engine 0.9 s on a 64 KB text of short runs of `a`,
-/// every position under the limit; with this, about 10 ms.) So a search through a text longer than `fullLimitScalars` gets a smaller
-/// limit per position, `matchLimit × fullLimitScalars / length` (at least `minimumLimit`): its whole work stays
-/// about what `fullLimitScalars` positions at the full limit would take. Texts of message size keep the full
-/// limit, and a match that starts at one place (`anchoredMatch`) always does.
+/// every position under the limit; now about 10 ms.) So a search through a text longer than `fullLimitScalars`
+/// gets a smaller limit per position, `matchLimit × fullLimitScalars / length` (at least `minimumLimit`): its
+/// whole work stays about what `fullLimitScalars` positions at the full limit would take. Texts of message size
+/// keep the full limit, and a match that starts at one place (`anchoredMatch`) always does.
 public final class RegexMatcher {
     private let matchData: OpaquePointer
     private let context: OpaquePointer
