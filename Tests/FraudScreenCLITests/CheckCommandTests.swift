@@ -57,6 +57,13 @@ struct CheckCommandTests {
         #expect(broken.stderr == "fraudscreen: invalid transaction: not valid JSON\n")
         let array = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data("[1]".utf8))
         #expect(array.stderr == "fraudscreen: invalid transaction: transaction: must be an object\n")  // as the daemon says it
+        // A member given twice is refused, as the daemon refuses it (JSONSerialization alone kept the last one).
+        for twice in [transaction.replacingOccurrences(of: #""amount":"#, with: #""memo":"货款","amount":"#),
+                      transaction.replacingOccurrences(of: #"{"account":"6217"}"#, with: #"{"account":"6217","acc\u006funt":"1"}"#)] {
+            let refused = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data(twice.utf8))
+            #expect(refused.status == 2 && refused.stderr.hasPrefix("fraudscreen: invalid transaction: member '") && refused.stderr.hasSuffix("' given twice\n"),
+                    "\(refused.stderr)")
+        }
         // The protocol's rules (docs/PROTOCOL.md), as the daemon applies them: memo, currency and payee are
         // required, and an amount has no leading zeros.
         for (field, edited) in [("memo", transaction.replacingOccurrences(of: #""memo":"做任务拿佣金，先垫付","#, with: "")),

@@ -299,6 +299,9 @@ struct DaemonProtocolTests {
         let cases: [(bytes: [UInt8], code: String, id: String?)] = [
             (Array(#"{"id":"j","op":"screen","message":{"text":"x"}"#.utf8), "invalid_json", "j"),
             (Array("not json at all".utf8), "invalid_json", nil),
+            // A member given twice, however spelled: two parsers could each read a different one.
+            (Array(#"{"id":"d","op":"screen","message":{"text":"刷单返利","te\u0078t":"你好"}}"#.utf8), "invalid_json", "d"),
+            (Array(#"{"id":"d2","op":"screen","op":"ping"}"#.utf8), "invalid_json", "d2"),
             (Array(#"{"id":"u","op":"screen","message":{"text":""#.utf8) + [0xE5, 0x88, 0xFF, 0xC0, 0xAF] + Array(#""}}"#.utf8), "invalid_utf8", "u"),
             (Array(#"{"op":"screen","message":{"text":""#.utf8) + [0xE5, 0x88] + Array(#""},"id":"late"}"#.utf8), "invalid_utf8", nil),
             (Array(#"{"id":"m","op":"screen","message":{"channel":"sms"}}"#.utf8), "missing_field", "m"),

@@ -145,10 +145,13 @@ struct RequestDecodingTests {
             #expect(error.code == "missing_field" && "transaction.\(error.field): \(error.message)" == refused.message)
         }
 
+        /// A valid transaction with `members` in place of the defaults they name (a member given twice is refused).
         func txn(_ members: String) -> String {
-            #"{"op":"screen","transaction":{"#
-                + [#""memo":"x""#, #""amount":"1.00""#, #""currency":"CNY""#, #""payee":{}"#, #""timestamp":"2026-11-29T02:13:00Z""#, members]
-                .filter { !$0.isEmpty }.joined(separator: ",") + "}}"
+            let named = Set(members.matches(of: /"(\w+)":/).map { String($0.1) })
+            let defaults = [("memo", #""memo":"x""#), ("amount", #""amount":"1.00""#), ("currency", #""currency":"CNY""#),
+                            ("payee", #""payee":{}"#), ("timestamp", #""timestamp":"2026-11-29T02:13:00Z""#)]
+            return #"{"op":"screen","transaction":{"#
+                + (defaults.filter { !named.contains($0.0) }.map(\.1) + [members]).filter { !$0.isEmpty }.joined(separator: ",") + "}}"
         }
         #expect(code(txn("")) == nil)
         #expect(code(txn(#""amount":12500"#)) == .badValue)

@@ -123,12 +123,40 @@ public enum TransactionJSON {
         return try transaction(fields, strictness)
     }
 
+    /// A member given twice in the objects a transaction is read from (the line, its `transaction`, `payer`,
+    /// `payee`), said as the daemon's reader says it: JSONSerialization keeps one of them silently, the daemon
+    /// refuses the request. Nil when there is none, or when the text is not JSON (JSONSerialization says so).
+    static func repeatedMember(in data: Data) -> String? {
+        func walk(_ reader: inout JSONReader) throws(JSONReader.SyntaxError) {
+            try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
+                switch key {
+                case "transaction", "payer", "payee":
+                    if try reader.peekKind() == .object { try walk(&reader) } else { try reader.skipValue() }
+                default: try reader.skipValue()
+                }
+            }
+        }
+        return data.withUnsafeBytes { bytes -> String? in
+            var reader = JSONReader(bytes)
+            do throws(JSONReader.SyntaxError) {
+                guard try reader.peekKind() == .object else { return nil }
+                try walk(&reader)
+            } catch {
+                return error.message.hasSuffix("given twice") ? error.message : nil
+            }
+            return nil
+        }
+    }
+
     /// JSONSerialization hands out NSNumber for both booleans and numbers; a boolean's type code is `c`.
     private static func isBoolean(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
 
     /// Parses a transaction from JSON bytes: the transaction object itself, or a request or corpus line that
     /// carries one under `transaction`.
     public static func transaction(from data: Data, _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
+        if let repeated = repeatedMember(in: data) {
+            throw Invalid(code: "invalid_json", field: "", message: repeated)
+        }
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
             throw Invalid(code: "invalid_json", field: "", message: "not valid JSON")

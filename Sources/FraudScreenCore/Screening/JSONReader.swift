@@ -1,4 +1,3 @@
-import FraudScreenCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,23 +13,23 @@ import Darwin
 /// everything outside strings is ASCII syntax or a syntax error. A line that parses is therefore valid UTF-8,
 /// and a caller looks for the invalid byte (`UTF8Validation`) only when parsing fails — validating every
 /// line up front and again when making its strings cost two passes over every request.
-struct JSONReader {
+package struct JSONReader {
     /// Malformed JSON: what was wrong and the byte offset.
-    struct SyntaxError: Error, Equatable {
-        var message: String
-        var offset: Int
+    package struct SyntaxError: Error, Equatable {
+        package var message: String
+        package var offset: Int
     }
 
     /// The kind of the value at the cursor.
-    enum Kind: Equatable { case object, array, string, number, bool, null }
+    package enum Kind: Equatable { case object, array, string, number, bool, null }
 
     /// Deeper nesting is refused; skipping values is iterative, but nothing in the protocol is this deep.
-    static let maxDepth = 64
+    package static let maxDepth = 64
 
     private let bytes: UnsafeRawBufferPointer
-    private(set) var offset = 0
+    package private(set) var offset = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
@@ -46,7 +45,7 @@ struct JSONReader {
     }
 
     /// The kind of the next value, after skipping whitespace.
-    mutating func peekKind() throws(SyntaxError) -> Kind {
+    package mutating func peekKind() throws(SyntaxError) -> Kind {
         skipWhitespace()
         guard offset < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[offset] {
@@ -63,23 +62,43 @@ struct JSONReader {
     /// An object member's name, as the bytes between its quotes (valid UTF-8, escapes resolved); valid only
     /// during the call that receives it. Compared with literals in a `switch` without making a `String`:
     /// every request has a few keys, and making each a string cost more than reading the rest of the line.
-    struct Key {
-        let bytes: UnsafeRawBufferPointer
+    package struct Key {
+        package let bytes: UnsafeRawBufferPointer
 
-        static func ~= (pattern: StaticString, key: Key) -> Bool {
+        package static func ~= (pattern: StaticString, key: Key) -> Bool {
             guard pattern.hasPointerRepresentation else { return pattern.withUTF8Buffer { $0.elementsEqual(key.bytes) } }
             return pattern.utf8CodeUnitCount == key.bytes.count
                 && (key.bytes.isEmpty || memcmp(pattern.utf8Start, key.bytes.baseAddress!, key.bytes.count) == 0)
         }
     }
 
-    /// Walks an object: `body` is called with each key and must consume that key's value.
-    mutating func readObject(_ body: (inout JSONReader, Key) throws(SyntaxError) -> Void) throws(SyntaxError) {
+    /// Walks an object: `body` is called with each key and must consume that key's value. A member name that
+    /// comes twice (also when spelled with escapes, `"te\u0078t"`) is a syntax error: JSON leaves duplicates
+    /// to the parser, and two parsers that pick different ones (a gateway the first `text`, this reader the
+    /// last) would see different requests (I-JSON, RFC 7493, forbids them).
+    package mutating func readObject(_ body: (inout JSONReader, Key) throws(SyntaxError) -> Void) throws(SyntaxError) {
         skipWhitespace()
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "{") else { throw fail("expected an object") }
         offset += 1
         skipWhitespace()
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") { offset += 1; return }
+        // The names so far: plain ones as offset << 32 | length in `bytes` (the first 16 on the stack: a
+        // request's objects have a handful, and an array per object was a malloc per object), decoded ones as
+        // strings (rare).
+        var firstNames = InlineArray<16, UInt64>(repeating: 0)
+        var plainCount = 0
+        var moreNames: [UInt64] = []
+        var decodedNames: [String] = []
+        func isRepeated(_ name: UnsafeRawBufferPointer) -> Bool {
+            func same(_ packed: UInt64) -> Bool {
+                let count = Int(packed & 0xFFFF_FFFF)
+                return count == name.count && (count == 0 || memcmp(bytes.baseAddress! + Int(packed >> 32), name.baseAddress!, count) == 0)
+            }
+            for k in 0..<min(plainCount, 16) where same(firstNames[k]) { return true }
+            for packed in moreNames where same(packed) { return true }
+            for other in decodedNames where other.utf8.elementsEqual(name) { return true }
+            return false
+        }
         while true {
             skipWhitespace()
             guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -97,6 +116,15 @@ struct JSONReader {
             } else {
                 decoded = try readString()
                 keyBytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            }
+            let repeated = plain ? isRepeated(keyBytes) : decoded.withUTF8 { isRepeated(UnsafeRawBufferPointer($0)) }
+            if repeated { throw SyntaxError(message: "member '\(plain ? String(decoding: keyBytes, as: UTF8.self) : decoded)' given twice", offset: start - 1) }
+            if plain {
+                let packed = UInt64(start) << 32 | UInt64(keyBytes.count)
+                if plainCount < 16 { firstNames[plainCount] = packed } else { moreNames.append(packed) }
+                plainCount += 1
+            } else {
+                decodedNames.append(decoded)
             }
             skipWhitespace()
             guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
@@ -119,7 +147,7 @@ struct JSONReader {
     }
 
     /// Reads a string value, resolving escapes.
-    mutating func readString() throws(SyntaxError) -> String {
+    package mutating func readString() throws(SyntaxError) -> String {
         skipWhitespace()
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string") }
         offset += 1
@@ -217,7 +245,7 @@ struct JSONReader {
     }
 
     /// Reads `true` or `false`.
-    mutating func readBool() throws(SyntaxError) -> Bool {
+    package mutating func readBool() throws(SyntaxError) -> Bool {
         skipWhitespace()
         if matchLiteral("true") { return true }
         if matchLiteral("false") { return false }
@@ -235,7 +263,7 @@ struct JSONReader {
     }
 
     /// Skips a number and returns its bytes (JSON grammar checked).
-    mutating func readNumberBytes() throws(SyntaxError) -> UnsafeRawBufferPointer {
+    package mutating func readNumberBytes() throws(SyntaxError) -> UnsafeRawBufferPointer {
         skipWhitespace()
         let start = offset
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
@@ -265,7 +293,7 @@ struct JSONReader {
     /// Skips any value and returns the range of its bytes (used to echo `id` exactly as sent). Iterative,
     /// with an explicit stack, so hostile nesting cannot overflow the thread's stack.
     @discardableResult
-    mutating func skipValue() throws(SyntaxError) -> Range<Int> {
+    package mutating func skipValue() throws(SyntaxError) -> Range<Int> {
         skipWhitespace()
         let start = offset
         var open: [Bool] = []  // true: object, false: array
@@ -320,7 +348,7 @@ struct JSONReader {
     }
 
     /// Requires that only whitespace is left.
-    mutating func finish() throws(SyntaxError) {
+    package mutating func finish() throws(SyntaxError) {
         skipWhitespace()
         guard offset == bytes.count else { throw fail("unexpected data after the JSON value") }
     }
