@@ -11,13 +11,15 @@ import Darwin
 /// reader never builds a tree; the caller walks the object it expects and skips everything else.
 /// Bytes need not be valid UTF-8 beforehand: every string is checked as it is made (see `string(_:)`), and
 /// everything outside strings is ASCII syntax or a syntax error. A line that parses is therefore valid UTF-8,
-/// and a caller looks for the invalid byte (`UTF8Validation`) only when parsing fails — validating every
+/// and a caller looks for the invalid byte (the daemon's `UTF8Validation`) only when parsing fails — validating every
 /// line up front and again when making its strings cost two passes over every request.
 package struct JSONReader {
     /// Malformed JSON: what was wrong and the byte offset.
     package struct SyntaxError: Error, Equatable {
         package var message: String
         package var offset: Int
+        /// The member name an object gave twice, when that is the error.
+        package var repeatedMember: String? = nil
     }
 
     /// The kind of the value at the cursor.
@@ -118,7 +120,10 @@ package struct JSONReader {
                 keyBytes = UnsafeRawBufferPointer(start: nil, count: 0)
             }
             let repeated = plain ? isRepeated(keyBytes) : decoded.withUTF8 { isRepeated(UnsafeRawBufferPointer($0)) }
-            if repeated { throw SyntaxError(message: "member '\(plain ? String(decoding: keyBytes, as: UTF8.self) : decoded)' given twice", offset: start - 1) }
+            if repeated {
+                let name = plain ? String(decoding: keyBytes, as: UTF8.self) : decoded
+                throw SyntaxError(message: "member '\(name)' given twice", offset: start - 1, repeatedMember: name)
+            }
             if plain {
                 let packed = UInt64(start) << 32 | UInt64(keyBytes.count)
                 if plainCount < 16 { firstNames[plainCount] = packed } else { moreNames.append(packed) }

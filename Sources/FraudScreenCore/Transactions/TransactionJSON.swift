@@ -142,7 +142,7 @@ public enum TransactionJSON {
                 guard try reader.peekKind() == .object else { return nil }
                 try walk(&reader)
             } catch {
-                return error.message.hasSuffix("given twice") ? error.message : nil
+                return error.repeatedMember.map { "member '\($0)' given twice" }
             }
             return nil
         }
