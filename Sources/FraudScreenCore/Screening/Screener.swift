@@ -46,9 +46,6 @@ public final class Screener {
     /// `RuleTable.checks` is stamped once one of its keywords is seen, a rule once it is a candidate.
     private let stamps: UnsafeMutableBufferPointer<Generation>
     private var fieldGeneration: Generation = 0
-    /// The last field name screened and its bit in the rules' field masks (`RuleTable.fieldBit(_:)`).
-    private var lastFieldName = ""
-    private var lastFieldBit: UInt64 = 0
     /// The rules' part of `stamps`.
     private let ruleStamp: UnsafeMutablePointer<Generation>
     private let metaStamp: UnsafeMutableBufferPointer<UInt32>
@@ -90,6 +87,10 @@ public final class Screener {
     /// document to the next while it starts with the document's names, so verdicts share it instead of
     /// copying it.
     private var evidenceFields: [String] = []
+    /// Per name of `evidenceFields`, its bit in the rules' field masks (`RuleTable.fieldBit(_:)`): documents of
+    /// one kind name the same fields over and over, and comparing a transaction's field names with the last one
+    /// screened and hashing each new one cost a few hundred instructions per transaction.
+    private var evidenceFieldBits: [UInt64] = []
     /// Per name of `evidenceFields`, the JSON opening of its evidence (`JSONWriter.evidenceOpening`).
     private var evidenceFieldOpenings = EncodedTexts([])
     /// The matched texts of the evidence, as UTF-8 bytes end to end.
@@ -397,9 +398,7 @@ public final class Screener {
 
         if reportsEntities { extractEntities(.all) }
 
-        // Documents of one kind name the same fields over and over: hash a name only when it changes.
-        if fieldName != lastFieldName { lastFieldName = fieldName; lastFieldBit = table.fieldBit(fieldName) }
-        let fieldBit = lastFieldBit
+        let fieldBit = evidenceFieldBits[Int(fieldIndex)]
         // On the last field, meta rules with conditions of their own wait until every plain rule of the field
         // has been decided: most of them then cannot hold and are dropped before their (costly) entity or
         // regex conditions run. On earlier fields a rule they name may still fire later, so they run as usual.
@@ -682,6 +681,7 @@ public final class Screener {
     /// Replaces the evidence field names, with their encoded openings.
     private func setEvidenceFields(_ names: [String]) {
         evidenceFields = names
+        evidenceFieldBits = names.map(table.fieldBit)
         evidenceFieldOpenings = EncodedTexts(names.map { JSONWriter.evidenceOpening(field: $0) })
     }
 
