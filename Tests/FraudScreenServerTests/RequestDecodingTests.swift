@@ -59,6 +59,22 @@ struct RequestDecodingTests {
         #expect(code(#"{"op":"ping","op\"":1}"#) == nil)  // an escaped quote inside an unknown key
     }
 
+    @Test("a member given twice is invalid JSON however it is spelled and however many members come between")
+    func repeatedMembers() throws {
+        let many = (0..<20).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        #expect(code(#"{"op":"ping",\#(many)}"#) == nil)  // more names than the reader keeps on the stack
+        #expect(code(#"{"op":"ping",\#(many),"k17":1}"#) == .invalidJSON)
+        #expect(code(#"{"op":"ping",\#(many),"k3":1}"#) == .invalidJSON)
+        #expect(code(#"{"op":"ping","名字":1,"\u540d\u5b57":2}"#) == .invalidJSON)  // both decoded
+        #expect(code(#"{"op":"ping","o\u0070":"stats"}"#) == .invalidJSON)  // plain, then decoded
+        #expect(code(#"{"\u006fp":"ping","op":"stats"}"#) == .invalidJSON)  // decoded, then plain
+        #expect(code(#"{"op":"ping","":1,"":2}"#) == .invalidJSON)  // the empty name too
+        // Only within one object: the same name in two objects is fine.
+        #expect(code(#"{"op":"screen","message":{"text":"x","channel":"sms"},"channel":"y"}"#) == nil)
+        guard case .failure(let error) = decode(#"{"id":"d","op":"ping","op":"stats"}"#).result else { Issue.record("accepted"); return }
+        #expect(error.message == "member 'op' given twice at byte 22")  // its opening quote
+    }
+
     @Test func numericIDsAreEchoedVerbatim() {
         #expect(decode(#"{"id": 12.5e3, "op": "ping"}"#).id == "12.5e3")
         #expect(code(#"{"id": {"a": 1}, "op": "ping"}"#) == .badValue)

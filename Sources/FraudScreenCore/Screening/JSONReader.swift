@@ -87,7 +87,7 @@ package struct JSONReader {
         // The names so far: plain ones as offset << 32 | length in `bytes` (the first 16 on the stack: a
         // request's objects have a handful, and an array per object was a malloc per object), decoded ones as
         // strings (rare).
-        var firstNames = InlineArray<16, UInt64>(repeating: 0)
+        var firstNames = FirstNames()
         var plainCount = 0
         var moreNames: [UInt64] = []
         var decodedNames: [String] = []
@@ -96,7 +96,7 @@ package struct JSONReader {
                 let count = Int(packed & 0xFFFF_FFFF)
                 return count == name.count && (count == 0 || memcmp(bytes.baseAddress! + Int(packed >> 32), name.baseAddress!, count) == 0)
             }
-            for k in 0..<min(plainCount, 16) where same(firstNames[k]) { return true }
+            for k in 0..<min(plainCount, FirstNames.capacity) where same(firstNames[k]) { return true }
             for packed in moreNames where same(packed) { return true }
             for other in decodedNames where other.utf8.elementsEqual(name) { return true }
             return false
@@ -126,7 +126,7 @@ package struct JSONReader {
             }
             if plain {
                 let packed = UInt64(start) << 32 | UInt64(keyBytes.count)
-                if plainCount < 16 { firstNames[plainCount] = packed } else { moreNames.append(packed) }
+                if plainCount < FirstNames.capacity { firstNames[plainCount] = packed } else { moreNames.append(packed) }
                 plainCount += 1
             } else {
                 decodedNames.append(decoded)
@@ -148,6 +148,19 @@ package struct JSONReader {
             if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
             if bytes[offset] == UInt8(ascii: "}") { offset += 1; return }
             throw fail("expected ',' or '}' in object")
+        }
+    }
+
+    /// An object's first member names, on the stack (`InlineArray` needs macOS 26; the package builds for 14).
+    private struct FirstNames {
+        static let capacity = 16
+        private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        subscript(_ i: Int) -> UInt64 {
+            get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i &* 8, as: UInt64.self) } }
+            set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i &* 8, as: UInt64.self) } }
         }
     }
 
