@@ -119,16 +119,16 @@ package struct JSONReader {
                 decoded = try readString()
                 keyBytes = UnsafeRawBufferPointer(start: nil, count: 0)
             }
-            let repeated = plain ? isRepeated(keyBytes) : decoded.withUTF8 { isRepeated(UnsafeRawBufferPointer($0)) }
-            if repeated {
-                let name = plain ? String(decoding: keyBytes, as: UTF8.self) : decoded
-                throw SyntaxError(message: "member '\(name)' given twice", offset: start - 1, repeatedMember: name)
+            func repeated(_ name: String) -> SyntaxError {
+                SyntaxError(message: "member '\(name)' given twice", offset: start - 1, repeatedMember: name)
             }
             if plain {
+                if isRepeated(keyBytes) { throw repeated(String(decoding: keyBytes, as: UTF8.self)) }
                 let packed = UInt64(start) << 32 | UInt64(keyBytes.count)
                 if plainCount < FirstNames.capacity { firstNames[plainCount] = packed } else { moreNames.append(packed) }
                 plainCount += 1
             } else {
+                if decoded.withUTF8({ isRepeated(UnsafeRawBufferPointer($0)) }) { throw repeated(decoded) }
                 decodedNames.append(decoded)
             }
             skipWhitespace()
