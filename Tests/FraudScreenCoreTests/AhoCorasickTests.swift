@@ -31,10 +31,18 @@ struct AhoCorasickTests {
 
     static func scalars(_ s: String) -> [Unicode.Scalar] { Array(s.unicodeScalars) }
 
+    /// The automaton for `patterns` with 32-bit row entries (where they fit, as for these tests' small
+    /// alphabets) and with 64-bit ones: both layouts must find the same.
+    static func bothLayouts(_ patterns: [[Unicode.Scalar]]) throws -> [AhoCorasick] {
+        let narrow = try AhoCorasick(patterns: patterns), wide = try AhoCorasick(patterns: patterns, narrowRowsAllowed: false)
+        #expect(narrow.rowEntryBytes == 4 && wide.rowEntryBytes == 8)
+        return [narrow, wide]
+    }
+
     @Test("overlapping and nested keywords, with failure chains several links deep")
     func overlapping() throws {
         let patterns = ["he", "she", "his", "hers", "刷单", "刷单返利", "单返", "返利", "利"].map(Self.scalars)
-        let automaton = try AhoCorasick(patterns: patterns)
+        for automaton in try Self.bothLayouts(patterns) {
         for text in ["ushers", "hishershe", "刷单返利刷单返", "刷刷单单返利利", "", "无关的文字"] {
             let t = Self.scalars(text)
             let found = Self.automatonMatches(automaton, t)
@@ -46,16 +54,18 @@ struct AhoCorasickTests {
         // table holds the rest, plus those inherited along failure links ("sh" goes on with "he"'s "e").
         let ownEdgesBelowRoot = automaton.stateCount - 1 - 6
         #expect(automaton.transitionCount > ownEdgesBelowRoot, "inherited transitions are stored too")
+        }
     }
 
     @Test("scalars outside the direct class table, characters in no pattern, empty and duplicate patterns")
     func alphabetEdges() throws {
         let emoji = "😀", far = "\u{2A6D6}"  // beyond directClassLimit: classes from the dictionary
         let patterns = ["\(emoji)转账", "转账", "", "\(far)\(far)", "转账", "a\u{0}b"].map(Self.scalars)
-        let automaton = try AhoCorasick(patterns: patterns)
+        for automaton in try Self.bothLayouts(patterns) {
         for text in ["\(emoji)转账", "x\(emoji)x转账\(far)\(far)\(far)", "a\u{0}b", "转\(emoji)账"] {
             let t = Self.scalars(text)
             #expect(Self.automatonMatches(automaton, t).sorted() == Self.naiveMatches(patterns, t), "text \(text)")
+        }
         }
     }
 
@@ -77,6 +87,8 @@ struct AhoCorasickTests {
         let manyStates = (0..<40_000).map { k in (0..<4).map { alphabet[(k + $0) % 40_000] } }
         let automaton = try AhoCorasick(patterns: manyStates)
         #expect(automaton.stateCount == 160_001)
+        // 16 bits of class leave 16 for states' numbers: too few here, so rows are 64 bits wide.
+        #expect(automaton.rowEntryBytes == 8)
         let text = Array(alphabet[39_998..<40_000] + alphabet[0..<3])
         #expect(Self.automatonMatches(automaton, text).sorted() == Self.naiveMatches(manyStates, text))
     }
@@ -87,23 +99,24 @@ struct AhoCorasickTests {
         // 300 classes over 64 filter bits must share.
         let tails = (0..<300).map { Unicode.Scalar(0x4E00 + UInt32($0) * 7)! }
         let patterns = tails.map { ["转", $0] } + tails.prefix(40).map { ["转", $0, "账"] } + [Self.scalars("账转")]
-        let automaton = try AhoCorasick(patterns: patterns)
         var text: [Unicode.Scalar] = []
         for (k, tail) in tails.enumerated() {
             text += ["转", tail]
             if k % 3 == 0 { text.append("账") }
             if k % 5 == 0 { text += ["x", "转", "转"] }  // characters in no keyword, and a state's own character
         }
-        let found = Self.automatonMatches(automaton, text)
-        #expect(found.sorted() == Self.naiveMatches(patterns, text))
-        #expect(found.count > 300)
+        for automaton in try Self.bothLayouts(patterns) {
+            let found = Self.automatonMatches(automaton, text)
+            #expect(found.sorted() == Self.naiveMatches(patterns, text))
+            #expect(found.count > 300)
+        }
     }
 
     @Test("a scan into a buffer with little room stops before a position that does not fit and resumes there")
     func resumedScans() throws {
         // Nested keywords: "刷单返利" ends four patterns at once, so the buffer needs room for four.
         let patterns = ["利", "返利", "单返利", "刷单返利", "刷单", "单"].map(Self.scalars)
-        let automaton = try AhoCorasick(patterns: patterns)
+        for automaton in try Self.bothLayouts(patterns) {
         #expect(automaton.maxMatchesPerPosition == 4)
         let text = Self.scalars("刷单返利，刷单返利返利单单刷单返利")
         let words = text.map { UInt64(automaton.scanWord(for: $0)) }
@@ -125,12 +138,13 @@ struct AhoCorasickTests {
             #expect(found.sorted() == Self.naiveMatches(patterns, text), "room \(room)")
             #expect(room >= found.count || scans > 1)
         }
+        }
     }
 
     @Test("a relabelled automaton reports each pattern's value, also when relabelled again")
     func relabelled() throws {
         let patterns = ["刷单", "单返利", "返利", "利"].map(Self.scalars)
-        let automaton = try AhoCorasick(patterns: patterns)
+        for automaton in try Self.bothLayouts(patterns) {
         let text = Self.scalars("刷单返利，返利")
         let plain = Self.automatonMatches(automaton, text)
         // Values wider than 32 bits: the screener packs two words into one.
@@ -141,6 +155,7 @@ struct AhoCorasickTests {
         // Relabelling goes by pattern index, not by the values given before.
         let twice = once.reporting([10, 11, 12, 13])
         #expect(Self.automatonMatches(twice, text) == plain.map { Match(end: $0.end, pattern: 10 + $0.pattern, start: $0.start) })
+        }
     }
 
     @Test("random pattern sets over small and large alphabets agree with the naive search", arguments: [1, 2, 3, 4, 5, 6, 7, 8])
@@ -150,10 +165,12 @@ struct AhoCorasickTests {
         let alphabet = seed % 2 == 0 ? Self.scalars("刷单返利转账ab") : (0..<150).map { Unicode.Scalar(0x4E00 + UInt32($0))! }
         func word(_ length: Int) -> [Unicode.Scalar] { (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
         let patterns = (0..<Int(20 + rng.next() % 200)).map { _ in word(Int(1 + rng.next() % 6)) }
-        let automaton = try AhoCorasick(patterns: patterns)
+        let automata = try Self.bothLayouts(patterns)
         for _ in 0..<50 {
             let text = word(Int(rng.next() % 80))
-            #expect(Self.automatonMatches(automaton, text).sorted() == Self.naiveMatches(patterns, text))
+            for automaton in automata {
+                #expect(Self.automatonMatches(automaton, text).sorted() == Self.naiveMatches(patterns, text))
+            }
         }
     }
 }

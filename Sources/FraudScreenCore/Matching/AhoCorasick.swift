@@ -25,6 +25,11 @@
 /// `class × K` chosen per state so that its classes fall on different bits where possible (97 % of the shipped
 /// rules' transitions do). The few that share a bit are kept as a group in `overflow`.
 ///
+/// Row entries are 32 bits wide where the alphabet's classes and the states' numbers fit in 32 bits together
+/// (the shipped rules: 11 + 17 bits), else 64. Rows are two thirds of the automaton; narrow ones took it from
+/// 1.5 MB to 0.9 MB for the shipped rules — under the 1 MB second-level cache of this machine's cores, where
+/// the scan's deeper states were missed before.
+///
 /// A character's class comes with where it leads from the root (its scan word, which normalisation looks up
 /// with the character's folding), so the scan reads no table per character.
 public struct AhoCorasick: Sendable {
@@ -40,15 +45,19 @@ public struct AhoCorasick: Sendable {
     private let classCount: Int
     /// Where each class leads from the root, and from any state without a transition of its own for it.
     private let rootRow: [Int32]
-    /// The states, each a block starting at its number (the root's is 0): its filter word, its header
-    /// (`Header`), one entry per set filter bit — `class | target << 32` or, for a group of classes sharing
-    /// the bit, `groupFlag | count | overflowStart << 32` — then two words per output: the value a match
-    /// reports, and the pattern's length (which gives where the occurrence starts).
+    /// The states, each a block starting at 8 × its number bytes (the root's is 0): its 64-bit filter, its
+    /// header (`Header`), one row entry per set filter bit — `class | target << classBits` or, for a group of
+    /// classes sharing the bit, `overflowStart << classBits` (class 0: no row has a transition for it) — then
+    /// per output the 64-bit value a match reports and the pattern's length (which gives where the occurrence
+    /// starts). Header, entries and lengths are `entryBytes` wide. Words, for their alignment.
     private var blocks: [UInt64]
-    /// Groups' entries, `class | target << 32`.
+    private let entryBytes: Int
+    /// Bits of a row entry below its target.
+    private let classBits: Int
+    /// Groups: at the start, the group's size, then its entries, `class | target << 32`.
     private let overflow: [UInt64]
-    /// Where each output's value word is in `blocks`, and its pattern (for `reporting(_:)`).
-    private let outputSlots: [(position: Int, pattern: Int32)]
+    /// Where each output's value is in `blocks` (a byte offset), and its pattern (for `reporting(_:)`).
+    private let outputSlots: [(offset: Int, pattern: Int32)]
 
     public let stateCount: Int
     /// Transitions stored in the rows (for sizing reports and tests).
@@ -57,13 +66,11 @@ public struct AhoCorasick: Sendable {
     /// least this much room to make progress.
     public let maxMatchesPerPosition: Int
 
-    /// A state's second word: the shift of its hash window (bits 0–7) and its output count (bits 8–31).
+    /// A state's header: the shift of its hash window (bits 0–7) and its output count (bits 8–31).
     private enum Header {
         static func make(shift: Int, outputCount: Int) -> UInt64 { UInt64(shift) | UInt64(outputCount) << 8 }
         static let maxOutputCount = (1 << 24) - 1
     }
-
-    private static let groupFlag: UInt64 = 1 << 31
 
     /// Keywords the automaton cannot index: more distinct characters than its 16-bit classes, or states and
     /// transitions beyond its 32-bit numbering (about 10,000 times the shipped rules' keywords).
@@ -79,6 +86,11 @@ public struct AhoCorasick: Sendable {
 
     /// Builds the automaton. Pattern `i` is reported as `i`; empty patterns never match.
     public init(patterns: [[Unicode.Scalar]]) throws(TooLarge) {
+        try self.init(patterns: patterns, narrowRowsAllowed: true)
+    }
+
+    /// `narrowRowsAllowed: false` keeps 64-bit row entries even where 32 would do (tests run both).
+    init(patterns: [[Unicode.Scalar]], narrowRowsAllowed: Bool) throws(TooLarge) {
         var direct = [UInt16](repeating: 0, count: AhoCorasick.directClassLimit)
         var other: [UInt32: UInt16] = [:]
         var classCount = 1
@@ -149,44 +161,68 @@ public struct AhoCorasick: Sendable {
         // (Only each state's shape is kept between the two passes: rows of tuples for every state at once took
         // more memory than the finished automaton.)
         var shifts = [Int](repeating: 0, count: stateCount)
-        var number = [Int](repeating: 0, count: stateCount)
-        var size = 0, overflowSize = 0
+        var rowBits = [Int](repeating: 0, count: stateCount)
+        var overflowSize = 0
         for state in order {
-            number[state] = size
             let classes = delta[state].map(\.character)
             shifts[state] = AhoCorasick.hashShift(for: classes)
             let (bits, shared) = AhoCorasick.rowShape(of: classes, shift: shifts[state])
-            size += 2 + bits + 2 * merged[state].count
-            overflowSize += shared
+            rowBits[state] = bits
+            overflowSize += shared + (shared > 0 ? bits : 0)  // a count per group (at most one per bit)
         }
-        guard size <= Int(Int32.max), overflowSize <= Int(UInt32.max), merged.allSatisfy({ $0.count <= Header.maxOutputCount }) else {
-            throw TooLarge(states: stateCount, classes: classCount)
+        guard merged.allSatisfy({ $0.count <= Header.maxOutputCount }) else { throw TooLarge(states: stateCount, classes: classCount) }
+        /// Each state's number (8-byte units) and the blocks' size in words, with entries `entryBytes` wide.
+        func layout(entryBytes: Int) -> (numbers: [Int], words: Int) {
+            var number = [Int](repeating: 0, count: stateCount), bytes = 0
+            for state in order {
+                number[state] = bytes / 8
+                bytes += 8 + entryBytes * (1 + rowBits[state]) + (8 + entryBytes) * merged[state].count
+                bytes = (bytes + 7) & ~7
+            }
+            return (number, bytes / 8)
         }
+        let classBits = max(1, Int.bitWidth - (classCount - 1).leadingZeroBitCount)
+        var (number, size) = layout(entryBytes: 4)
+        let narrow = narrowRowsAllowed && max(size, overflowSize) < 1 << (32 - classBits)
+        if !narrow { (number, size) = layout(entryBytes: 8) }
+        guard size <= Int(Int32.max), overflowSize <= Int(UInt32.max) else { throw TooLarge(states: stateCount, classes: classCount) }
+        let entryBytes = narrow ? 4 : 8, entryShift = narrow ? classBits : 32
 
         var blocks = [UInt64](repeating: 0, count: size)
         var overflow: [UInt64] = []
         overflow.reserveCapacity(overflowSize)
-        var outputSlots: [(position: Int, pattern: Int32)] = []
-        for state in order {
-            let base = number[state], shift = shifts[state]
-            blocks[base + 1] = Header.make(shift: shift, outputCount: merged[state].count)
-            var filter: UInt64 = 0, entry = base + 2
-            for group in AhoCorasick.grouped(delta[state], shift: shift) {
-                filter |= 1 << AhoCorasick.hashBit(UInt64(group[0].character), shift: shift)
-                if group.count == 1 {
-                    blocks[entry] = UInt64(group[0].character) | UInt64(number[Int(group[0].target)]) << 32
+        var outputSlots: [(offset: Int, pattern: Int32)] = []
+        blocks.withUnsafeMutableBytes { bytes in
+            /// Stores an entry-wide field (header, row entry, length).
+            func put(_ value: UInt64, at offset: Int) {
+                if narrow {
+                    bytes.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: offset, as: UInt32.self)
                 } else {
-                    blocks[entry] = AhoCorasick.groupFlag | UInt64(group.count) | UInt64(overflow.count) << 32
-                    overflow.append(contentsOf: group.map { UInt64($0.character) | UInt64(number[Int($0.target)]) << 32 })
+                    bytes.storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
                 }
-                entry += 1
             }
-            blocks[base] = filter
-            for pattern in merged[state] {
-                blocks[entry] = UInt64(pattern)
-                blocks[entry + 1] = UInt64(patterns[Int(pattern)].count)
-                outputSlots.append((entry, pattern))
-                entry += 2
+            for state in order {
+                let base = number[state] * 8, shift = shifts[state]
+                put(Header.make(shift: shift, outputCount: merged[state].count), at: base + 8)
+                var filter: UInt64 = 0, entry = base + 8 + entryBytes
+                for group in AhoCorasick.grouped(delta[state], shift: shift) {
+                    filter |= 1 << AhoCorasick.hashBit(UInt64(group[0].character), shift: shift)
+                    if group.count == 1 {
+                        put(UInt64(group[0].character) | UInt64(number[Int(group[0].target)]) << entryShift, at: entry)
+                    } else {
+                        put(UInt64(overflow.count) << entryShift, at: entry)
+                        overflow.append(UInt64(group.count))
+                        overflow.append(contentsOf: group.map { UInt64($0.character) | UInt64(number[Int($0.target)]) << 32 })
+                    }
+                    entry += entryBytes
+                }
+                bytes.storeBytes(of: filter, toByteOffset: base, as: UInt64.self)
+                for pattern in merged[state] {
+                    bytes.storeBytes(of: UInt64(pattern), toByteOffset: entry, as: UInt64.self)
+                    put(UInt64(patterns[Int(pattern)].count), at: entry + 8)
+                    outputSlots.append((entry, pattern))
+                    entry += 8 + entryBytes
+                }
             }
         }
 
@@ -196,6 +232,8 @@ public struct AhoCorasick: Sendable {
         self.classCount = classCount
         self.rootRow = rootRow
         self.blocks = blocks
+        self.entryBytes = entryBytes
+        self.classBits = entryShift
         self.overflow = overflow
         self.outputSlots = outputSlots
         self.stateCount = stateCount
@@ -276,9 +314,14 @@ public struct AhoCorasick: Sendable {
     /// gets it with the match, from the line the scan reads anyway, instead of from a table of its own.
     public func reporting(_ values: [UInt64]) -> AhoCorasick {
         var relabelled = self
-        for (position, pattern) in outputSlots { relabelled.blocks[position] = values[Int(pattern)] }
+        relabelled.blocks.withUnsafeMutableBytes { bytes in
+            for (offset, pattern) in outputSlots { bytes.storeBytes(of: values[Int(pattern)], toByteOffset: offset, as: UInt64.self) }
+        }
         return relabelled
     }
+
+    /// Bytes per row entry: 4 where classes and state numbers fit in 32 bits together, else 8.
+    var rowEntryBytes: Int { entryBytes }
 
     /// One occurrence at `start..<end` of the scanned text, of the pattern whose value is `value`.
     public struct Match {
@@ -326,14 +369,28 @@ public struct AhoCorasick: Sendable {
     @inline(never)
     public func scan(_ words: UnsafeBufferPointer<UInt64>, from cursor: inout Cursor,
                      into matches: UnsafeMutablePointer<Match>, capacity: Int) -> Int {
+        entryBytes == 4
+            ? scan(words, from: &cursor, into: matches, capacity: capacity, entries: UInt32.self)
+            : scan(words, from: &cursor, into: matches, capacity: capacity, entries: UInt64.self)
+    }
+
+    /// The scan over rows of `Entry`-wide entries (specialised for each).
+    @inline(__always)
+    private func scan<Entry: FixedWidthInteger & UnsignedInteger>(
+        _ words: UnsafeBufferPointer<UInt64>, from cursor: inout Cursor,
+        into matches: UnsafeMutablePointer<Match>, capacity: Int, entries: Entry.Type
+    ) -> Int {
         // Raw pointers into the tables: array accesses cost a bounds check each (the tables are immutable and
         // outlive the call).
         rootRow.withUnsafeBufferPointer { root in
-        blocks.withUnsafeBufferPointer { blocks in
+        blocks.withUnsafeBytes { blocks in
             let root = root.baseAddress!, blocks = blocks.baseAddress!
             let text = words.baseAddress, count = words.count
-            var state = Int(cursor.state), written = 0
-            var filter = blocks[state], header = blocks[state &+ 1]
+            let width = MemoryLayout<Entry>.size, classBits = Entry(truncatingIfNeeded: self.classBits)
+            let classMask = (Entry(1) &<< classBits) &- 1
+            @inline(__always) func field(_ offset: Int) -> Entry { blocks.loadUnaligned(fromByteOffset: offset, as: Entry.self) }
+            var block = Int(cursor.state) &* 8, written = 0
+            var filter = blocks.load(fromByteOffset: block, as: UInt64.self), header = field(block &+ 8)
             var i = cursor.position
             while i < count {
                 let word = UInt32(truncatingIfNeeded: text.unsafelyUnwrapped[i])
@@ -342,42 +399,46 @@ public struct AhoCorasick: Sendable {
                 if s == 0xFFFF { s = Int(root[Int(c)]) }
                 let bit = AhoCorasick.hashBit(c, shift: Int(truncatingIfNeeded: header & 0xFF))
                 if (filter &>> bit) & 1 != 0 {
-                    let entry = blocks[state &+ 2 &+ (filter & ((1 &<< bit) &- 1)).nonzeroBitCount]
-                    if entry & 0xFFFF_FFFF == c {
-                        s = Int(truncatingIfNeeded: entry >> 32)
-                    } else if entry & AhoCorasick.groupFlag != 0 {
-                        s = groupTarget(entry, c, default: s)
+                    let rank = (filter & ((1 &<< bit) &- 1)).nonzeroBitCount
+                    let entry = field(block &+ 8 &+ width &+ rank &* width)
+                    let entryClass = UInt64(truncatingIfNeeded: entry & classMask)
+                    if entryClass == c {
+                        s = Int(truncatingIfNeeded: entry &>> classBits)
+                    } else if entryClass == 0 {
+                        s = groupTarget(Int(truncatingIfNeeded: entry &>> classBits), c, default: s)
                     }
                 }
-                filter = blocks[s]
-                header = blocks[s &+ 1]
-                let outputCount = Int(truncatingIfNeeded: (header >> 8) & 0xFF_FFFF)
+                let next = s &* 8
+                filter = blocks.load(fromByteOffset: next, as: UInt64.self)
+                header = field(next &+ 8)
+                let outputCount = Int(truncatingIfNeeded: (header &>> 8) & 0xFF_FFFF)
                 if outputCount != 0 {
-                    if written &+ outputCount > capacity { break }  // resumes at `i` from `state`
+                    if written &+ outputCount > capacity { break }  // resumes at `i` from `block`
                     let position = Int32(truncatingIfNeeded: i &+ 1)
-                    var o = s &+ 2 &+ filter.nonzeroBitCount  // past the row, on the header's line
-                    let end = o &+ 2 &* outputCount
-                    while o < end {
-                        let length = Int32(truncatingIfNeeded: blocks[o &+ 1])
-                        matches[written] = Match(value: blocks[o], start: position &- length, end: position)
+                    var o = next &+ 8 &+ width &+ filter.nonzeroBitCount &* width  // past the row
+                    for _ in 0..<outputCount {
+                        let length = Int32(truncatingIfNeeded: field(o &+ 8))
+                        matches[written] = Match(value: blocks.loadUnaligned(fromByteOffset: o, as: UInt64.self),
+                                                 start: position &- length, end: position)
                         written &+= 1
-                        o &+= 2
+                        o &+= 8 &+ width
                     }
                 }
-                state = s
+                block = next
                 i &+= 1
             }
-            cursor = Cursor(position: i, state: Int32(truncatingIfNeeded: state))
+            cursor = Cursor(position: i, state: Int32(truncatingIfNeeded: block / 8))
             return written
         }
         }
     }
 
-    /// Where a group entry's class `c` leads, or `fallback` when it is not among the group's classes.
+    /// Where class `c` leads in the group starting at `overflow[start]`, or `fallback` when it is not among
+    /// the group's classes.
     @inline(never)
-    private func groupTarget(_ entry: UInt64, _ c: UInt64, default fallback: Int) -> Int {
-        let start = Int(truncatingIfNeeded: entry >> 32), count = Int(truncatingIfNeeded: entry & 0xFFFF)
-        for k in start..<(start + count) where overflow[k] & 0xFFFF_FFFF == c {
+    private func groupTarget(_ start: Int, _ c: UInt64, default fallback: Int) -> Int {
+        let count = Int(truncatingIfNeeded: overflow[start])
+        for k in (start + 1)..<(start + 1 + count) where overflow[k] & 0xFFFF_FFFF == c {
             return Int(truncatingIfNeeded: overflow[k] >> 32)
         }
         return fallback
