@@ -5,8 +5,6 @@ import FraudScreenCore
 struct RequestDecoder {
     /// Longest accepted `id` (bytes of its JSON text): ids are echoed into every answer.
     static let maxIDBytes = 256
-    /// Longest accepted short string member (reporter, category, channel, sender, accounts, names…).
-    static let maxShortString = TransactionJSON.maxShortFieldBytes
 
     /// Decodes `line` (without its newline). The id is returned even when decoding fails, whenever it could
     /// be read, so the error answer can echo it.
@@ -51,10 +49,15 @@ private struct DecodingState {
     var category: String?
     var format: String?
     var entities: Bool?
-    var firstError: ProtocolError?
+    /// Reads typed members and keeps the first problem (the same reader `fraudscreen check --transaction` uses).
+    var members = TransactionMemberReader()
 
-    mutating func record(_ error: ProtocolError) {
-        if firstError == nil { firstError = error }
+    mutating func record(_ code: ErrorCode, _ path: String, _ message: String) {
+        members.record(TransactionJSON.Invalid(code: code.rawValue, field: path, message: message))
+    }
+
+    var firstError: ProtocolError? {
+        members.firstProblem.map { ProtocolError($0.code == ErrorCode.missingField.rawValue ? .missingField : .badValue, $0.description) }
     }
 
     mutating func member(_ key: JSONReader.Key, _ reader: inout JSONReader, _ line: UnsafeRawBufferPointer) throws(JSONReader.SyntaxError) {
@@ -66,140 +69,39 @@ private struct DecodingState {
                 if range.count <= RequestDecoder.maxIDBytes {
                     id = Array(line[range])
                 } else {
-                    record(ProtocolError(.badValue, "id: longer than \(RequestDecoder.maxIDBytes) bytes"))
+                    record(.badValue, "id", "longer than \(RequestDecoder.maxIDBytes) bytes")
                 }
             } else if kind != .null {
-                record(ProtocolError(.badValue, "id: must be a string or a number"))
+                record(.badValue, "id", "must be a string or a number")
             }
-        case "op": op = try string(&reader, "op")
-        case "reporter": reporter = try string(&reader, "reporter")
-        case "label": label = try string(&reader, "label")
-        case "category": category = try string(&reader, "category")
-        case "format": format = try string(&reader, "format")
-        case "entities": entities = try bool(&reader, "entities")
+        case "op": op = try members.string(&reader, "op")
+        case "reporter": reporter = try members.string(&reader, "reporter")
+        case "label": label = try members.string(&reader, "label")
+        case "category": category = try members.string(&reader, "category")
+        case "format": format = try members.string(&reader, "format")
+        case "entities": entities = try members.bool(&reader, "entities")
         case "message": message = try readMessage(&reader)
-        case "transaction": transaction = try readTransaction(&reader)
+        case "transaction": transaction = try members.transaction(&reader, path: "transaction", .protocolRequest)
         default: try reader.skipValue()
         }
     }
 
-    /// A string member, or nil (with `bad_value` recorded) when it has another type. `null` reads as absent.
-    mutating func string(_ reader: inout JSONReader, _ path: String, max: Int = RequestDecoder.maxShortString) throws(JSONReader.SyntaxError) -> String? {
-        switch try reader.peekKind() {
-        case .string:
-            let value = try reader.readString()
-            if value.utf8.count > max {
-                record(ProtocolError(.badValue, "\(path): longer than \(max) bytes"))
-                return nil
-            }
-            return value
-        case .null:
-            try reader.skipValue()
-            return nil
-        default:
-            try reader.skipValue()
-            record(ProtocolError(.badValue, "\(path): must be a string"))
-            return nil
-        }
-    }
-
-    mutating func bool(_ reader: inout JSONReader, _ path: String) throws(JSONReader.SyntaxError) -> Bool? {
-        switch try reader.peekKind() {
-        case .bool: return try reader.readBool()
-        case .null: try reader.skipValue(); return nil
-        default:
-            try reader.skipValue()
-            record(ProtocolError(.badValue, "\(path): must be true or false"))
-            return nil
-        }
-    }
-
-    /// Checks that the next value is an object; skips it otherwise, recording `bad_value` unless it is `null`,
-    /// which reads as absent for objects as it does for strings (serialisers that write every member send
-    /// `"payer": null`).
-    mutating func expectObject(_ reader: inout JSONReader, _ path: String) throws(JSONReader.SyntaxError) -> Bool {
-        let kind = try reader.peekKind()
-        if kind == .object { return true }
-        try reader.skipValue()
-        if kind != .null { record(ProtocolError(.badValue, "\(path): must be an object")) }
-        return false
-    }
-
     mutating func readMessage(_ reader: inout JSONReader) throws(JSONReader.SyntaxError) -> Message? {
-        guard try expectObject(&reader, "message") else { return nil }
+        guard try members.expectObject(&reader, "message") else { return nil }
         var text: String?, channel: String?, sender: String?
         try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
             switch key {
-            case "text": text = try string(&reader, "message.text", max: .max)
-            case "channel": channel = try string(&reader, "message.channel")
-            case "sender": sender = try string(&reader, "message.sender")
+            case "text": text = try members.string(&reader, "message.text", max: .max)
+            case "channel": channel = try members.string(&reader, "message.channel")
+            case "sender": sender = try members.string(&reader, "message.sender")
             default: try reader.skipValue()
             }
         }
         guard let text else {
-            record(ProtocolError(.missingField, "message.text: required (the text to screen)"))
+            record(.missingField, "message.text", "required (the text to screen)")
             return nil
         }
         return Message(text: text, channel: channel, sender: sender)
-    }
-
-    mutating func readParty(_ reader: inout JSONReader, _ path: String) throws(JSONReader.SyntaxError) -> Transaction.Party? {
-        guard try expectObject(&reader, path) else { return nil }
-        var party = Transaction.Party()
-        try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
-            switch key {
-            case "account": party.account = try string(&reader, path + ".account")
-            case "name": party.name = try string(&reader, path + ".name")
-            case "bank": party.bank = try string(&reader, path + ".bank")
-            case "type":
-                if let type = try string(&reader, path + ".type") {
-                    if let parsed = FraudScreenCore.Transaction.AccountType(rawValue: type) {
-                        party.type = parsed
-                    } else {
-                        record(ProtocolError(.badValue, "\(path).type: must be personal or corporate"))
-                    }
-                }
-            default: try reader.skipValue()
-            }
-        }
-        return party
-    }
-
-    /// Reads the members; `TransactionJSON.transaction(_:_:)` validates them by the protocol's rules, the same
-    /// function `fraudscreen check --transaction` uses.
-    mutating func readTransaction(_ reader: inout JSONReader) throws(JSONReader.SyntaxError) -> Transaction? {
-        guard try expectObject(&reader, "transaction") else { return nil }
-        var fields = TransactionJSON.Fields()
-        try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
-            switch key {
-            case "memo": fields.memo = try string(&reader, "transaction.memo", max: .max)
-            case "amount":
-                switch try reader.peekKind() {
-                case .number:
-                    _ = try reader.readNumberBytes()
-                    fields.amountIsNumber = true
-                case .string, .null:
-                    fields.amount = try string(&reader, "transaction.amount")
-                default:
-                    try reader.skipValue()
-                    record(ProtocolError(.badValue, "transaction.amount: \(TransactionJSON.amountTypeMessage)"))
-                }
-            case "currency": fields.currency = try string(&reader, "transaction.currency")
-            case "payer": fields.payer = try readParty(&reader, "transaction.payer")
-            case "payee": fields.payee = try readParty(&reader, "transaction.payee")
-            case "channel": fields.channel = try string(&reader, "transaction.channel")
-            case "first_time_payee": fields.firstTimePayee = try bool(&reader, "transaction.first_time_payee")
-            case "timestamp": fields.timestamp = try string(&reader, "transaction.timestamp")
-            case "context": fields.context = try string(&reader, "transaction.context", max: .max)
-            default: try reader.skipValue()
-            }
-        }
-        do {
-            return try TransactionJSON.transaction(fields, .protocolRequest)
-        } catch {
-            record(ProtocolError(error.code == "missing_field" ? .missingField : .badValue, "transaction.\(error.field): \(error.message)"))
-            return nil
-        }
     }
 
     func request() -> Result<Request, ProtocolError> {

@@ -54,14 +54,14 @@ struct CheckCommandTests {
         #expect(good.stdout.contains("\"verdict\":\"block\""))
         let broken = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data("{bad".utf8))
         #expect(broken.status != 0)
-        #expect(broken.stderr == "fraudscreen: invalid transaction: not valid JSON\n")
+        #expect(broken.stderr == "fraudscreen: invalid transaction: expected a string key at byte 1\n")  // where, as the daemon says it
         let array = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data("[1]".utf8))
         #expect(array.stderr == "fraudscreen: invalid transaction: transaction: must be an object\n")  // as the daemon says it
-        // A member given twice is refused, as the daemon refuses it (JSONSerialization alone kept the last one).
+        // A member given twice is refused, as the daemon refuses it (JSONSerialization kept the last one).
         for twice in [transaction.replacingOccurrences(of: #""amount":"#, with: #""memo":"货款","amount":"#),
                       transaction.replacingOccurrences(of: #"{"account":"6217"}"#, with: #"{"account":"6217","acc\u006funt":"1"}"#)] {
             let refused = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data(twice.utf8))
-            #expect(refused.status == 2 && refused.stderr.hasPrefix("fraudscreen: invalid transaction: member '") && refused.stderr.hasSuffix("' given twice\n"),
+            #expect(refused.status == 2 && refused.stderr.hasPrefix("fraudscreen: invalid transaction: member '") && refused.stderr.contains("' given twice at byte "),
                     "\(refused.stderr)")
         }
         // The protocol's rules (docs/PROTOCOL.md), as the daemon applies them: memo, currency and payee are
@@ -77,6 +77,11 @@ struct CheckCommandTests {
                                            stdin: Data(transaction.replacingOccurrences(of: #""500.00""#, with: "true").utf8))
         #expect(badField.status != 0)
         #expect(badField.stderr.hasPrefix("fraudscreen: invalid transaction: amount: "), "\(badField.stderr)")
+        // A request line carrying the transaction: its problems are named as the daemon names them.
+        let request = #"{"id":"t1","op":"screen","transaction":"# + transaction.replacingOccurrences(of: #""500.00""#, with: "500") + "}"
+        let inRequest = try ToolProcess.run(["check", "--rules", rules.path, "--transaction", "-"], stdin: Data(request.utf8))
+        #expect(inRequest.status == 2)
+        #expect(inRequest.stderr == "fraudscreen: invalid transaction: transaction.amount: must be a decimal string such as \"12500.00\", not a JSON number\n")
     }
 
     @Test func readsStandardInput() throws {

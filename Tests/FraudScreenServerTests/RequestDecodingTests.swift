@@ -158,7 +158,7 @@ struct RequestDecodingTests {
             _ = try TransactionJSON.transaction(from: Data(noCurrency.utf8), .protocolRequest)
             Issue.record("check --transaction accepted what the daemon refuses")
         } catch {
-            #expect(error.code == "missing_field" && "transaction.\(error.field): \(error.message)" == refused.message)
+            #expect(error.code == "missing_field" && error.description == refused.message)
         }
 
         /// A valid transaction with `members` in place of the defaults they name (a member given twice is refused).
@@ -202,7 +202,7 @@ struct RequestDecodingTests {
             _ = try TransactionJSON.transaction(from: Data(longName.utf8), .protocolRequest)
             Issue.record("check --transaction accepted what the daemon refuses")
         } catch {
-            #expect("transaction.\(error.field): \(error.message)" == tooLong.message && tooLong.code == .badValue)
+            #expect(error.description == tooLong.message && tooLong.code == .badValue)
         }
         #expect(code(#"{"op":"screen","transaction":{"memo":"x","currency":"CNY","payee":{},"timestamp":"2026-11-29T02:13:00Z"}}"#) == .missingField)
     }

@@ -10,6 +10,12 @@ public enum TransactionJSON {
         public var field: String
         public var message: String
         public var description: String { field.isEmpty ? message : "\(field): \(message)" }
+
+        package init(code: String, field: String, message: String) {
+            self.code = code
+            self.field = field
+            self.message = message
+        }
     }
 
     /// Longest value, in UTF-8 bytes, of a short member (accounts, names, bank, currency, channel, timestamp,
@@ -123,50 +129,43 @@ public enum TransactionJSON {
         return try transaction(fields, strictness)
     }
 
-    /// A member given twice in the objects a transaction is read from (the line, its `transaction`, `payer`,
-    /// `payee`), said as the daemon's reader says it: JSONSerialization keeps one of them silently, the daemon
-    /// refuses the request. Nil when there is none, or when the text is not JSON (JSONSerialization says so).
-    static func repeatedMember(in data: Data) -> String? {
-        func walk(_ reader: inout JSONReader) throws(JSONReader.SyntaxError) {
-            try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
-                switch key {
-                case "transaction", "payer", "payee":
-                    if try reader.peekKind() == .object { try walk(&reader) } else { try reader.skipValue() }
-                default: try reader.skipValue()
-                }
-            }
-        }
-        return data.withUnsafeBytes { bytes -> String? in
-            var reader = JSONReader(bytes)
-            do throws(JSONReader.SyntaxError) {
-                guard try reader.peekKind() == .object else { return nil }
-                try walk(&reader)
-            } catch {
-                return error.repeatedMember.map { "member '\($0)' given twice" }
-            }
-            return nil
-        }
-    }
-
     /// JSONSerialization hands out NSNumber for both booleans and numbers; a boolean's type code is `c`.
     private static func isBoolean(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
 
     /// Parses a transaction from JSON bytes: the transaction object itself, or a request or corpus line that
-    /// carries one under `transaction`.
+    /// carries one under `transaction` (whose problems are then named `transaction.…`, as the daemon names
+    /// them). Read as the daemon reads a request (`TransactionMemberReader`): a member given twice is refused,
+    /// and malformed JSON is told with its byte offset.
     public static func transaction(from data: Data, _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
-        if let repeated = repeatedMember(in: data) {
-            throw Invalid(code: "invalid_json", field: "", message: repeated)
+        let result = data.withUnsafeBytes { bytes -> Result<Transaction, Invalid> in
+            var reader = JSONReader(bytes)
+            var outer = TransactionMemberReader(), inner = TransactionMemberReader()
+            var fields = Fields()
+            var nested: Transaction?
+            do throws(JSONReader.SyntaxError) {
+                guard try reader.peekKind() == .object else {
+                    // `null`, a string or a number is valid JSON but no transaction: said as the daemon says it.
+                    try reader.skipValue()
+                    try reader.finish()
+                    return .failure(Invalid(code: "bad_value", field: "transaction", message: "must be an object"))
+                }
+                try reader.readObject { (reader, key) throws(JSONReader.SyntaxError) in
+                    switch key {
+                    case "transaction": nested = try inner.transaction(&reader, path: "transaction", strictness)
+                    default: try outer.transactionMember(key, &reader, into: &fields, prefix: "")
+                    }
+                }
+                try reader.finish()
+            } catch {
+                return .failure(Invalid(code: "invalid_json", field: "", message: "\(error.message) at byte \(error.offset)"))
+            }
+            // A line that carries a transaction (not `null`) is judged by it alone; its other members are the
+            // line's own.
+            if let nested { return .success(nested) }
+            if let problem = inner.firstProblem { return .failure(problem) }
+            if let problem = outer.firstProblem { return .failure(problem) }
+            return outer.validated(fields, strictness, prefix: "").map { .success($0) } ?? .failure(outer.firstProblem!)
         }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw Invalid(code: "invalid_json", field: "", message: "not valid JSON")
-        }
-        // `null`, a string or a number is valid JSON but no transaction, and a request or corpus line's
-        // `transaction` must be the object (not skipped to validate the outer line): said as the daemon says it.
-        let notAnObject = Invalid(code: "bad_value", field: "transaction", message: "must be an object")
-        guard let object = parsed as? [String: Any] else { throw notAnObject }
-        guard let inner = object["transaction"], !(inner is NSNull) else { return try transaction(from: object, strictness) }
-        guard let transactionObject = inner as? [String: Any] else { throw notAnObject }
-        return try transaction(from: transactionObject, strictness)
+        return try result.get()
     }
 }
