@@ -47,12 +47,13 @@ public struct AhoCorasick: Sendable {
     private let rootRow: [Int32]
     /// The states, each a block starting at 8 × its number bytes (the root's is 0): its 64-bit filter, its
     /// header (`Header`), one row entry per set filter bit — `class | target << classBits` or, for a group of
-    /// classes sharing the bit, `overflowStart << classBits` (class 0: no row has a transition for it) — then
+    /// classes sharing the bit, `groupMark | overflowStart << classBits` (all class bits set: no class has the
+    /// value, and class 0 — characters in no keyword, whose filter bit is 0 — must not take a group for its own) — then
     /// per output the 64-bit value a match reports and the pattern's length (which gives where the occurrence
     /// starts). Header, entries and lengths are `entryBytes` wide. Words, for their alignment.
     private var blocks: [UInt64]
     private let entryBytes: Int
-    /// Bits of a row entry below its target.
+    /// Bits of a row entry below its target; all of them set mark a group.
     private let classBits: Int
     /// Groups: at the start, the group's size, then its entries, `class | target << 32`.
     private let overflow: [UInt64]
@@ -181,12 +182,14 @@ public struct AhoCorasick: Sendable {
             }
             return (number, bytes / 8)
         }
-        let classBits = max(1, Int.bitWidth - (classCount - 1).leadingZeroBitCount)
+        // Enough bits for every class and one more value, the group mark.
+        let classBits = Int.bitWidth - classCount.leadingZeroBitCount
         var (number, size) = layout(entryBytes: 4)
         let narrow = narrowRowsAllowed && max(size, overflowSize) < 1 << (32 - classBits)
         if !narrow { (number, size) = layout(entryBytes: 8) }
         guard size <= Int(Int32.max), overflowSize <= Int(UInt32.max) else { throw TooLarge(states: stateCount, classes: classCount) }
         let entryBytes = narrow ? 4 : 8, entryShift = narrow ? classBits : 32
+        let groupMark: UInt64 = (1 << entryShift) - 1
 
         var blocks = [UInt64](repeating: 0, count: size)
         var overflow: [UInt64] = []
@@ -210,7 +213,7 @@ public struct AhoCorasick: Sendable {
                     if group.count == 1 {
                         put(UInt64(group[0].character) | UInt64(number[Int(group[0].target)]) << entryShift, at: entry)
                     } else {
-                        put(UInt64(overflow.count) << entryShift, at: entry)
+                        put(groupMark | UInt64(overflow.count) << entryShift, at: entry)
                         overflow.append(UInt64(group.count))
                         overflow.append(contentsOf: group.map { UInt64($0.character) | UInt64(number[Int($0.target)]) << 32 })
                     }
@@ -388,6 +391,7 @@ public struct AhoCorasick: Sendable {
             let text = words.baseAddress, count = words.count
             let width = MemoryLayout<Entry>.size, classBits = Entry(truncatingIfNeeded: self.classBits)
             let classMask = (Entry(1) &<< classBits) &- 1
+            let groupMark = UInt64(truncatingIfNeeded: classMask)
             @inline(__always) func field(_ offset: Int) -> Entry { blocks.loadUnaligned(fromByteOffset: offset, as: Entry.self) }
             var block = Int(cursor.state) &* 8, written = 0
             var filter = blocks.load(fromByteOffset: block, as: UInt64.self), header = field(block &+ 8)
@@ -404,7 +408,7 @@ public struct AhoCorasick: Sendable {
                     let entryClass = UInt64(truncatingIfNeeded: entry & classMask)
                     if entryClass == c {
                         s = Int(truncatingIfNeeded: entry &>> classBits)
-                    } else if entryClass == 0 {
+                    } else if entryClass == groupMark {
                         s = groupTarget(Int(truncatingIfNeeded: entry &>> classBits), c, default: s)
                     }
                 }
