@@ -50,7 +50,7 @@ private struct DecodingState {
     var format: String?
     var entities: Bool?
     /// Reads typed members and keeps the first problem (the same reader `fraudscreen check --transaction` uses).
-    var members = TransactionMemberReader()
+    var members = ProtocolMemberReader()
 
     mutating func record(_ code: ErrorCode, _ path: String, _ message: String) {
         members.record(TransactionJSON.Invalid(code: code.rawValue, field: path, message: message))

@@ -134,12 +134,12 @@ public enum TransactionJSON {
 
     /// Parses a transaction from JSON bytes: the transaction object itself, or a request or corpus line that
     /// carries one under `transaction` (whose problems are then named `transaction.…`, as the daemon names
-    /// them). Read as the daemon reads a request (`TransactionMemberReader`): a member given twice is refused,
+    /// them). Read as the daemon reads a request (`ProtocolMemberReader`): a member given twice is refused,
     /// and malformed JSON is told with its byte offset.
     public static func transaction(from data: Data, _ strictness: Strictness = .shorthand) throws(Invalid) -> Transaction {
         let result = data.withUnsafeBytes { bytes -> Result<Transaction, Invalid> in
             var reader = JSONReader(bytes)
-            var outer = TransactionMemberReader(), inner = TransactionMemberReader()
+            var outer = ProtocolMemberReader(), inner = ProtocolMemberReader()
             var fields = Fields()
             var nested: Transaction?
             do throws(JSONReader.SyntaxError) {

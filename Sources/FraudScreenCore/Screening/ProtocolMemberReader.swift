@@ -3,7 +3,7 @@
 /// is kept and reading goes on, so that the daemon still reads a request's `id` after a bad member and echoes
 /// it. The daemon decodes its requests with it and `fraudscreen check --transaction` its input, so both say
 /// the same about the same bytes.
-package struct TransactionMemberReader {
+package struct ProtocolMemberReader {
     /// The first problem met, in the order of the text (`missing_field` or `bad_value`).
     package private(set) var firstProblem: TransactionJSON.Invalid?
     private var problemCount = 0
