@@ -28,11 +28,12 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     /// Screens `benchmark.scaledIterations` messages, continuing through the corpus where the last iteration stopped.
-    func screenCorpus(_ screener: @escaping () -> Screener) -> (Benchmark) -> Void {
+    func screenCorpus(_ corpus: @escaping () -> [String] = { fixtures.messages },
+                      _ screener: @escaping () -> Screener) -> (Benchmark) -> Void {
         var next = 0
         return { benchmark in
             let screener = screener()
-            let messages = fixtures.messages
+            let messages = corpus()
             let start = ContinuousClock.now
             for _ in benchmark.scaledIterations {
                 blackHole(screener.screen(messages[next]))
@@ -64,6 +65,15 @@ let benchmarks: @Sendable () -> Void = {
               closure: screenCorpus { listingScreener! },
               setup: { listingScreener = Screener(ruleSet: fixtures.shippedRuleSet, reportsEntities: true) },
               teardown: { listingScreener = nil })
+
+    // 1c. The same on the corpus's SMS-length messages (at most 70 characters): what the target is stated for.
+    Benchmark("Screen SMS-length corpus messages (<= 70 characters), shipped rules", configuration: screening,
+              closure: screenCorpus({ fixtures.smsMessages }) { shippedScreener! },
+              setup: {
+                  shippedScreener = Screener(ruleSet: fixtures.shippedRuleSet, reportsEntities: false)
+                  _ = fixtures.smsMessages
+              },
+              teardown: { shippedScreener = nil })
 
     // 1b. Diagnostic, not the target: each message screened 8 times in a row, so that from the second time on its
     //     code paths, table lines and branch history are warm. Against benchmark 1 (every message different from
