@@ -15,7 +15,8 @@ public final class RuleSet: Sendable {
     let categoryIndex: [String: Int]
     let ruleIndex: [String: Int]
     let foldTable: FoldTable
-    let automaton: AhoCorasick
+    /// Every keyword of every rule, in one automaton (its matches report the screener's keyword links).
+    public let automaton: AhoCorasick
     let keywordTexts: [String]
     /// Rules with field conditions but no keyword anchor: evaluated on every field they apply to.
     let unanchoredRules: [Int32]
