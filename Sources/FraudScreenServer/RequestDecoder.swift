@@ -57,7 +57,7 @@ private struct DecodingState {
     }
 
     var firstError: ProtocolError? {
-        members.firstProblem.map { ProtocolError($0.code == ErrorCode.missingField.rawValue ? .missingField : .badValue, $0.description) }
+        members.firstProblem.map { ProtocolError(ErrorCode(rawValue: $0.code) ?? .badValue, $0.description) }
     }
 
     mutating func member(_ key: JSONReader.Key, _ reader: inout JSONReader, _ line: UnsafeRawBufferPointer) throws(JSONReader.SyntaxError) {

@@ -18,8 +18,6 @@ package struct JSONReader {
     package struct SyntaxError: Error, Equatable {
         package var message: String
         package var offset: Int
-        /// The member name an object gave twice, when that is the error.
-        package var repeatedMember: String? = nil
     }
 
     /// The kind of the value at the cursor.
@@ -120,7 +118,7 @@ package struct JSONReader {
                 keyBytes = UnsafeRawBufferPointer(start: nil, count: 0)
             }
             func repeated(_ name: String) -> SyntaxError {
-                SyntaxError(message: "member '\(name)' given twice", offset: start - 1, repeatedMember: name)
+                SyntaxError(message: "member '\(name)' given twice", offset: start - 1)
             }
             if plain {
                 if isRepeated(keyBytes) { throw repeated(String(decoding: keyBytes, as: UTF8.self)) }
