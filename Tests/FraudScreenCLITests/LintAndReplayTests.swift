@@ -1,4 +1,5 @@
 import Foundation
+import FraudScreenTestSupport
 import Testing
 
 @Suite("fraudscreen lint and replay, run as a process")
@@ -129,7 +130,7 @@ struct LintAndReplayTests {
         final class Box: @unchecked Sendable { var data = Data() }
         let received = Box(), reader = DispatchGroup()
         reader.enter()
-        DispatchQueue.global().async {
+        onOwnThread {
             // Opening a FIFO for reading waits for the writer; end of file comes when replay closes it.
             if let handle = FileHandle(forReadingAtPath: fifo.path) { received.data = handle.readDataToEndOfFile() }
             reader.leave()

@@ -42,8 +42,8 @@ struct ToolProcess {
         final class Box: @unchecked Sendable { var data = Data() }
         let out = Box(), err = Box()
         let group = DispatchGroup()
-        group.enter(); DispatchQueue.global().async { out.data = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter(); DispatchQueue.global().async { err.data = error.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter(); onOwnThread { out.data = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter(); onOwnThread { err.data = error.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
         process.waitUntilExit()

@@ -1,4 +1,5 @@
 import Foundation
+import FraudScreenTestSupport
 import Testing
 @testable import FraudScreenReplay
 
@@ -36,7 +37,7 @@ struct ChromiumRenderTests {
         final class Box: @unchecked Sendable { var data = Data() }
         let box = Box()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { box.data = output.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+        onOwnThread { box.data = output.fileHandleForReading.readDataToEndOfFile(); done.signal() }
         if done.wait(timeout: .now() + 90) == .timedOut {
             process.terminate()
             Issue.record("chromium did not finish within 90 s")

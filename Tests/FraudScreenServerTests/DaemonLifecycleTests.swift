@@ -1,5 +1,6 @@
 import FraudScreenClient
 import Foundation
+import FraudScreenTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,7 @@ struct DaemonLifecycleTests {
         let group = DispatchGroup()
         for worker in 0..<4 {
             group.enter()
-            DispatchQueue.global().async {
+            onOwnThread {
                 defer { group.leave() }
                 do {
                     let socket = try daemon.connect(timeout: 60); defer { socket.close() }
@@ -269,11 +270,11 @@ struct DaemonLifecycleTests {
         let reader = try daemon.connect(), sleeper = try daemon.connect()
         defer { reader.close(); sleeper.close() }
         let requests = DaemonProcess.largeAnswerRequests(300)
-        for socket in [reader, sleeper] { DispatchQueue.global().async { try? socket.send(requests) } }
+        for socket in [reader, sleeper] { onOwnThread { try? socket.send(requests) } }
         // The reader takes a line every millisecond from the start: at SIGTERM answers wait in the daemon for it.
         final class Lines: @unchecked Sendable { var lines: [String] = [] }
         let read = Lines(), finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        onOwnThread {
             while let line = try? reader.readLine(timeout: 30) {
                 read.lines.append(line)
                 usleep(1_000)

@@ -1,5 +1,6 @@
 import FraudScreenClient
 import Foundation
+import FraudScreenTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +91,7 @@ struct DaemonProtocolTests {
         for (halfClose, pause) in [(true, 0 as useconds_t), (false, 0), (true, 2_000), (false, 2_000)] {
             let socket = try daemon.connect(); defer { socket.close() }
             let sent = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
+            onOwnThread {
                 try? socket.send(lines)
                 if halfClose { socket.shutdownSending() }
                 sent.signal()
@@ -187,7 +188,7 @@ struct DaemonProtocolTests {
         let (daemon, _) = try startDaemon(["--idle-timeout", "1"]); defer { daemon.stop() }
         let socket = try daemon.connect(); defer { socket.close() }
         let lines = DaemonProcess.largeAnswerRequests(2_000)
-        DispatchQueue.global().async { try? socket.send(lines) }  // blocks once the daemon holds back; never read
+        onOwnThread { try? socket.send(lines) }  // blocks once the daemon holds back; never read
         #expect(daemon.logEventually(contains: "closing a connection whose client stopped reading its answers", timeout: 20))
     }
 
@@ -471,7 +472,7 @@ struct DaemonProtocolTests {
         // Sent from another thread: the daemon stops reading from this client too, so the send blocks until
         // the answers are read below.
         let sent = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { try? idle.send(String(repeating: line, count: 32)); sent.signal() }
+        onOwnThread { try? idle.send(String(repeating: line, count: 32)); sent.signal() }
         Thread.sleep(forTimeInterval: 2)
         let stats = json(try reader.request(#"{"id":"st","op":"stats"}"#))["stats"] as? [String: Any] ?? [:]
         let screened = ((stats["requests"] as? [String: Int])?["screen_message"] ?? 0) - 1
