@@ -110,6 +110,7 @@ public final class Fixtures {
         do {
             let ruleSet = try RuleSetLoader.load(directory: rulesDirectory)
             report("shipped rules: \(ruleSet.rules.count) rules, \(ruleSet.keywordCount) keywords, \(ruleSet.regexCount) regexes (version \(ruleSet.version))")
+            reportAutomaton(of: ruleSet, named: "shipped rules")
             return ruleSet
         } catch {
             fatalError("cannot load \(rulesDirectory): \(error)")
@@ -133,6 +134,7 @@ public final class Fixtures {
             let ruleSet = try RuleSetLoader.compile(files: syntheticFiles)
             report("synthetic rules: \(ruleSet.rules.count) rules, \(ruleSet.keywordCount) keywords, \(ruleSet.regexCount) regexes "
                    + "(minimum \(SyntheticRuleSet.minimumKeywords) keywords, \(SyntheticRuleSet.minimumRegexes) regexes)")
+            reportAutomaton(of: ruleSet, named: "synthetic rules")
             precondition(ruleSet.keywordCount >= SyntheticRuleSet.minimumKeywords,
                          "synthetic rule set has only \(ruleSet.keywordCount) keywords")
             precondition(ruleSet.regexCount >= SyntheticRuleSet.minimumRegexes,
@@ -160,6 +162,13 @@ public final class Fixtures {
 }
 
 /// Progress and sanity output goes to standard error so it never mixes with the benchmark tool's own output.
+/// The keyword automaton's size, which decides how much of it stays in the core's cache.
+func reportAutomaton(of ruleSet: RuleSet, named name: String) {
+    let automaton = ruleSet.automaton
+    report("\(name)' automaton: \(automaton.stateCount) states, \(automaton.transitionCount) transitions in rows, "
+           + "\(automaton.byteCount / 1024) KB (\(automaton.rowEntryBytes)-byte entries)")
+}
+
 func report(_ line: String) {
     FileHandle.standardError.write(Data(("[fixtures] " + line + "\n").utf8))
 }

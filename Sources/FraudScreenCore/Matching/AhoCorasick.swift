@@ -6,8 +6,12 @@
 /// transition that does not lead where the root's would is precomputed into its state's row: a step reads the
 /// state's filter word and, for the few characters a state has somewhere to go with, one entry of the row;
 /// everything else takes the dense root row. For Chinese keyword sets this is small — a state's failure chain
-/// is short (about 1.2 links on average for the shipped rules), so the rows hold about seven times as many
-/// transitions as the trie has edges, not a full DFA's states × classes.
+/// is short (about 1.2 links on average for the shipped rules) — except for what states inherit from a first
+/// character's state (depth 1), whose rows are the largest: those are not copied. A state names the first
+/// character's state its failure chain ends in, if any, as its fallback, and a step whose row has nothing
+/// looks there before the root row: one more load, of a state every text visits. The shipped rules' rows then
+/// hold 2.4 times the trie's edges (8.7 times with every inherited transition copied: 1.19 MB against 0.72 MB
+/// at 703 rules, and the copies grew fastest as rules were added).
 ///
 /// Scalars are first mapped to a small alphabet of the characters that occur in patterns; anything else
 /// maps to class 0, which leads home from everywhere.
@@ -26,10 +30,12 @@
 /// rules' transitions do). The few that share a bit are kept as a group in `overflow`.
 ///
 /// Row entries are 32 bits wide where the alphabet's classes and the states' numbers fit in 32 bits together
-/// (the shipped rules: 11 + 17 bits; the 10× synthetic set: 11 + 21), else 64. Rows are two thirds of the
-/// automaton; narrow ones took it from 1.5 MB to 0.9 MB for the shipped rules, and the scan's misses beyond a
-/// 1 MB cache from 11 to 7.5 per message (cachegrind) — it shares a core's 2 MB L2 with everything else a
-/// message touches.
+/// (the shipped rules: 11 + 17 bits; the 10× synthetic set: 11 + 21), else 64. Both size cuts are for the
+/// cache: the automaton shares a core's L2 (2 MB on one host this ran on, 512 KB on another) with everything
+/// else a message touches. Narrow rows took the shipped rules' automaton from 1.5 MB to 0.9 MB and the scan's
+/// misses beyond a 1 MB cache from 11 to 7.5 per message; the fallback, at 703 rules, from 1.19 MB to 0.72 MB
+/// and all misses beyond a 1 MB / 512 KB cache from 21.8 / 62.4 to 18.3 / 57.2 per message, for 1.3 % more
+/// instructions (cachegrind; docs/BENCHMARKS.md).
 ///
 /// A character's class comes with where it leads from the root (its scan word, which normalisation looks up
 /// with the character's folding), so the scan reads no table per character.
@@ -47,11 +53,11 @@ public struct AhoCorasick: Sendable {
     /// Where each class leads from the root, and from any state without a transition of its own for it.
     private let rootRow: [Int32]
     /// The states, each a block starting at 8 × its number bytes (the root's is 0): its 64-bit filter, its
-    /// header (`Header`), one row entry per set filter bit — `class | target << classBits` or, for a group of
+    /// header (`Header`), its fallback's number (0: none), one row entry per set filter bit — `class | target << classBits` or, for a group of
     /// classes sharing the bit, `groupMark | overflowStart << classBits` (all class bits set: no class has the
     /// value, and class 0 — characters in no keyword, whose filter bit is 0 — must not take a group for its own) — then
     /// per output the 64-bit value a match reports and the pattern's length (which gives where the occurrence
-    /// starts). Header, entries and lengths are `entryBytes` wide. Words, for their alignment.
+    /// starts). Header, fallback, entries and lengths are `entryBytes` wide. Words, for their alignment.
     private var blocks: [UInt64]
     private let entryBytes: Int
     /// Bits of a row entry below its target; all of them set mark a group.
@@ -150,11 +156,28 @@ public struct AhoCorasick: Sendable {
                 queue.append(Int(next))
             }
         }
+        // A state's row holds its own edges and those it inherits along its failure chain — except a first
+        // character's state's (depth 1): the chain ends in at most one, named as the state's fallback, and the
+        // scan looks there when the row has nothing. Those rows are the largest (every keyword's second
+        // character after a common first one) and were copied into every state failing to them: 8.7 times the
+        // trie's edges for the shipped rules, 1.2 MB, where the core's L2 may be 512 KB.
+        var depth = [Int32](repeating: 0, count: stateCount)
+        var fallback = [Int32](repeating: 0, count: stateCount)
         var delta: [[(character: Int, target: Int32)]] = Array(repeating: [], count: stateCount)
         for state in queue {
             let own = children[state].map { (character: $0.key, target: $0.value) }.sorted { $0.character < $1.character }
             let f = Int(fail[state])
-            delta[state] = f == 0 ? own : AhoCorasick.merge(own, over: delta[f])
+            if depth[state] == 0 { depth[state] = 1 }  // the root's children; the others' parents set theirs
+            for child in children[state].values { depth[Int(child)] = depth[state] + 1 }
+            if f == 0 {
+                delta[state] = own
+            } else if depth[f] == 1 {
+                delta[state] = own
+                fallback[state] = Int32(f)
+            } else {
+                delta[state] = AhoCorasick.merge(own, over: delta[f])
+                fallback[state] = fallback[f]
+            }
         }
 
         // Blocks breadth first from the root: the shallow states, which most steps visit, lie together, and
@@ -178,7 +201,7 @@ public struct AhoCorasick: Sendable {
             var number = [Int](repeating: 0, count: stateCount), bytes = 0
             for state in order {
                 number[state] = bytes / 8
-                bytes += 8 + entryBytes * (1 + rowBits[state]) + (8 + entryBytes) * merged[state].count
+                bytes += 8 + entryBytes * (2 + rowBits[state]) + (8 + entryBytes) * merged[state].count
                 bytes = (bytes + 7) & ~7
             }
             return (number, bytes / 8)
@@ -208,7 +231,8 @@ public struct AhoCorasick: Sendable {
             for state in order {
                 let base = number[state] * 8, shift = shifts[state]
                 put(Header.make(shift: shift, outputCount: merged[state].count), at: base + 8)
-                var filter: UInt64 = 0, entry = base + 8 + entryBytes
+                put(UInt64(number[Int(fallback[state])]), at: base + 8 + entryBytes)
+                var filter: UInt64 = 0, entry = base + 8 + 2 * entryBytes
                 for group in AhoCorasick.grouped(delta[state], shift: shift) {
                     filter |= 1 << AhoCorasick.hashBit(UInt64(group[0].character), shift: shift)
                     if group.count == 1 {
@@ -328,6 +352,9 @@ public struct AhoCorasick: Sendable {
     /// reports and tests).
     public var rowEntryBytes: Int { entryBytes }
 
+    /// The memory the scan reads: the states' blocks and the overflow groups (for sizing reports).
+    public var byteCount: Int { (blocks.count + overflow.count) * MemoryLayout<UInt64>.size }
+
     /// One occurrence at `start..<end` of the scanned text, of the pattern whose value is `value`.
     public struct Match {
         /// The pattern's index, or the value `reporting(_:)` gave for it.
@@ -401,17 +428,28 @@ public struct AhoCorasick: Sendable {
             while i < count {
                 let word = UInt32(truncatingIfNeeded: text.unsafelyUnwrapped[i])
                 let c = UInt64(word & 0xFFFF)
-                var s = Int(word >> 16)
-                if s == 0xFFFF { s = Int(root[Int(c)]) }
-                let bit = AhoCorasick.hashBit(c, shift: Int(truncatingIfNeeded: header & 0xFF))
-                if (filter &>> bit) & 1 != 0 {
+                /// Where `c` leads from the state whose block is at `at`, by its own row; -1 when it has no entry.
+                @inline(__always) func transition(_ at: Int, _ filter: UInt64, _ header: Entry) -> Int {
+                    let bit = AhoCorasick.hashBit(c, shift: Int(truncatingIfNeeded: header & 0xFF))
+                    guard (filter &>> bit) & 1 != 0 else { return -1 }
                     let rank = (filter & ((1 &<< bit) &- 1)).nonzeroBitCount
-                    let entry = field(block &+ 8 &+ width &+ rank &* width)
+                    let entry = field(at &+ 8 &+ 2 &* width &+ rank &* width)
                     let entryClass = UInt64(truncatingIfNeeded: entry & classMask)
-                    if entryClass == c {
-                        s = Int(truncatingIfNeeded: entry &>> classBits)
-                    } else if entryClass == groupMark {
-                        s = groupTarget(Int(truncatingIfNeeded: entry &>> classBits), c, default: s)
+                    if entryClass == c { return Int(truncatingIfNeeded: entry &>> classBits) }
+                    if entryClass == groupMark { return groupTarget(Int(truncatingIfNeeded: entry &>> classBits), c, default: -1) }
+                    return -1
+                }
+                var s = transition(block, filter, header)
+                if s < 0 {
+                    // Then the first character's state the failure chain ends in (its row is its own edges:
+                    // it fails to the root), then the root.
+                    let fallback = Int(truncatingIfNeeded: field(block &+ 8 &+ width)) &* 8
+                    if fallback != 0 {
+                        s = transition(fallback, blocks.load(fromByteOffset: fallback, as: UInt64.self), field(fallback &+ 8))
+                    }
+                    if s < 0 {
+                        s = Int(word >> 16)
+                        if s == 0xFFFF { s = Int(root[Int(c)]) }
                     }
                 }
                 let next = s &* 8
@@ -421,7 +459,7 @@ public struct AhoCorasick: Sendable {
                 if outputCount != 0 {
                     if written &+ outputCount > capacity { break }  // resumes at `i` from `block`
                     let position = Int32(truncatingIfNeeded: i &+ 1)
-                    var o = next &+ 8 &+ width &+ filter.nonzeroBitCount &* width  // past the row
+                    var o = next &+ 8 &+ 2 &* width &+ filter.nonzeroBitCount &* width  // past the row
                     for _ in 0..<outputCount {
                         let length = Int32(truncatingIfNeeded: field(o &+ 8))
                         matches[written] = Match(value: blocks.loadUnaligned(fromByteOffset: o, as: UInt64.self),
