@@ -50,11 +50,11 @@ public struct AhoCorasick: Sendable {
     private let directWords: [UInt32]
     private let otherClass: [UInt32: UInt16]
     private let classCount: Int
-    /// Where each class leads from the root, and from any state without a transition of its own for it.
+    /// Where each class leads from the root, and from any state for which neither its row nor its fallback's has it.
     private let rootRow: [Int32]
     /// The states, each a block starting at 8 × its number bytes (the root's is 0): its 64-bit filter, its
-    /// header (`Header`), its fallback's number (0: none), one row entry per set filter bit — `class | target << classBits` or, for a group of
-    /// classes sharing the bit, `groupMark | overflowStart << classBits` (all class bits set: no class has the
+    /// header (`Header`), its fallback's number (0: none), one row entry per set filter bit —
+    /// `class | target << classBits` or, for a group of classes sharing the bit, `groupMark | overflowStart << classBits` (all class bits set: no class has the
     /// value, and class 0 — characters in no keyword, whose filter bit is 0 — must not take a group for its own) — then
     /// per output the 64-bit value a match reports and the pattern's length (which gives where the occurrence
     /// starts). Header, fallback, entries and lengths are `entryBytes` wide. Words, for their alignment.
