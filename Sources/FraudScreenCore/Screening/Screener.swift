@@ -352,7 +352,7 @@ public final class Screener {
         self.matches = matches
         occurrences.count = 0
         occurrences.reserve(matches.count)
-        let keywordLinks = table.keywordLinks.values(from: 0)
+        let keywordLinks = table.keywordLinks.values(from: 0), slotChecks = table.slotChecks.baseAddress!
         let found = occurrences.base, matched = matches.base
         for index in 0..<matches.count {
             let match = matched[index]
@@ -365,17 +365,17 @@ public final class Screener {
             keywords[keyword] = KeywordState(stamp: generation, head: UInt16(truncatingIfNeeded: index))
             if !seen {
                 // The keyword's sets and anchored rules (layout in `RuleTable.keywordLinks`). Without a branch
-                // per pair: every slot is stamped and every pair written as a candidate, and the count moves
-                // on for a rule not stamped before (sets and padding have checks -1). The counts and the
-                // outcomes vary from keyword to keyword; branches on them were mispredicted about twice per
-                // keyword, and a loop over the pairs once, at its exit.
+                // per slot: every slot is stamped and written as a candidate, and the count moves on for a rule
+                // not stamped before (sets and padding have checks -1). The counts and the outcomes vary from
+                // keyword to keyword; branches on them were mispredicted about twice per keyword, and a loop
+                // over the slots once, at its exit.
                 let p = keywordLinks + Int(pattern.links)
-                let pairs = Int(p[0])
-                candidates.reserve(candidates.count + max(pairs, RuleTable.fixedLinks))
+                let slots = Int(p[0])
+                candidates.reserve(candidates.count + max(slots, RuleTable.fixedLinks))
                 let out = candidates.base
                 var n = candidates.count
                 @inline(__always) func link(_ j: Int) {
-                    let slot = Int(p[1 + 2 * j]), checks = p[2 + 2 * j]
+                    let slot = Int(p[1 + j]), checks = slotChecks[slot]
                     // In arithmetic: written as conditions, the compiler made branches of them again.
                     let fresh = Screener.isNonZero(UInt64(stamps[slot] ^ generation))  // not stamped in this field
                     let isRule = UInt64(UInt32(bitPattern: ~checks) >> 31)
@@ -384,7 +384,7 @@ public final class Screener {
                     n &+= Int(truncatingIfNeeded: fresh & isRule)
                 }
                 for j in 0..<RuleTable.fixedLinks { link(j) }  // a constant count: unrolled, no loop left
-                if pairs > RuleTable.fixedLinks { for j in RuleTable.fixedLinks..<pairs { link(j) } }
+                if slots > RuleTable.fixedLinks { for j in RuleTable.fixedLinks..<slots { link(j) } }
                 candidates.count = n
             }
         }
