@@ -161,7 +161,6 @@ public final class Fixtures {
     }
 }
 
-/// Progress and sanity output goes to standard error so it never mixes with the benchmark tool's own output.
 /// The keyword automaton's size, which decides how much of it stays in the core's cache.
 func reportAutomaton(of ruleSet: RuleSet, named name: String) {
     let automaton = ruleSet.automaton
@@ -169,6 +168,7 @@ func reportAutomaton(of ruleSet: RuleSet, named name: String) {
            + "\(automaton.byteCount / 1024) KB (\(automaton.rowEntryBytes)-byte entries)")
 }
 
+/// Progress and sanity output goes to standard error so it never mixes with the benchmark tool's own output.
 func report(_ line: String) {
     FileHandle.standardError.write(Data(("[fixtures] " + line + "\n").utf8))
 }
