@@ -28,6 +28,8 @@ public struct Answer: @unchecked Sendable {
         public var score: Int
         public var description: String
         public var evidence: [Evidence]
+        /// The rule's ceiling, when it has one: its category (every category for `"*"`) scored at most this.
+        public var ceiling: Int? = nil
     }
 
     /// An entity the verdict lists (asked for with `listingEntities`).
@@ -94,7 +96,8 @@ public struct Answer: @unchecked Sendable {
                     Hit.Evidence(field: e["field"] as? String ?? "", start: e["start"] as? Int ?? 0, end: e["end"] as? Int ?? 0,
                                  text: e["text"] as? String ?? "", source: e["source"] as? String ?? "",
                                  evasive: e["evasive"] as? Bool ?? false)
-                })
+                },
+                ceiling: hit["ceiling"] as? Int)
         }
     }
 

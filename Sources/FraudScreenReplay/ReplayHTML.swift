@@ -377,7 +377,7 @@ public struct ReplayHTML {
             let evidence = hit.evidence.map { ev in
                 "<q class=\"\(ev.evasive ? "evasive" : "")\">\(e(ev.text))</q>" + (ev.field == "text" ? "" : "<span class=\"field\">\(e(ev.field))</span>")
             }.joined(separator: " ")
-            out += "<li\(only ? " class=\"only\"" : "")><span class=\"score \(hit.score < 0 ? "neg" : "")\">\(hit.score > 0 ? "+" : "")\(hit.score)</span> <code>\(e(hit.ruleID))</code> <span class=\"muted\">\(e(hit.description))</span> \(evidence)</li>"
+            out += "<li\(only ? " class=\"only\"" : "")><span class=\"score \(hit.score < 0 ? "neg" : "")\">\(hit.score > 0 ? "+" : "")\(hit.score)</span> <code>\(e(hit.ruleID))</code>\(hit.ceiling.map { " <span class=\"muted\">(ceiling \($0))</span>" } ?? "") <span class=\"muted\">\(e(hit.description))</span> \(evidence)</li>"
         }
         return out + "</ul>"
     }

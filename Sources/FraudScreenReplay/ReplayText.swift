@@ -162,7 +162,7 @@ public struct ReplayText {
             let evidence = hit.evidence.prefix(4).map { e in
                 (e.field == "text" ? "" : e.field + " ") + "「\(TerminalText.escaped(e.text.replacingOccurrences(of: "\n", with: " "), keepsLayout: false))」" + (e.evasive ? "(evasive)" : "")
             }.joined(separator: " ")
-            out += "\(indent)\(hit.score >= 0 ? "+" : "")\(hit.score) \(hit.ruleID) \(evidence)\n"
+            out += "\(indent)\(hit.score >= 0 ? "+" : "")\(hit.score) \(hit.ruleID)\(hit.ceiling.map { " (ceiling \($0))" } ?? "") \(evidence)\n"
         }
         return out
     }

@@ -20,6 +20,7 @@ struct VerdictReport {
             var score: Int
             var description: String
             var evidence: [Evidence]
+            var ceiling: Int?
         }
         var decision: Verdict.Decision
         var score: Int
@@ -40,7 +41,8 @@ struct VerdictReport {
     init(verdict: Verdict, document: Document, colour: Bool) {
         let hits = verdict.hits.map { hit in
             Facts.Hit(rule: hit.ruleID, category: hit.category, score: hit.score, description: hit.description,
-                      evidence: hit.evidence.map { .init(field: $0.field, span: $0.span, source: $0.source.rawValue, text: $0.text, evasive: $0.evasive) })
+                      evidence: hit.evidence.map { .init(field: $0.field, span: $0.span, source: $0.source.rawValue, text: $0.text, evasive: $0.evasive) },
+                      ceiling: hit.ceiling)
         }
         facts = Facts(decision: verdict.decision, score: verdict.score, category: verdict.category.map { ($0.id, $0.name) },
                       categoryScores: verdict.categoryScores, hits: hits,
@@ -56,7 +58,8 @@ struct VerdictReport {
         let hits = answer.hits.map { hit in
             Facts.Hit(rule: hit.rule, category: hit.category, score: hit.score, description: hit.description,
                       evidence: hit.evidence.map { .init(field: $0.field, span: TextSpan(start: $0.start, end: $0.end), source: $0.source,
-                                                         text: $0.text, evasive: $0.evasive) })
+                                                         text: $0.text, evasive: $0.evasive) },
+                      ceiling: hit.ceiling)
         }
         let category = answer.category.map { id in (id: id, name: answer.categoryName ?? id) }
         facts = Facts(decision: decision, score: answer.score ?? 0, category: category, categoryScores: answer.categoryScores, hits: hits,
@@ -87,7 +90,8 @@ struct VerdictReport {
             out += "命中规则 rules:\n"
             for hit in facts.hits {
                 let sign = hit.score >= 0 ? "+" : ""
-                out += "  \(sign)\(hit.score)  \(style(hit.rule, "1"))  [\(hit.category)]  \(hit.description)\n"
+                let cap = hit.ceiling.map { "  (封顶 ceiling \($0))" } ?? ""
+                out += "  \(sign)\(hit.score)  \(style(hit.rule, "1"))  [\(hit.category)]  \(hit.description)\(cap)\n"
                 for e in hit.evidence {
                     let mark = e.evasive ? "  (evasive: 规避写法)" : ""
                     out += "        \(e.field)[\(e.span.start)..<\(e.span.end)] \(e.source) 「\(TerminalText.escaped(e.text, keepsLayout: false))」\(mark)\n"

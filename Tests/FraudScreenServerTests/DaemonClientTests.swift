@@ -181,6 +181,35 @@ struct DaemonClientTests {
     }
 }
 
+extension DaemonClientTests {
+    @Test("a conversation that ends by refusing: the ceiling rule's hit and the capped scores reach the client")
+    func ceilingReachesClient() throws {
+        let daemon = try DaemonProcess()
+        let rules = try TestRules(in: daemon.directory)
+        try rules.write(TestRules.rules + """
+
+              - id: chat.refused
+                category: "*"
+                score: 0
+                ceiling: 30
+                turns: {last: 2}
+                description: 对话结尾已拒绝
+                keywords: {any: [不做了]}
+                examples:
+                  match: ["刷单就有佣金\\n先做任务\\n我：不做了"]
+            """)
+        try daemon.start(["--socket", daemon.socketPath, "--rules", rules.path]); defer { daemon.stop() }
+        let client = try DaemonClient.connect(socketPath: daemon.socketPath); defer { client.close() }
+        let refused = try client.send(.screen(text: "群主：刷单就有佣金\n群主：先做任务\n我：不做了\n群主：再想想")).wait()
+        #expect(refused.verdict == "allow" && refused.score == 30, "\(refused.line)")
+        #expect(refused.hits.first { $0.rule == "chat.refused" }?.ceiling == 30, "\(refused.line)")
+        #expect(refused.hits.first { $0.rule == "brushing.core" }?.ceiling == nil, "\(refused.line)")
+        // The same words in one message: no closing turns, the scam's score stands.
+        let single = try client.send(.screen(text: "刷单就有佣金，不做了")).wait()
+        #expect(single.verdict == "warn" && single.score == 50, "\(single.line)")
+    }
+}
+
 /// What a future-returning call completes with within `seconds`; nil when it never does, so a hang fails the
 /// test instead of stalling it. (`start` hands the completion to the future's `whenComplete`.)
 func within<T: Sendable>(_ seconds: Double = 10, _ start: (@escaping @Sendable (Result<T, Error>) -> Void) -> Void) -> Result<T, Error>? {

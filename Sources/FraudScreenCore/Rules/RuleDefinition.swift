@@ -74,6 +74,13 @@ public struct RuleDefinition: Sendable {
     public var lists: [ListRequirement] = []
     public var meta: Meta?
     public var transaction: TransactionCondition?
+    /// When the rule fires, its category (every category for `"*"`) scores at most this much (`ceiling`), however
+    /// many other rules fired: a conversation that ends by turning the scam down is not the scam, whatever it
+    /// quoted on the way.
+    public var ceiling: Int?
+    /// The rule's keywords count only in the last this many turns (non-empty lines) of a field that has more
+    /// lines than that (`turns: {last: N}`): what a conversation ends with, not what it passed through.
+    public var closingTurns: Int?
     public var matchExamples: [Example] = []
     public var noMatchExamples: [Example] = []
     /// Where the rule is defined (relative file path and line).

@@ -5,8 +5,10 @@ import Yams
 struct RuleFileParser {
     static let ruleKeys: Set<String> = [
         "id", "category", "score", "description", "fields", "keywords", "unless", "regex", "regex_on",
-        "entities", "lists", "meta", "examples", "transaction",
+        "entities", "lists", "meta", "examples", "transaction", "ceiling", "turns",
     ]
+    /// How many closing turns a `turns: {last: N}` rule may name.
+    static let closingTurnRange = 1...8
 
     func parseSettings(_ text: String, file: String) throws -> RuleSetSettings {
         let reader = YAMLReader(file: file)
@@ -165,6 +167,12 @@ struct RuleFileParser {
             case "lists": rule.lists = try lists(value, reader: reader)
             case "meta": rule.meta = try meta(value, reader: reader)
             case "transaction": rule.transaction = try transaction(value, reader: reader)
+            case "ceiling": rule.ceiling = try reader.int(value, "ceiling", in: 0...RuleFileParser.scores.upperBound)
+            case "turns":
+                for (_, last) in try reader.mapping(value, "turns", allowedKeys: ["last"]) {
+                    rule.closingTurns = try reader.int(last, "turns.last", in: RuleFileParser.closingTurnRange)
+                }
+                guard rule.closingTurns != nil else { throw reader.fail(value, "turns needs last: N (the closing turns the keywords must be in)") }
             default:
                 for (kind, examples) in try reader.mapping(value, "examples", allowedKeys: ["match", "no_match"]) {
                     let parsed = try self.examples(examples, "examples.\(kind)", reader: reader)
@@ -180,6 +188,14 @@ struct RuleFileParser {
             throw reader.fail(node, "a rule needs at least one of keywords, regex, entities, lists, meta or transaction")
         }
         guard !rule.matchExamples.isEmpty else { throw reader.fail(node, "a rule needs at least one example under examples.match") }
+        if rule.closingTurns != nil {
+            // Only keyword occurrences carry a position the engine checks against the closing turns; a regex,
+            // entity, list or meta condition would still hold anywhere in the text.
+            guard rule.keywords != nil, rule.regexes.isEmpty, rule.entities.isEmpty, rule.lists.isEmpty, rule.meta == nil,
+                  rule.transaction == nil else {
+                throw reader.fail(node, "turns: a rule limited to the closing turns may have only keyword conditions")
+            }
+        }
         return rule
     }
 

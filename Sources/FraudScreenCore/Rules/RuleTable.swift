@@ -25,6 +25,8 @@ final class RuleTable: @unchecked Sendable {
         static let asciiWord = Flags(rawValue: 1 << 10)
         /// The rule's `checks` go on past their fixed head: more `all` sets, ASCII needs or regex gates.
         static let hasCheckTail = Flags(rawValue: 1 << 11)
+        /// `turns: {last: N}`: keyword occurrences count only in the field's closing turns.
+        static let closingTurnsOnly = Flags(rawValue: 1 << 12)
     }
 
     /// For each rule, its keyword conditions as one run of integers (the `all` window, -1 for none; `any` count
@@ -110,6 +112,10 @@ final class RuleTable: @unchecked Sendable {
     let metaRanks: UnsafeMutableBufferPointer<Int32>
     let flags: UnsafeMutableBufferPointer<Flags>
     let scores: UnsafeMutableBufferPointer<Int32>
+    /// For each rule, its `ceiling`, or -1 when it has none.
+    let ceilings: UnsafeMutableBufferPointer<Int32>
+    /// Whether any rule has a ceiling (most sets: none, and the verdict skips the pass).
+    let hasCeilings: Bool
     /// For each rule, its category index, or -1 for a `"*"` adjustment.
     let categories: UnsafeMutableBufferPointer<Int32>
     /// For each rule, the position of its id in sorted order (hits with equal scores are listed by id).
@@ -196,6 +202,8 @@ final class RuleTable: @unchecked Sendable {
 
         flags = .allocate(capacity: max(1, rules.count))
         scores = .allocate(capacity: max(1, rules.count))
+        ceilings = .allocate(capacity: max(1, rules.count))
+        hasCeilings = rules.contains { $0.definition.ceiling != nil }
         categories = .allocate(capacity: max(1, rules.count))
         idRanks = .allocate(capacity: max(1, rules.count))
         for (rank, r) in rules.indices.sorted(by: { rules[$0].id < rules[$1].id }).enumerated() { idRanks[r] = Int32(rank) }
@@ -208,6 +216,7 @@ final class RuleTable: @unchecked Sendable {
         for (i, rule) in rules.enumerated() {
             flags[i] = RuleTable.flags(of: rule)
             scores[i] = Int32(rule.score)
+            ceilings[i] = Int32(rule.definition.ceiling ?? -1)
             categories[i] = Int32(rule.categoryIndex ?? -1)
         }
     }
@@ -226,6 +235,7 @@ final class RuleTable: @unchecked Sendable {
         case .ascii: f.insert(.asciiWord)
         }
         if rule.evasiveOnly { f.insert(.evasiveOnly) }
+        if rule.definition.closingTurns != nil { f.insert(.closingTurnsOnly) }
         return f
     }
 
@@ -242,7 +252,7 @@ final class RuleTable: @unchecked Sendable {
 
     deinit {
         for lists in [keywordLinks, keywordLists, checks, metaDependents, metaLists] { lists.free() }
-        flags.deallocate(); scores.deallocate(); categories.deallocate(); idRanks.deallocate()
+        flags.deallocate(); scores.deallocate(); ceilings.deallocate(); categories.deallocate(); idRanks.deallocate()
         metaRanks.deallocate(); categoryThresholds.deallocate(); categoryIDRanks.deallocate(); slotChecks.deallocate()
     }
 

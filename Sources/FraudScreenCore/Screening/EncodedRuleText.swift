@@ -7,6 +7,8 @@ final class EncodedRuleText: Sendable {
     /// Per rule: its category id, or `"*"`.
     let ruleCategories: [String]
     let descriptions: [String]
+    /// Per rule: its `ceiling`, if it has one.
+    let ceilings: [Int?]
     let categoryList: [Category]
     /// Per rule: `"rule":"…","category":"…","score":N,"description":"…"`.
     private let hitMembers: EncodedTexts
@@ -29,12 +31,13 @@ final class EncodedRuleText: Sendable {
         hitMembers = EncodedTexts(rules.indices.map { r in
             members { json in
                 Verdict.writeHitHeader(to: &json, ruleID: ids[r], category: ruleCategories[r], score: rules[r].score,
-                                       description: ruleDescriptions[r])
+                                       description: ruleDescriptions[r], ceiling: rules[r].definition.ceiling)
             }
         })
         ruleIDs = ids
         self.ruleCategories = ruleCategories
         descriptions = ruleDescriptions
+        ceilings = rules.map(\.definition.ceiling)
         categoryList = categories
         categoryMembers = EncodedTexts(categories.map { category in
             members { json in

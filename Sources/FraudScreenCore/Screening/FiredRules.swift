@@ -191,7 +191,7 @@ final class FiredRules: ManagedBuffer<FiredRules.Header, UInt8> {
                 from = Int(hit.evidenceEnd)
                 let r = Int(hit.rule)
                 return Verdict.RuleHit(ruleID: text.ruleIDs[r], category: text.ruleCategories[r], score: Int(hit.score),
-                                       description: text.descriptions[r], evidence: evidence)
+                                       description: text.descriptions[r], evidence: evidence, ceiling: text.ceilings[r])
             }
         }
     }

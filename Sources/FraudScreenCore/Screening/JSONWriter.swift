@@ -385,7 +385,8 @@ extension Verdict {
     /// A hit given as a public value (edited by a caller), written out in full.
     static func writeHit(_ hit: RuleHit, to json: inout JSONWriter) {
         json.beginObject()
-        writeHitHeader(to: &json, ruleID: hit.ruleID, category: hit.category, score: hit.score, description: hit.description)
+        writeHitHeader(to: &json, ruleID: hit.ruleID, category: hit.category, score: hit.score, description: hit.description,
+                       ceiling: hit.ceiling)
         json.key(static: "evidence"); json.beginArray()
         for e in hit.evidence {
             var text = e.text
@@ -396,10 +397,12 @@ extension Verdict {
     }
 
     /// The members naming a hit's rule; `EncodedRuleText` encodes the same once per rule.
-    static func writeHitHeader(to json: inout JSONWriter, ruleID: String, category: String, score: Int, description: String) {
+    static func writeHitHeader(to json: inout JSONWriter, ruleID: String, category: String, score: Int, description: String,
+                               ceiling: Int?) {
         json.member("rule", ruleID)
         json.member("category", category)
         json.member("score", score)
+        if let ceiling { json.member("ceiling", ceiling) }  // only rules that have one: answers stay as they were
         json.member("description", description)
     }
 

@@ -68,6 +68,7 @@ public final class Screener {
     private var spanScratch = Stream<RawEvidence>()
     private var hitEvidenceEnds = Stream<Int32>()
     private let categoryScoreScratch: UnsafeMutableBufferPointer<Int>
+    private let categoryCeilingScratch: UnsafeMutableBufferPointer<Int>
     private var scoringCategories = Stream<Int32>()
     private var fieldEntities: [Entity] = []
 
@@ -124,6 +125,12 @@ public final class Screener {
     private var scansDone: EntityExtractor.Scans = []
     /// Whether the current field may hold a link (`EntityExtractor.mayHoldLink`), once a rule has asked.
     private var fieldMayHoldLink: Bool?
+    /// The current field's closing turns, once a `turns` rule has asked: how many (0: not worked out for this
+    /// field) and the compact position where they start (-1: the field has no more lines than that).
+    private var closingTurnCount = 0
+    private var closingTurnFloor = -1
+    /// While a `turns` rule is evaluated, the compact position its keyword occurrences must start at or after.
+    private var occurrenceFloor = 0
 
     private struct Occurrence {
         var start: Int32
@@ -176,6 +183,7 @@ public final class Screener {
         fired = buffer(ruleSet.rules.count, false)
         evidenceHead = buffer(ruleSet.rules.count, -1)
         categoryScoreScratch = buffer(ruleSet.categories.count, 0)
+        categoryCeilingScratch = buffer(ruleSet.categories.count, Int.max)
         foldTable = ruleSet.foldTable
         maxTextScalars = ruleSet.settings.maxTextScalars
         ruleScores = table.scores
@@ -191,7 +199,7 @@ public final class Screener {
         firedRules.free(); pendingMeta.free()
         groupOccurrences.free(); groupBounds.free(); chosen.free(); regexStartScratch.free(); spanScratch.free(); hitEvidenceEnds.free(); scoringCategories.free()
         keywordStates.deallocate(); stamps.deallocate(); metaStamp.deallocate()
-        fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); rules.deallocate()
+        fired.deallocate(); evidenceHead.deallocate(); categoryScoreScratch.deallocate(); categoryCeilingScratch.deallocate(); rules.deallocate()
     }
 
     /// How many regex matches were abandoned at the PCRE2 work limits.
@@ -328,6 +336,7 @@ public final class Screener {
         wordBoundaries.invalidate()
         scansDone = []
         fieldMayHoldLink = nil
+        closingTurnCount = 0
 
         let ruleSet = self.ruleSet, table = self.table, text = self.text
         let keywords = keywordStates, stamps = self.stamps.baseAddress!, ruleStamps = ruleStamp
@@ -542,6 +551,11 @@ public final class Screener {
         // Keyword conditions come from the packed table and the flags; `rule` is read only for the conditions
         // the flags say it has.
         let flags = checks.flags
+        if flags.contains(.closingTurnsOnly) {
+            guard let floor = closingTurnsStart(last: rule.definition.closingTurns ?? 1) else { return false }
+            occurrenceFloor = floor
+        }
+        defer { occurrenceFloor = 0 }
 
         let keywords = table.keywordConditions(at: checks.keywordLists)
         if !keywords.any.isEmpty {
@@ -751,6 +765,39 @@ public final class Screener {
         return RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: source, evasive: false)
     }
 
+    /// The compact position where the current field's last `n` turns begin — a turn is a line with something
+    /// on it besides spaces — or nil when the field has no more than `n` turns: a single message has no
+    /// closing turns, only a conversation has. Worked out once per field (the shipped rules ask one `n`).
+    private func closingTurnsStart(last n: Int) -> Int? {
+        if closingTurnCount == n { return closingTurnFloor >= 0 ? closingTurnFloor : nil }
+        closingTurnCount = n
+        closingTurnFloor = -1
+        let folded = text.foldedBuffer
+        // Walk back from the end, counting lines that hold something; the start of the n-th is the floor.
+        var turns = 0, lineHasText = false, turnStart = -1, i = folded.count
+        while i > 0 {
+            i -= 1
+            let scalar = folded[i]
+            if scalar == "\n" {
+                if lineHasText { turns += 1; if turns == n { turnStart = i + 1 } }
+                lineHasText = false
+                if turns > n { break }
+            } else if !scalar.properties.isWhitespace {
+                lineHasText = true
+            }
+        }
+        if i == 0 && lineHasText { turns += 1; if turns == n { turnStart = 0 } }
+        guard turns > n, turnStart >= 0 else { return nil }
+        // The first compact character at or after the turn's start (compact positions rise with folded ones).
+        var low = 0, high = text.compactCount
+        while low < high {
+            let mid = (low + high) / 2
+            if text.foldedIndex(ofCompact: mid) < turnStart { low = mid + 1 } else { high = mid }
+        }
+        closingTurnFloor = low
+        return low
+    }
+
     /// Calls `body` for each occurrence of `keyword` in the current field that the rule's options accept.
     @inline(__always)
     private func forEachOccurrence(of keyword: Int32, _ flags: RuleTable.Flags, _ body: (Int, Int, Bool) -> Void) {
@@ -760,6 +807,7 @@ public final class Screener {
         while index >= 0 {
             let o = occurrences[Int(index)]
             let start = Int(o.start), end = Int(o.end)
+            if flags.contains(.closingTurnsOnly) && start < occurrenceFloor { index = o.next; continue }
             let evasive = o.variant || text.isEvasive(compactStart: start, compactEnd: end)
             if (!flags.contains(.evasiveOnly) || evasive) && isWholeWord(start, end, flags) {
                 body(start, end, evasive)
@@ -1061,6 +1109,16 @@ public final class Screener {
         }
         spanScratch = sorted
         hitEvidenceEnds = ends
+        // Ceilings: a fired rule with one caps its category (every category, for "*").
+        var starCeiling = Int.max
+        let ceilings = categoryCeilingScratch
+        if table.hasCeilings {
+            ceilings.update(repeating: Int.max)
+            for index in firedRules.buffer where table.ceilings[Int(index)] >= 0 {
+                let ceiling = Int(table.ceilings[Int(index)]), category = Int(ruleCategories[Int(index)])
+                if category >= 0 { ceilings[category] = min(ceilings[category], ceiling) } else { starCeiling = min(starCeiling, ceiling) }
+            }
+        }
         // Categories scoring above zero, highest first (then by id).
         var scoring = scoringCategories
         scoring.count = 0
@@ -1068,7 +1126,8 @@ public final class Screener {
         let idRanks = table.categoryIDRanks
         for c in scores.indices where scores[c] != 0 {
             // An adjustment alone (no rule of the category fired) does not make a category score.
-            let score = max(0, scores[c] + adjustment)
+            var score = max(0, scores[c] + adjustment)
+            if table.hasCeilings { score = min(score, starCeiling, ceilings[c]) }
             scores[c] = score
             guard score > 0 else { continue }
             if best < 0 || score > scores[best] { best = c }

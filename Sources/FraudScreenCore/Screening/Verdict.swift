@@ -48,6 +48,8 @@ public struct Verdict: Sendable {
         public var score: Int
         public var description: String
         public var evidence: [Evidence]
+        /// The rule's `ceiling`: while it fires, its category (every category for `"*"`) scores at most this.
+        public var ceiling: Int? = nil
     }
 
     public struct FoundEntity: Sendable, Hashable {
