@@ -40,6 +40,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "JSONL corpus file or directory (default ./corpus/messages).")
     var corpus: String?
 
+    @Option(name: .long, help: "Send only the corpus messages of at most this many characters (Unicode scalars; 70 is one UCS-2 SMS segment, the length the SMS targets are stated for). Transactions are kept.")
+    var maxCharacters: Int?
+
     @Option(name: .long, help: "Runs back to back, each with fresh connections and its own warm-up; the figures are their medians (default 1).")
     var runs = 1
 
@@ -61,15 +64,20 @@ struct BenchCommand: ParsableCommand {
         if let rate, !(rate.isFinite && rate >= 1 && rate <= 10_000_000) { throw ValidationError("--rate must be 1…10000000 requests/s") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1…64") }
         guard runs >= 1, runs <= 100 else { throw ValidationError("--runs must be 1…100") }
+        if let maxCharacters, maxCharacters < 1 { throw ValidationError("--max-characters must be at least 1") }
     }
 
     func run() throws {
         let path = corpus ?? "corpus/messages"
-        let items: [LabelledItem]
+        var items: [LabelledItem]
         do {
             items = try CorpusReader.read(paths: [path]).items
         } catch {
             throw ToolFailure(message: "cannot read corpus \(path): \(error)")
+        }
+        if let maxCharacters {
+            items = items.filter { $0.transaction != nil || $0.text.unicodeScalars.count <= maxCharacters }
+            guard !items.isEmpty else { throw ToolFailure(message: "corpus \(path) has no message of at most \(maxCharacters) characters") }
         }
         guard !items.isEmpty else { throw ToolFailure(message: "corpus \(path) has no messages") }
         var options = LoadGenerator.Options(socketPath: socket, requests: items.enumerated().map { index, item in
@@ -114,7 +122,7 @@ struct BenchCommand: ParsableCommand {
         // Medians of the runs (a single run's own figures when there is one); `max` is the largest of all.
         return """
         {"connections":\(connections),"pipeline":\(pipeline),"duration_s":\(duration),"rate":\(rate.map { "\($0)" } ?? "null"),"ping":\(ping),\
-        "messages":\(messages),"runs":\(series.runs.count),"answered":\(series.answered),"errors":\(series.errors),"skipped":\(series.skipped),\
+        "messages":\(messages),"max_characters":\(maxCharacters.map { "\($0)" } ?? "null"),"runs":\(series.runs.count),"answered":\(series.answered),"errors":\(series.errors),"skipped":\(series.skipped),\
         "unanswered":\(series.unanswered),"lost_connections":\(series.lostConnections),\
         \(figures(series.median(\.requestsPerSecond), series.median(\.p50), series.median(\.p99), series.median(\.p999), series.range(\.max).upperBound,
                   sendDelay: series.medianSendDelay)),\
@@ -122,6 +130,8 @@ struct BenchCommand: ParsableCommand {
 
         """
     }
+
+    private var lengthNote: String { maxCharacters.map { " of at most \($0) characters" } ?? "" }
 
     /// A number as given: `4`, `0.5`, `2.25`.
     static func number(_ value: Double) -> String {
@@ -135,7 +145,7 @@ struct BenchCommand: ParsableCommand {
         guard series.runs.count > 1 else {
             let run = series.runs[0]
             return """
-            \(heading)\(BenchCommand.number(duration)) s measured, \(messages) corpus messages
+            \(heading)\(BenchCommand.number(duration)) s measured, \(messages) corpus messages\(lengthNote)
               requests/s   \(Int(run.requestsPerSecond))   (\(counts))
               latency µs   p50 \(Int(run.p50))   p99 \(Int(run.p99))   p999 \(Int(run.p999))   max \(Int(run.max))
             \(BenchCommand.sendDelayLine(run.sendDelay))
@@ -145,7 +155,7 @@ struct BenchCommand: ParsableCommand {
             let r = series.range(figure)
             return "\(Int(r.lowerBound))–\(Int(r.upperBound))"
         }
-        var lines = ["\(heading)\(series.runs.count) runs of \(BenchCommand.number(duration)) s measured, \(messages) corpus messages"]
+        var lines = ["\(heading)\(series.runs.count) runs of \(BenchCommand.number(duration)) s measured, \(messages) corpus messages\(lengthNote)"]
         for (index, run) in series.runs.enumerated() {
             let label = "  run \(index + 1)"
             lines.append(label + String(repeating: " ", count: max(1, 15 - label.count))

@@ -83,11 +83,24 @@ struct ClientCommandTests {
                             "--warmup", "0.1", "--runs", "2", "--corpus", corpus.path])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("run 2") && text.stdout.contains("median of 2 runs"))
+        // Only the SMS-length messages: the long one is left out, and the header says how many are sent.
+        let long = String(repeating: "刷单", count: 40)
+        try ("""
+        {"id": "a", "text": "刷单就有佣金", "label": "fraud"}
+        {"id": "b", "text": "明天一起吃饭", "label": "benign"}
+        {"id": "c", "text": "\(long)", "label": "fraud"}
+        """).write(to: corpus, atomically: true, encoding: .utf8)
+        let short = try run(["bench", "--socket", daemon.socketPath, "--connections", "2", "--pipeline", "2", "--duration", "0.5",
+                             "--warmup", "0.1", "--corpus", corpus.path, "--max-characters", "70"])
+        #expect(short.status == 0 && short.stdout.contains("2 corpus messages of at most 70 characters"), "\(short.stdout)\(short.stderr)")
+        let none = try run(["bench", "--socket", daemon.socketPath, "--corpus", corpus.path, "--max-characters", "3"])
+        #expect(none.status != 0 && none.stderr.contains("no message of at most 3 characters"), "\(none.stderr)")
         let invalid = try run(["bench", "--socket", daemon.socketPath, "--runs", "0"])
         #expect(invalid.status != 0 && invalid.stderr.contains("--runs must be 1…100"))
         // Numbers that cannot be a schedule are refused in one line (NaN and infinity trapped, 1e12/s spun).
         for (option, value, message) in [("--rate", "nan", "--rate must be"), ("--rate", "1e12", "--rate must be"),
-                                         ("--duration", "inf", "--duration must be"), ("--warmup", "-1", "--warmup must be")] {
+                                         ("--duration", "inf", "--duration must be"), ("--warmup", "-1", "--warmup must be"),
+                                         ("--max-characters", "0", "--max-characters must be")] {
             let refused = try run(["bench", "--socket", daemon.socketPath, "\(option)=\(value)"])
             #expect(refused.status == 2 && refused.stderr.contains(message) && refused.stderr.split(separator: "\n").count == 1,
                     "\(option) \(value): \(refused.stderr)")
