@@ -13,6 +13,7 @@ struct ConversationRuleTests {
             Fixture.rule("b.brush", category: "brushing", score: 30, "keywords: {any: [刷单]}"),
             Fixture.rule("b.advance", category: "brushing", score: 40, "keywords: {any: [垫付]}"),
             Fixture.rule("i.tutor", category: "investment", score: 25, "keywords: {any: [导师带单]}"),
+            Fixture.rule("i.deposit", category: "investment", score: 60, "keywords: {any: [平台充值]}"),
             Fixture.rule("c.refused", category: "*", score: 0, "ceiling: 20\nturns: {last: 2}\nkeywords: {any: [不做了]}"),
             Fixture.rule("c.cap_brushing", category: "brushing", score: -5, "ceiling: 35\nkeywords: {any: [拉黑了]}"),
             Fixture.rule("c.two_words", category: "*", score: 0,
@@ -65,6 +66,15 @@ struct ConversationRuleTests {
         #expect(screener.screen(both).score == 10)
         let split = Self.pitch + "\n我：好的\n我：报警了"
         #expect(!screener.firedRules(split).contains("c.two_words"))
+    }
+
+    @Test("categories a ceiling holds level are ranked by what they scored before it: the verdict names what the chat was about")
+    func cappedTieOrder() {
+        // Investment 25 + 60 = 85, brushing 30: both held at 20. By id, brushing would come first.
+        let verdict = screener.screen("群主：刷单返佣\n导师带单，平台充值\n我：不做了\n群主：好吧")
+        #expect(verdict.categoryScores.map(\.category) == ["investment", "brushing"])
+        #expect(verdict.categoryScores.map(\.score) == [20, 20])
+        #expect(verdict.category?.id == "investment" && verdict.score == 20)
     }
 
     @Test("a category's own ceiling caps only that category")

@@ -1119,28 +1119,33 @@ public final class Screener {
                 if category >= 0 { ceilings[category] = min(ceilings[category], ceiling) } else { starCeiling = min(starCeiling, ceiling) }
             }
         }
-        // Categories scoring above zero, highest first (then by id).
+        // Categories scoring above zero, highest first, then — among categories a ceiling held level — highest
+        // before the ceiling (the conversation was about that one), then by id.
         var scoring = scoringCategories
         scoring.count = 0
-        var best = -1
-        let idRanks = table.categoryIDRanks
+        let idRanks = table.categoryIDRanks, capped = table.hasCeilings
         for c in scores.indices where scores[c] != 0 {
             // An adjustment alone (no rule of the category fired) does not make a category score.
-            var score = max(0, scores[c] + adjustment)
-            if table.hasCeilings { score = min(score, starCeiling, ceilings[c]) }
+            let uncapped = max(0, scores[c] + adjustment)
+            let score = capped ? min(uncapped, starCeiling, ceilings[c]) : uncapped
+            if capped { ceilings[c] = uncapped }  // from here on, what each category scored before its ceiling
             scores[c] = score
             guard score > 0 else { continue }
-            if best < 0 || score > scores[best] { best = c }
+            func ranksBelow(_ other: Int) -> Bool {
+                if scores[other] != score { return scores[other] < score }
+                if capped && ceilings[other] != uncapped { return ceilings[other] < uncapped }
+                return idRanks[other] > idRanks[c]
+            }
             scoring.append(Int32(c))
             var j = scoring.count - 1
-            while j > 0, scores[Int(scoring.base[j - 1])] < score
-                    || scores[Int(scoring.base[j - 1])] == score && idRanks[Int(scoring.base[j - 1])] > idRanks[c] {
+            while j > 0, ranksBelow(Int(scoring.base[j - 1])) {
                 scoring.base[j] = scoring.base[j - 1]
                 j -= 1
             }
             scoring.base[j] = Int32(c)
         }
         scoringCategories = scoring
+        let best = scoring.count > 0 ? Int(scoring.base[0]) : -1
 
         var decision = Verdict.Decision.allow
         var score = 0
