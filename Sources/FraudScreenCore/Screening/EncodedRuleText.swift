@@ -10,7 +10,8 @@ final class EncodedRuleText: Sendable {
     /// Per rule: its `ceiling`, if it has one.
     let ceilings: [Int?]
     let categoryList: [Category]
-    /// Per rule: `"rule":"…","category":"…","score":N,"description":"…"`.
+    /// Per rule: `"rule":"…","category":"…","score":N,"description":"…"`, with `"ceiling":C` before the description
+    /// for a rule that has one.
     private let hitMembers: EncodedTexts
     /// Per category: `"category":"…","category_name":"…"`.
     private let categoryMembers: EncodedTexts
