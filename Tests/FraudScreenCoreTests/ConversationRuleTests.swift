@@ -16,6 +16,8 @@ struct ConversationRuleTests {
             Fixture.rule("i.deposit", category: "investment", score: 60, "keywords: {any: [平台充值]}"),
             Fixture.rule("c.refused", category: "*", score: 0, "ceiling: 20\nturns: {last: 2}\nkeywords: {any: [不做了]}"),
             Fixture.rule("c.cap_brushing", category: "brushing", score: -5, "ceiling: 35\nkeywords: {any: [拉黑了]}"),
+            Fixture.rule("c.refusal_pattern", category: "*", score: 0,
+                         "ceiling: 15\nturns: {last: 1}\nregex: '(?m)^[^:\\n]{1,8}:\\s*不(转|交|付)[,。!]?\\s*$'"),
             Fixture.rule("c.two_words", category: "*", score: 0,
                          "ceiling: 10\nturns: {last: 1}\nkeywords: {all: [[好的], [报警]]}"),
         ]))
@@ -77,6 +79,19 @@ struct ConversationRuleTests {
         #expect(verdict.category?.id == "investment" && verdict.score == 20)
     }
 
+    @Test("a closing-turns regex searches only the closing turns: a refusal line at the end, not the same line earlier")
+    func closingTurnRegex() throws {
+        let ends = Self.pitch + "\n我：不转！"
+        let hit = try #require(screener.screen(ends).hit("c.refusal_pattern"))
+        #expect(scalars(of: ends, hit.evidence[0].span) == "我：不转！" && hit.evidence[0].source == .regex)
+        #expect(screener.screen(ends).score == 15)
+        // The same line first, then the pitch: the last turn is the pitch's.
+        let starts = "我：不转！\n" + Self.pitch
+        #expect(screener.screen(starts).hit("c.refusal_pattern") == nil)
+        // One line: no closing turn to search.
+        #expect(screener.screen("我：不转！").hit("c.refusal_pattern") == nil)
+    }
+
     @Test("a category's own ceiling caps only that category")
     func categoryCeiling() {
         let verdict = screener.screen("刷单先垫付，导师带单，后来他把我拉黑了")
@@ -121,8 +136,9 @@ struct ConversationRuleTests {
                 return "\(error)"
             }
         }
-        #expect(error("turns: {last: 2}\nregex: '不做了'")?.contains("only keyword conditions") == true)
-        #expect(error("turns: {last: 2}\nkeywords: {any: [不做了]}\nentities: {url: true}")?.contains("only keyword conditions") == true)
+        #expect(error("turns: {last: 2}\nregex: '不做了'") == nil)
+        #expect(error("turns: {last: 2}\nkeywords: {any: [不做了]}\nentities: {url: true}")?.contains("only keyword and regex conditions") == true)
+        #expect(error("turns: {last: 2}\nmeta: {any: [x.other]}")?.contains("only keyword and regex conditions") == true)
         #expect(error("turns: {last: 0}\nkeywords: {any: [不做了]}")?.contains("turns.last must be between 1 and 8") == true)
         #expect(error("turns: {first: 2}\nkeywords: {any: [不做了]}")?.contains("unknown key 'first'") == true)
         #expect(error("turns: {}\nkeywords: {any: [不做了]}")?.contains("turns needs last") == true)

@@ -189,11 +189,10 @@ struct RuleFileParser {
         }
         guard !rule.matchExamples.isEmpty else { throw reader.fail(node, "a rule needs at least one example under examples.match") }
         if rule.closingTurns != nil {
-            // Only keyword occurrences carry a position the engine checks against the closing turns; a regex,
-            // entity, list or meta condition would still hold anywhere in the text.
-            guard rule.keywords != nil, rule.regexes.isEmpty, rule.entities.isEmpty, rule.lists.isEmpty, rule.meta == nil,
-                  rule.transaction == nil else {
-                throw reader.fail(node, "turns: a rule limited to the closing turns may have only keyword conditions")
+            // Keyword occurrences and regex matches are placed against the closing turns; an entity, list or meta
+            // condition would still hold anywhere in the text.
+            guard rule.entities.isEmpty, rule.lists.isEmpty, rule.meta == nil, rule.transaction == nil else {
+                throw reader.fail(node, "turns: a rule limited to the closing turns may have only keyword and regex conditions")
             }
         }
         return rule

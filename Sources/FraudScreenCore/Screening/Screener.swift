@@ -129,6 +129,8 @@ public final class Screener {
     /// field) and the compact position where they start (-1: the field has no more lines than that).
     private var closingTurnCount = 0
     private var closingTurnFloor = -1
+    /// The same place in the folded text, where a `turns` rule's folded regexes start searching.
+    private var closingTurnFoldedStart = 0
     /// While a `turns` rule is evaluated, the compact position its keyword occurrences must start at or after.
     private var occurrenceFloor = 0
 
@@ -601,7 +603,12 @@ public final class Screener {
             for k in regexes.indices {
                 let matched = Unmanaged.passUnretained(regexes[k])._withUnsafeGuaranteedRef { regex -> Bool in
                     guard regexGateOpen(&gate), regex.mayMatch(asciiPresent: present) else { return false }
-                    guard let span = firstRegexMatch(regex, startingWith: rule.regexStarts[k], compact: rule.regexOnCompact) else {
+                    // A `turns` rule searches from its closing turns' start (`evaluate` has worked it out), by a scan:
+                    // the anchored attempts would also try the keywords before it.
+                    let closing = checks.flags.contains(.closingTurnsOnly)
+                    let from = !closing ? 0 : rule.regexOnCompact ? occurrenceFloor : closingTurnFoldedStart
+                    guard let span = firstRegexMatch(regex, startingWith: closing ? nil : rule.regexStarts[k], compact: rule.regexOnCompact,
+                                                     from: from) else {
                         return false
                     }
                     append(RawEvidence(field: field, start: Int32(span.start), end: Int32(span.end), textStart: -1, source: .regex, evasive: false))
@@ -788,6 +795,7 @@ public final class Screener {
         }
         if i == 0 && lineHasText { turns += 1; if turns == n { turnStart = 0 } }
         guard turns > n, turnStart >= 0 else { return nil }
+        closingTurnFoldedStart = turnStart
         // The first compact character at or after the turn's start (compact positions rise with folded ones).
         var low = 0, high = text.compactCount
         while low < high {
@@ -910,10 +918,10 @@ public final class Screener {
     /// The regex's first match in the field. A regex whose matches all start with one of a few keywords is
     /// tried anchored at just the places the automaton found them, in text order: the first that matches is
     /// the leftmost match a scan would find, for a fraction of the cost (a scan tries every position).
-    private func firstRegexMatch(_ regex: CompiledRegex, startingWith starts: [Int32]?, compact: Bool) -> TextSpan? {
+    private func firstRegexMatch(_ regex: CompiledRegex, startingWith starts: [Int32]?, compact: Bool, from start: Int = 0) -> TextSpan? {
         let scalars = compact ? text.compactBuffer : text.foldedBuffer
         let outcome = starts.flatMap { firstAnchoredMatch(regex, startingWith: $0, compact: compact, in: scalars) }
-            ?? regexMatcher.firstMatch(regex, in: scalars)
+            ?? regexMatcher.firstMatch(regex, in: scalars, from: start)
         guard case .match(let range) = outcome else { return nil }
         if compact { return text.originalSpan(compactStart: range.lowerBound, compactEnd: range.upperBound) }
         return text.originalSpan(foldedStart: range.lowerBound, foldedEnd: range.upperBound)
