@@ -780,6 +780,14 @@ public final class Screener {
         closingTurnCount = n
         closingTurnFloor = -1
         let folded = text.foldedBuffer
+        // Most texts are one line: a rule that every text makes a candidate (a regex with no literal to gate it)
+        // must cost them a compare per character, not a property look-up.
+        var breaks = 0
+        for scalar in folded where scalar == "\n" {
+            breaks += 1
+            if breaks >= n { break }
+        }
+        guard breaks >= n else { return nil }
         // Walk back from the end, counting lines that hold something; the start of the n-th is the floor.
         var turns = 0, lineHasText = false, turnStart = -1, i = folded.count
         while i > 0 {
@@ -789,7 +797,7 @@ public final class Screener {
                 if lineHasText { turns += 1; if turns == n { turnStart = i + 1 } }
                 lineHasText = false
                 if turns > n { break }
-            } else if !scalar.properties.isWhitespace {
+            } else if !lineHasText && !scalar.properties.isWhitespace {
                 lineHasText = true
             }
         }
