@@ -195,6 +195,17 @@ public final class NormalizedText {
     @inline(__always)
     func foldedIndex(ofCompact i: Int) -> Int { Int(Int32(truncatingIfNeeded: compactEntryStream.base[i] >> 32)) }
 
+    /// The first compact position whose character comes from folded position `folded` or later (`compactCount`
+    /// when none does): compact positions rise with folded ones, so a binary search.
+    func compactIndex(atOrAfterFolded folded: Int) -> Int {
+        var low = 0, high = compactCount
+        while low < high {
+            let mid = (low + high) / 2
+            if foldedIndex(ofCompact: mid) < folded { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
     @inline(__always)
     public func compactScalar(_ index: Int) -> Unicode.Scalar { compactStream.base[index] }
 

@@ -131,7 +131,8 @@ public final class Screener {
     private var closingTurnFloor = -1
     /// The same place in the folded text, where a `turns` rule's folded regexes start searching.
     private var closingTurnFoldedStart = 0
-    /// While a `turns` rule is evaluated, the compact position its keyword occurrences must start at or after.
+    /// While a `turns` rule is evaluated, the compact position its keyword occurrences must start at or after
+    /// (set by `evaluate` for such a rule, read only under its flag: no reset on the common path).
     private var occurrenceFloor = 0
 
     private struct Occurrence {
@@ -557,7 +558,6 @@ public final class Screener {
             guard let floor = closingTurnsStart(last: rule.definition.closingTurns ?? 1) else { return false }
             occurrenceFloor = floor
         }
-        defer { occurrenceFloor = 0 }
 
         let keywords = table.keywordConditions(at: checks.keywordLists)
         if !keywords.any.isEmpty {
@@ -804,14 +804,8 @@ public final class Screener {
         if i == 0 && lineHasText { turns += 1; if turns == n { turnStart = 0 } }
         guard turns > n, turnStart >= 0 else { return nil }
         closingTurnFoldedStart = turnStart
-        // The first compact character at or after the turn's start (compact positions rise with folded ones).
-        var low = 0, high = text.compactCount
-        while low < high {
-            let mid = (low + high) / 2
-            if text.foldedIndex(ofCompact: mid) < turnStart { low = mid + 1 } else { high = mid }
-        }
-        closingTurnFloor = low
-        return low
+        closingTurnFloor = text.compactIndex(atOrAfterFolded: turnStart)
+        return closingTurnFloor
     }
 
     /// Calls `body` for each occurrence of `keyword` in the current field that the rule's options accept.
